@@ -1,0 +1,188 @@
+//! Diagnostics as data: a stable code, a message, labelled spans and a help
+//! line. The library only builds these; the CLI decides how to render them.
+//!
+//! Message style: lowercase, no final period, the user's own text in
+//! backticks, never a Rust type name.
+
+use crate::source::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Every kind of diagnostic, each with a stable code users can search for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    // reading and parsing
+    Syntax,
+    NestingTooDeep,
+    BadNumber,
+    BadTime,
+    // names
+    Duplicate,
+    DuplicateRuleId,
+    UnknownField,
+    UnknownName,
+    UnknownList,
+    UnknownGroup,
+    UnknownStage,
+    UnknownRule,
+    UnknownType,
+    UnknownFunction,
+    UnknownProperty,
+    ReservedName,
+    // types
+    TypeMismatch,
+    IncludesNeedsList,
+    TextTestNeedsText,
+    NotABool,
+    EventFormOnField,
+    MixedList,
+    InvalidRegex,
+    ScoreOutsideStage,
+    // rules and groups
+    EachNeedsOneEvent,
+    DecayPercent,
+    BadBounds,
+    BadCap,
+    BadWindow,
+    // tests
+    TestAsOf,
+    TestLead,
+    TestBadJson,
+    // warnings
+    UnusedList,
+    UnreachableStage,
+    NeverFires,
+    UnreachableThreshold,
+    DecayWithoutEvents,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Syntax => "leadscore::syntax",
+            Code::NestingTooDeep => "leadscore::nesting_too_deep",
+            Code::BadNumber => "leadscore::bad_number",
+            Code::BadTime => "leadscore::bad_time",
+            Code::Duplicate => "leadscore::duplicate",
+            Code::DuplicateRuleId => "leadscore::duplicate_rule_id",
+            Code::UnknownField => "leadscore::unknown_field",
+            Code::UnknownName => "leadscore::unknown_name",
+            Code::UnknownList => "leadscore::unknown_list",
+            Code::UnknownGroup => "leadscore::unknown_group",
+            Code::UnknownStage => "leadscore::unknown_stage",
+            Code::UnknownRule => "leadscore::unknown_rule",
+            Code::UnknownType => "leadscore::unknown_type",
+            Code::UnknownFunction => "leadscore::unknown_function",
+            Code::UnknownProperty => "leadscore::unknown_property",
+            Code::ReservedName => "leadscore::reserved_name",
+            Code::TypeMismatch => "leadscore::type_mismatch",
+            Code::IncludesNeedsList => "leadscore::includes_needs_list",
+            Code::TextTestNeedsText => "leadscore::text_test_needs_text",
+            Code::NotABool => "leadscore::not_a_bool",
+            Code::EventFormOnField => "leadscore::event_form_on_field",
+            Code::MixedList => "leadscore::mixed_list",
+            Code::InvalidRegex => "leadscore::invalid_regex",
+            Code::ScoreOutsideStage => "leadscore::score_outside_stage",
+            Code::EachNeedsOneEvent => "leadscore::each_needs_one_event",
+            Code::DecayPercent => "leadscore::decay_percent",
+            Code::BadBounds => "leadscore::bad_bounds",
+            Code::BadCap => "leadscore::bad_cap",
+            Code::BadWindow => "leadscore::bad_window",
+            Code::TestAsOf => "leadscore::test_as_of",
+            Code::TestLead => "leadscore::test_lead",
+            Code::TestBadJson => "leadscore::test_bad_json",
+            Code::UnusedList => "leadscore::unused_list",
+            Code::UnreachableStage => "leadscore::unreachable_stage",
+            Code::NeverFires => "leadscore::never_fires",
+            Code::UnreachableThreshold => "leadscore::unreachable_threshold",
+            Code::DecayWithoutEvents => "leadscore::decay_without_events",
+        }
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            Code::UnusedList
+            | Code::UnreachableStage
+            | Code::NeverFires
+            | Code::UnreachableThreshold
+            | Code::DecayWithoutEvents => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub message: String,
+    /// The first label is the primary one: it points at the offending text.
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            message: message.into(),
+            labels: vec![Label {
+                span,
+                message: label.into(),
+            }],
+            help: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            message: label.into(),
+        });
+        self
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
+    pub fn primary_span(&self) -> Span {
+        self.labels[0].span
+    }
+}
+
+/// The closest of `candidates` to `name`, if any is close enough to be a
+/// plausible typo.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1) || c.to_lowercase() == lower)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+/// "did you mean `x`?" or a fallback help line.
+pub fn did_you_mean(suggestion: Option<String>, otherwise: impl Into<String>) -> String {
+    match suggestion {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => otherwise.into(),
+    }
+}

@@ -1,0 +1,20 @@
+//! leadscore: a compiler and evaluator for a human-readable lead-qualification
+//! language.
+//!
+//! The pipeline: [`syntax`] (text → [`ast`]) → [`check`] (names, types,
+//! lints → a checked [`check::Model`]) → [`eval`] (scores leads) →
+//! [`explain`] (says why). [`reference`] is a deliberately plain interpreter
+//! over the AST that the evaluator is tested against. [`io`] reads and writes
+//! lead data. Errors are data ([`diag::Diagnostic`]); only the CLI renders them.
+#![forbid(unsafe_code)]
+
+pub mod ast;
+pub mod diag;
+pub mod num;
+pub mod source;
+pub mod syntax;
+pub mod time;
+pub mod check;
+pub mod text;
+pub mod load;
+pub mod fmt;

@@ -1,0 +1,206 @@
+//! Turning a pest error into a diagnostic a rule author can act on.
+
+use super::{Rule, KEYWORDS};
+use crate::diag::{suggest, Code, Diagnostic};
+use crate::source::{FileId, Span};
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+/// What the user should read for a grammar rule the parser hoped to see.
+fn describe(kind: Rule) -> Option<&'static str> {
+    Some(match kind {
+        Rule::arrow => "`->`",
+        Rule::signed_number | Rule::number => "a number",
+        Rule::percent => "a percentage such as `25%`",
+        Rule::string => "a quoted string",
+        Rule::ident | Rule::path | Rule::event_object => "a name",
+        Rule::literal => "a value",
+        Rule::condition | Rule::cond_and | Rule::cond_not | Rule::test | Rule::event_cond => {
+            "a condition"
+        }
+        Rule::operand | Rule::call | Rule::score_ref => "a field",
+        Rule::op_known
+        | Rule::op_missing
+        | Rule::op_is
+        | Rule::op_is_not
+        | Rule::op_in
+        | Rule::op_not_in
+        | Rule::op_between
+        | Rule::op_includes
+        | Rule::op_contains
+        | Rule::op_starts
+        | Rule::op_ends
+        | Rule::op_matches
+        | Rule::op_cmp
+        | Rule::cmp_op => "an operator",
+        Rule::lead_decl
+        | Rule::events_decl
+        | Rule::list_decl
+        | Rule::group_decl
+        | Rule::score_decl
+        | Rule::stage_decl
+        | Rule::otherwise_decl
+        | Rule::disqualify_decl
+        | Rule::test_decl
+        | Rule::rule => "a declaration or a rule",
+        Rule::field_decl => "a field declaration (`name: type`)",
+        Rule::type_expr => "a type",
+        Rule::event_type_decl => "an event type",
+        Rule::prop_decl => "a property name",
+        Rule::list_literal => "a list (`[\"a\", \"b\"]`)",
+        Rule::list_ref => "a list name or a list (`[\"a\", \"b\"]`)",
+        Rule::group_max | Rule::group_min | Rule::decay => "`max`, `min` or `decay`",
+        Rule::score_max | Rule::score_min => "`max` or `min`",
+        Rule::unit => "a unit (`hours`, `days`, `weeks` or `months`)",
+        Rule::each => "`each`",
+        Rule::rule_max => "`max`",
+        Rule::where_clause => "`where`",
+        Rule::count
+        | Rule::count_n
+        | Rule::count_never
+        | Rule::count_at_least
+        | Rule::count_at_most
+        | Rule::count_more_than
+        | Rule::count_fewer_than => "a count (`twice`, `at least 3 times`)",
+        Rule::window => "a window (`in the last 30 days`)",
+        Rule::time => "a date",
+        Rule::as_of | Rule::test_lead | Rule::expect => "`as of`, `lead` or `expect`",
+        Rule::expect_stage
+        | Rule::expect_score
+        | Rule::expect_group
+        | Rule::expect_fired
+        | Rule::expect_not_fired
+        | Rule::expect_disqualified
+        | Rule::expect_not_disqualified => "an expectation (`stage`, `score`, `group`, `fired`, `disqualified`)",
+        Rule::json => "a JSON object",
+        Rule::kw_when => "`when`",
+        Rule::kw_and => "`and`",
+        Rule::kw_of => "`of`",
+        Rule::kw_with => "`with`",
+        Rule::kw_every => "`every`",
+        Rule::kw_times => "`times`",
+        Rule::kw_than => "`than`",
+        Rule::kw_least | Rule::kw_most => "`least` or `most`",
+        Rule::EOI => "the end of the file",
+        _ => return None,
+    })
+}
+
+/// The word (or character) found where the error is, as the user wrote it.
+fn found_at(text: &str, pos: usize) -> (usize, &str) {
+    let rest = &text[pos..];
+    let word_len = rest
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
+    if word_len > 0 {
+        return (word_len, &rest[..word_len]);
+    }
+    match rest.chars().next() {
+        Some(c) => (c.len_utf8(), &rest[..c.len_utf8()]),
+        None => (0, ""),
+    }
+}
+
+fn join_alternatives(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnostic {
+    let pos = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let (len, found) = found_at(text, pos);
+    let span = Span::new(file, pos, pos + len);
+    let positives = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let mut expected: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
+    expected.dedup();
+    let mut seen = std::collections::HashSet::new();
+    expected.retain(|e| seen.insert(*e));
+
+    let found_text = if found.is_empty() {
+        "the end of the file".to_string()
+    } else if found == "\n" || found == "\r" {
+        "the end of the line".to_string()
+    } else {
+        format!("`{found}`")
+    };
+    let message = if expected.is_empty() {
+        format!("unexpected {found_text}")
+    } else {
+        format!(
+            "expected {}, found {found_text}",
+            join_alternatives(&expected)
+        )
+    };
+    let label = if expected.is_empty() {
+        "not understood here".to_string()
+    } else {
+        format!("expected {} here", join_alternatives(&expected))
+    };
+    let help = help_for(&positives, found);
+    Diagnostic::new(Code::Syntax, message, span, label).help(help)
+}
+
+fn help_for(positives: &[Rule], found: &str) -> String {
+    let wants = |r: Rule| positives.contains(&r);
+    if KEYWORDS.contains(&found)
+        && (wants(Rule::ident) || wants(Rule::path) || wants(Rule::operand))
+    {
+        return format!("`{found}` is a reserved word and can't be used as a name; see the list in docs/language.md");
+    }
+    let item_words = [
+        "lead",
+        "events",
+        "list",
+        "group",
+        "score",
+        "stage",
+        "otherwise",
+        "disqualify",
+        "test",
+    ];
+    if !found.is_empty() && !KEYWORDS.contains(&found) {
+        if let Some(s) = suggest(found, item_words.iter().copied()) {
+            if wants(Rule::arrow) || wants(Rule::rule) || wants(Rule::op_cmp) {
+                return format!("did you mean `{s}`?");
+            }
+        }
+    }
+    if wants(Rule::arrow) {
+        return "a rule is written `CONDITION -> POINTS`, for example `title in decision_makers -> +15`".into();
+    }
+    if wants(Rule::literal) {
+        return "compare with a value: a number (`10k`), a quoted string (`\"VP Sales\"`), a date (`2026-01-01`) or `true`/`false`".into();
+    }
+    if wants(Rule::op_cmp) {
+        return "a test needs an operator, such as `= \"CEO\"`, `>= 50`, `in some_list`, `contains \"vp\"` or `is known`".into();
+    }
+    if wants(Rule::signed_number) {
+        return "points are a signed number, for example `+20` or `-5`".into();
+    }
+    if wants(Rule::kw_when) {
+        return "write `stage NAME when CONDITION` or `disqualify \"REASON\" when CONDITION`".into();
+    }
+    if wants(Rule::unit) {
+        return "durations are a number and a unit: `30 days`, `2 weeks`, `12 hours`, `3 months`".into();
+    }
+    if wants(Rule::type_expr) {
+        return "types are `text`, `number`, `bool`, `time`, `list of text` and `list of number`".into();
+    }
+    if wants(Rule::condition) || wants(Rule::cond_not) {
+        return "a condition is a test on a field (`title = \"CEO\"`) or an event (`visited pricing twice`)".into();
+    }
+    if found == "\"" {
+        return "strings end with `\"` on the same line; write `\\\"` for a quote inside a string".into();
+    }
+    "see docs/language.md for the forms a model may contain".into()
+}
