@@ -156,7 +156,7 @@ fn list_text(name: &str, items: &[Node<Literal>]) -> Vec<String> {
     lines
 }
 
-fn expectation_text(e: &Expectation) -> String {
+pub fn expectation_text(e: &Expectation) -> String {
     match e {
         Expectation::Stage(s) => format!("expect stage {}", s.node),
         Expectation::Score(n) => format!("expect score {}", signed_plain(n)),

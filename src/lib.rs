@@ -18,3 +18,6 @@ pub mod check;
 pub mod text;
 pub mod load;
 pub mod fmt;
+pub mod eval;
+pub mod io;
+pub mod testing;

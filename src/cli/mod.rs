@@ -3,6 +3,8 @@
 
 mod model_cmds;
 mod render;
+mod score_cmd;
+mod test_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -34,6 +36,18 @@ pub enum DiagFormat {
     Github,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum InFormat {
+    Jsonl,
+    Csv,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check a model for errors and warnings.
@@ -58,6 +72,58 @@ enum Command {
         #[arg(long)]
         stdout: bool,
     },
+    /// Run the model's `test` blocks and report rule coverage.
+    Test {
+        /// A `.rules` file or a directory of them.
+        model: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: test_cmd::TestFormat,
+        /// Fail when fewer than this percentage of rules fired in some test.
+        #[arg(long, value_name = "PERCENT")]
+        min_coverage: Option<f64>,
+        /// Run only tests whose name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// Score leads: one JSON object (or CSV row) per lead, in input order.
+    Score {
+        /// A `.rules` file or a directory of them.
+        model: PathBuf,
+        /// JSON Lines or CSV file of leads; `-` reads standard input.
+        leads: String,
+        /// Score as of this time (RFC 3339 or YYYY-MM-DD); default now.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: OutFormat,
+        /// Input format; by default guessed from the file name (`.csv` or JSON Lines).
+        #[arg(long, value_enum)]
+        input_format: Option<InFormat>,
+        /// Write results here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// The field that identifies a lead.
+        #[arg(long, default_value = "id")]
+        key: String,
+        /// Events to join to the leads by `lead_id` (CSV or JSON Lines).
+        #[arg(long)]
+        events: Option<String>,
+        /// Write every skipped input line here, verbatim.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Write every data error here, one JSON object a line.
+        #[arg(long)]
+        errors: Option<PathBuf>,
+        /// Stop at the first data error (exit 3).
+        #[arg(long)]
+        strict: bool,
+        /// Threads to score on (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print no per-error lines and no summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 pub fn color_stderr() -> bool {
@@ -77,5 +143,46 @@ pub fn run() -> i32 {
             check,
             stdout,
         } => model_cmds::fmt(&paths, check, stdout),
+        Command::Test {
+            model,
+            format,
+            min_coverage,
+            filter,
+        } => test_cmd::run(&model, format, min_coverage, filter.as_deref()),
+        Command::Score {
+            model,
+            leads,
+            as_of,
+            format,
+            input_format,
+            output,
+            key,
+            events,
+            rejects,
+            errors,
+            strict,
+            threads,
+            quiet,
+        } => score_cmd::run(score_cmd::ScoreArgs {
+            model,
+            leads,
+            as_of,
+            format: match format {
+                OutFormat::Json => leadscore::io::pipeline::OutputFormat::Json,
+                OutFormat::Csv => leadscore::io::pipeline::OutputFormat::Csv,
+            },
+            input_format: input_format.map(|f| match f {
+                InFormat::Jsonl => leadscore::io::input::Format::Jsonl,
+                InFormat::Csv => leadscore::io::input::Format::Csv,
+            }),
+            output,
+            key,
+            events,
+            rejects,
+            errors,
+            strict,
+            threads,
+            quiet,
+        }),
     }
 }

@@ -1,0 +1,166 @@
+//! `leadscore score`: run a model over leads.
+
+use super::{exit, model_cmds::load_model};
+use leadscore::io::input::{read_events, Format};
+use leadscore::io::pipeline::{score_stream, OutputFormat, ScoreOptions, Sink, Summary};
+use leadscore::io::record::DataError;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// How many data errors are printed one by one before only counting.
+const PRINTED_ERRORS: u64 = 50;
+
+pub struct ScoreArgs {
+    pub model: PathBuf,
+    pub leads: String,
+    pub as_of: Option<String>,
+    pub format: OutputFormat,
+    pub input_format: Option<Format>,
+    pub output: Option<PathBuf>,
+    pub key: String,
+    pub events: Option<String>,
+    pub rejects: Option<PathBuf>,
+    pub errors: Option<PathBuf>,
+    pub strict: bool,
+    pub threads: Option<usize>,
+    pub quiet: bool,
+}
+
+/// Parses `--as-of` (RFC 3339 or YYYY-MM-DD), or now.
+pub fn as_of(arg: Option<&str>) -> Result<i64, i32> {
+    match arg {
+        None => Ok(leadscore::time::now()),
+        Some(s) => leadscore::time::parse_time(s).ok_or_else(|| {
+            eprintln!("error: `--as-of {s}` is not a time; use RFC 3339 (`2026-11-01T09:30:00Z`) or `YYYY-MM-DD`");
+            exit::USAGE
+        }),
+    }
+}
+
+/// Opens a path for reading; `-` is standard input.
+pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
+    if path == "-" {
+        return Ok(Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())));
+    }
+    match std::fs::File::open(path) {
+        Ok(f) => Ok(Box::new(BufReader::with_capacity(1 << 20, f))),
+        Err(e) => {
+            eprintln!("error: can't read `{path}`: {e}");
+            Err(exit::USAGE)
+        }
+    }
+}
+
+fn create(path: &Path) -> Result<BufWriter<std::fs::File>, i32> {
+    std::fs::File::create(path).map(BufWriter::new).map_err(|e| {
+        eprintln!("error: can't write `{}`: {e}", path.display());
+        exit::USAGE
+    })
+}
+
+struct Reporter {
+    printed: u64,
+    quiet: bool,
+    rejects: Option<BufWriter<std::fs::File>>,
+    errors: Option<BufWriter<std::fs::File>>,
+}
+
+impl Sink for Reporter {
+    fn data_error(&mut self, error: &DataError, rejected: Option<&str>) -> bool {
+        if !self.quiet && self.printed < PRINTED_ERRORS {
+            eprintln!("data error: {error}");
+        }
+        self.printed += 1;
+        if let (Some(w), Some(text)) = (&mut self.rejects, rejected) {
+            let _ = writeln!(w, "{text}");
+        }
+        if let Some(w) = &mut self.errors {
+            let _ = writeln!(w, "{}", serde_json::to_string(error).unwrap_or_default());
+        }
+        true
+    }
+}
+
+pub fn print_summary(summary: &Summary, printed_all: bool) {
+    let mut parts = vec![format!("{} read", summary.read), format!("{} scored", summary.scored)];
+    if summary.rejected > 0 {
+        parts.push(format!("{} skipped", summary.rejected));
+    }
+    eprintln!("leads: {}", parts.join(", "));
+    if !summary.stages.is_empty() {
+        let stages: Vec<String> = summary.stages.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        eprintln!("stages: {}", stages.join(", "));
+    }
+    if summary.data_errors() > 0 {
+        let kinds: Vec<String> = summary.errors_by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        eprintln!("data errors: {} ({})", summary.data_errors(), kinds.join(", "));
+        if !printed_all {
+            eprintln!("(only the first {PRINTED_ERRORS} were printed; `--errors FILE` writes them all)");
+        }
+    }
+    if summary.stopped {
+        eprintln!("stopped at the first data error (--strict)");
+    }
+}
+
+pub fn run(a: ScoreArgs) -> i32 {
+    match run_inner(a) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
+    let model = load_model(&a.model)?;
+    let as_of = as_of(a.as_of.as_deref())?;
+    let input = open_input(&a.leads)?;
+    let events = match &a.events {
+        None => None,
+        Some(path) => {
+            let (events, errors) = read_events(path, open_input(path)?);
+            for e in &errors {
+                eprintln!("data error in `{path}`: {e}");
+            }
+            if !errors.is_empty() && a.strict {
+                return Err(exit::DATA);
+            }
+            Some(events)
+        }
+    };
+    if let Some(n) = a.threads {
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+    }
+    let opts = ScoreOptions {
+        as_of,
+        key: a.key.split('.').map(str::to_string).collect(),
+        input: a.input_format.unwrap_or_else(|| Format::guess(&a.leads)),
+        output: a.format,
+        events: events.as_ref(),
+        strict: a.strict,
+        batch: 8192,
+    };
+    let mut reporter = Reporter {
+        printed: 0,
+        quiet: a.quiet,
+        rejects: a.rejects.as_deref().map(create).transpose()?,
+        errors: a.errors.as_deref().map(create).transpose()?,
+    };
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(create(p)?),
+        None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())),
+    };
+    let summary = match score_stream(&model, input, &opts, &mut out, &mut reporter) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(exit::USAGE);
+        }
+    };
+    drop(out);
+    for w in [&mut reporter.rejects, &mut reporter.errors].into_iter().flatten() {
+        let _ = w.flush();
+    }
+    if !a.quiet {
+        print_summary(&summary, reporter.printed <= PRINTED_ERRORS);
+    }
+    Ok(if summary.data_errors() > 0 { exit::DATA } else { exit::OK })
+}

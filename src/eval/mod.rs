@@ -1,0 +1,339 @@
+//! Scoring one lead against a checked model.
+//!
+//! Event terms are computed first, in one pass over the lead's events,
+//! dispatched by event type; rules, disqualifiers and stages then read the
+//! per-term counts. The [`crate::reference`] interpreter computes the same
+//! outcome from the AST by the most direct route, and the two are tested
+//! against each other.
+
+pub mod points;
+pub mod value;
+
+use crate::ast::TextOp;
+use crate::check::{Expr, Model, ObjectMatch, PredTest, ValueExpr};
+use crate::time::whole_days;
+pub use value::{Event, Lead, Value};
+
+/// What an event term found in a lead's events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TermResult {
+    pub count: u64,
+    /// The newest counted event's time.
+    pub newest: Option<i64>,
+}
+
+/// The stage a lead reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StageResult {
+    /// Index into the model's stages.
+    Stage(usize),
+    /// No stage held: the `otherwise` stage, or `none`.
+    Otherwise,
+    Disqualified,
+}
+
+/// Everything computed for one lead, in hundredths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub score: i64,
+    /// Each group's total after its clamp, in model order.
+    pub groups: Vec<i64>,
+    /// Each group's total before its clamp.
+    pub groups_raw: Vec<i64>,
+    /// Each rule's contribution (0 when it did not fire).
+    pub contributions: Vec<i64>,
+    pub terms: Vec<TermResult>,
+    /// Indices of the disqualifiers that matched.
+    pub disqualified: Vec<usize>,
+    pub stage: StageResult,
+}
+
+impl Outcome {
+    pub fn stage_name<'m>(&self, model: &'m Model) -> &'m str {
+        match self.stage {
+            StageResult::Stage(i) => &model.stages[i].name,
+            StageResult::Otherwise => model.fallback_stage(),
+            StageResult::Disqualified => "disqualified",
+        }
+    }
+
+    /// Ids of the rules with a non-zero contribution, in model order.
+    pub fn fired<'m>(&self, model: &'m Model) -> Vec<&'m str> {
+        self.contributions
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c != 0)
+            .map(|(i, _)| model.rules[i].id.as_str())
+            .collect()
+    }
+}
+
+/// The state conditions are evaluated in.
+pub struct Scope<'a> {
+    pub model: &'a Model,
+    pub lead: &'a Lead,
+    pub as_of: i64,
+    pub terms: &'a [TermResult],
+    /// The event under test, inside `where`.
+    pub event: Option<&'a Event>,
+    /// Score and group totals, for stage conditions.
+    pub totals: Option<(i64, &'a [i64])>,
+}
+
+/// A value as a predicate reads it.
+#[derive(Debug, Clone, Copy)]
+pub enum Val<'a> {
+    Missing,
+    Text(&'a str),
+    Number(f64),
+    Bool(bool),
+    Time(i64),
+    TextList(&'a [String]),
+    NumberList(&'a [f64]),
+}
+
+fn val(v: &Value) -> Val<'_> {
+    match v {
+        Value::Missing => Val::Missing,
+        Value::Text { norm, .. } => Val::Text(norm),
+        Value::Number(n) => Val::Number(*n),
+        Value::Bool(b) => Val::Bool(*b),
+        Value::Time(t) => Val::Time(*t),
+        Value::TextList(l) => Val::TextList(l),
+        Value::NumberList(l) => Val::NumberList(l),
+    }
+}
+
+/// The part of an address after the last `@` (missing when there is none).
+pub fn domain_of(text: &str) -> Option<&str> {
+    let (_, d) = text.rsplit_once('@')?;
+    let d = d.trim();
+    (!d.is_empty()).then_some(d)
+}
+
+impl<'a> Scope<'a> {
+    pub fn value(&self, v: &ValueExpr) -> Val<'a> {
+        match v {
+            ValueExpr::Field(i) => val(&self.lead.values[*i]),
+            ValueExpr::Prop(i) => match self.event {
+                Some(e) => val(&e.props[*i]),
+                None => Val::Missing,
+            },
+            ValueExpr::Domain(inner) => match self.value(inner) {
+                Val::Text(t) => domain_of(t).map(Val::Text).unwrap_or(Val::Missing),
+                _ => Val::Missing,
+            },
+            ValueExpr::DaysSince(inner) => match self.value(inner) {
+                Val::Time(t) => Val::Number(whole_days(t, self.as_of) as f64),
+                _ => Val::Missing,
+            },
+            ValueExpr::Score => match self.totals {
+                Some((score, _)) => Val::Number(score as f64 / 100.0),
+                None => Val::Missing,
+            },
+            ValueExpr::Group(g) => match self.totals {
+                Some((_, groups)) => Val::Number(groups[*g] as f64 / 100.0),
+                None => Val::Missing,
+            },
+        }
+    }
+
+    pub fn holds(&self, e: &Expr) -> bool {
+        match e {
+            Expr::And(parts) => parts.iter().all(|p| self.holds(p)),
+            Expr::Or(parts) => parts.iter().any(|p| self.holds(p)),
+            Expr::Not(inner) => !self.holds(inner),
+            Expr::Pred(p) => test(&p.test, self.value(&p.value)),
+            Expr::Term(t) => {
+                let term = &self.model.terms[*t];
+                term.count.holds(self.terms[*t].count)
+            }
+        }
+    }
+}
+
+fn compare(a: f64, b: f64) -> std::cmp::Ordering {
+    a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Less)
+}
+
+/// Does a value pass a test? A missing value passes only `is missing`.
+pub fn test(t: &PredTest, v: Val<'_>) -> bool {
+    if let Val::Missing = v {
+        return matches!(t, PredTest::Missing);
+    }
+    match (t, v) {
+        (PredTest::Known, _) => true,
+        (PredTest::Missing, _) => false,
+        (PredTest::IsTrue, Val::Bool(b)) => b,
+        (PredTest::TextEq { value, negated }, Val::Text(s)) => (s == value) != *negated,
+        (PredTest::BoolEq { value, negated }, Val::Bool(b)) => (b == *value) != *negated,
+        (PredTest::NumCmp(op, x), Val::Number(n)) => op.holds(compare(n, *x)),
+        (PredTest::TimeCmp(op, x), Val::Time(t)) => op.holds(t.cmp(x)),
+        (PredTest::NumBetween(lo, hi), Val::Number(n)) => *lo <= n && n <= *hi,
+        (PredTest::TimeBetween(lo, hi), Val::Time(t)) => *lo <= t && t <= *hi,
+        (PredTest::TextIn { set, negated, .. }, Val::Text(s)) => set.contains(s) != *negated,
+        (PredTest::NumIn { values, negated, .. }, Val::Number(n)) => values.contains(&n) != *negated,
+        (PredTest::IncludesText(x), Val::TextList(l)) => l.iter().any(|s| s == x),
+        (PredTest::IncludesNumber(x), Val::NumberList(l)) => l.contains(x),
+        (PredTest::Text(op, x), Val::Text(s)) => match op {
+            TextOp::Contains => s.contains(x.as_str()),
+            TextOp::StartsWith => s.starts_with(x.as_str()),
+            TextOp::EndsWith => s.ends_with(x.as_str()),
+        },
+        (PredTest::Matches(re), Val::Text(s)) => re.is_match(s),
+        // The checker rules out every other pairing of test and type.
+        _ => false,
+    }
+}
+
+/// Does an event match a term's object?
+pub fn object_matches(object: &ObjectMatch, first: Option<&Value>) -> bool {
+    let Some(Value::Text { norm, .. }) = first else {
+        return false;
+    };
+    match object {
+        ObjectMatch::Text(t) => norm == t,
+        ObjectMatch::List { set, .. } => set.contains(norm),
+    }
+}
+
+/// One pass over the lead's events: every term's count and newest time.
+pub fn count_terms(model: &Model, lead: &Lead, as_of: i64, by_type: &[Vec<usize>]) -> Vec<TermResult> {
+    let mut results = vec![TermResult::default(); model.terms.len()];
+    for event in &lead.events {
+        if event.at > as_of {
+            continue;
+        }
+        for &t in &by_type[event.ty] {
+            let term = &model.terms[t];
+            if let Some(window) = term.window {
+                if event.at < as_of.saturating_sub(window) {
+                    continue;
+                }
+            }
+            if let Some(object) = &term.object {
+                if !object_matches(object, event.props.first()) {
+                    continue;
+                }
+            }
+            if let Some(filter) = &term.filter {
+                let scope = Scope {
+                    model,
+                    lead,
+                    as_of,
+                    terms: &[],
+                    event: Some(event),
+                    totals: None,
+                };
+                if !scope.holds(filter) {
+                    continue;
+                }
+            }
+            let r = &mut results[t];
+            r.count += 1;
+            r.newest = Some(r.newest.map_or(event.at, |n| n.max(event.at)));
+        }
+    }
+    results
+}
+
+/// Terms by event type, so that each event is checked only against the
+/// terms that can count it.
+pub fn terms_by_type(model: &Model) -> Vec<Vec<usize>> {
+    let mut by_type = vec![Vec::new(); model.event_types.len()];
+    for (i, t) in model.terms.iter().enumerate() {
+        by_type[t.event_type].push(i);
+    }
+    by_type
+}
+
+fn clamp(v: i64, min: Option<i64>, max: Option<i64>) -> i64 {
+    let v = max.map_or(v, |m| v.min(m));
+    min.map_or(v, |m| v.max(m))
+}
+
+/// Scores a model's leads; build once, call [`Evaluator::evaluate`] per lead.
+pub struct Evaluator<'m> {
+    pub model: &'m Model,
+    by_type: Vec<Vec<usize>>,
+}
+
+impl<'m> Evaluator<'m> {
+    pub fn new(model: &'m Model) -> Self {
+        Evaluator {
+            model,
+            by_type: terms_by_type(model),
+        }
+    }
+
+    pub fn evaluate(&self, lead: &Lead, as_of: i64) -> Outcome {
+        let model = self.model;
+        let terms = count_terms(model, lead, as_of, &self.by_type);
+        let scope = Scope {
+            model,
+            lead,
+            as_of,
+            terms: &terms,
+            event: None,
+            totals: None,
+        };
+        let contributions: Vec<i64> = model
+            .rules
+            .iter()
+            .map(|rule| {
+                if !scope.holds(&rule.cond) {
+                    return 0;
+                }
+                let count = rule.each.then(|| terms[rule.terms[0]].count);
+                let value = points::capped(rule.points, count, rule.cap);
+                let decay = model.groups[rule.group].decay.as_ref().and_then(|d| {
+                    let newest = rule.terms.iter().filter_map(|&t| terms[t].newest).max()?;
+                    Some((d, points::periods(d, whole_days(newest, as_of))))
+                });
+                points::contribution(value, decay)
+            })
+            .collect();
+        let groups_raw: Vec<i64> = model
+            .groups
+            .iter()
+            .map(|g| g.rules.iter().map(|&r| contributions[r]).sum())
+            .collect();
+        let groups: Vec<i64> = model
+            .groups
+            .iter()
+            .zip(&groups_raw)
+            .map(|(g, &raw)| clamp(raw, g.min, g.max))
+            .collect();
+        let score = clamp(groups.iter().sum(), model.score_min, model.score_max);
+        let disqualified: Vec<usize> = model
+            .disqualifiers
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| scope.holds(&d.cond))
+            .map(|(i, _)| i)
+            .collect();
+        let stage_scope = Scope {
+            totals: Some((score, &groups)),
+            ..scope
+        };
+        let stage = if !disqualified.is_empty() {
+            StageResult::Disqualified
+        } else {
+            model
+                .stages
+                .iter()
+                .position(|s| stage_scope.holds(&s.cond))
+                .map(StageResult::Stage)
+                .unwrap_or(StageResult::Otherwise)
+        };
+        Outcome {
+            score,
+            groups,
+            groups_raw,
+            contributions,
+            terms,
+            disqualified,
+            stage,
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! A rule's contribution, exactly: points, times the count (`each`), capped
+//! (`max`), times the decay factor, rounded half away from zero to 0.01.
+
+use crate::check::DecaySpec;
+use crate::num::Decimal;
+use num_bigint::BigInt;
+
+/// Rounds `num / den` (den > 0) half away from zero.
+fn round_div(num: &BigInt, den: &BigInt) -> i64 {
+    let two = BigInt::from(2);
+    let negative = *num < BigInt::from(0);
+    let magnitude = if negative { -num.clone() } else { num.clone() };
+    let q: BigInt = (magnitude * &two + den) / (den * &two);
+    let q = i64::try_from(q).unwrap_or(i64::MAX);
+    if negative {
+        -q
+    } else {
+        q
+    }
+}
+
+/// Rounds an i128 `m / 10^scale` to hundredths, half away from zero.
+fn decimal_to_cents(value: Decimal) -> i64 {
+    if value.scale <= 2 {
+        return value.mantissa_at(2).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    }
+    let div = 10i128.pow(value.scale - 2);
+    let m = value.mantissa;
+    let q = (m.abs() * 2 + div) / (div * 2);
+    (if m < 0 { -q } else { q }).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+/// Points × count, capped, before decay.
+pub fn capped(points: Decimal, count: Option<u64>, cap: Option<Decimal>) -> Decimal {
+    let mut v = match count {
+        Some(n) => Decimal::new(points.mantissa.saturating_mul(n as i128), points.scale),
+        None => points,
+    };
+    if let Some(cap) = cap {
+        if points.is_negative() {
+            v = v.max(cap.neg());
+        } else {
+            v = v.min(cap);
+        }
+    }
+    v
+}
+
+/// The decay factor's periods: `floor(age_days / every_days)`.
+pub fn periods(decay: &DecaySpec, age_days: i64) -> u32 {
+    (age_days.max(0) / decay.every_days.max(1)).min(u32::MAX as i64) as u32
+}
+
+/// The contribution in hundredths.
+pub fn contribution(value: Decimal, decay: Option<(&DecaySpec, u32)>) -> i64 {
+    let Some((decay, k)) = decay.filter(|(_, k)| *k > 0) else {
+        return decimal_to_cents(value);
+    };
+    let keep = 1.0 - decay.percent.to_f64() / 100.0;
+    let x = value.to_f64() * keep.powi(k as i32) * 100.0;
+    let frac = (x - x.trunc()).abs();
+    if (frac - 0.5).abs() > 1e-6 {
+        return x.round() as i64;
+    }
+    // Close to a tie: decide exactly. P = p / 10^t, so the factor is
+    // ((100·10^t − p) / (100·10^t))^k.
+    let t = decay.percent.scale;
+    let hundred = BigInt::from(100) * BigInt::from(10).pow(t);
+    let keep_num = &hundred - BigInt::from(decay.percent.mantissa);
+    let num = BigInt::from(value.mantissa) * keep_num.pow(k) * BigInt::from(100);
+    let den = BigInt::from(10).pow(value.scale) * hundred.pow(k);
+    round_div(&num, &den)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap()
+    }
+
+    fn decay(p: &str) -> DecaySpec {
+        DecaySpec {
+            percent: d(p),
+            every_days: 30,
+        }
+    }
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        assert_eq!(contribution(d("2.345"), None), 235);
+        assert_eq!(contribution(d("-2.345"), None), -235);
+        assert_eq!(contribution(d("2.344"), None), 234);
+    }
+
+    #[test]
+    fn exact_ties_under_decay() {
+        // 0.02 × 0.75 = 0.015 exactly; binary floating point says 0.01499…
+        assert_eq!(contribution(d("0.02"), Some((&decay("25"), 1))), 2);
+        assert_eq!(contribution(d("-0.02"), Some((&decay("25"), 1))), -2);
+        // 20 × 0.75² = 11.25
+        assert_eq!(contribution(d("20"), Some((&decay("25"), 2))), 1125);
+        // 5 × 0.9 = 4.5 exactly
+        assert_eq!(contribution(d("5"), Some((&decay("10"), 1))), 450);
+    }
+
+    #[test]
+    fn caps_apply_before_decay() {
+        assert_eq!(capped(d("5"), Some(4), Some(d("15"))), d("15"));
+        assert_eq!(capped(d("-5"), Some(4), Some(d("12"))), d("-12"));
+        assert_eq!(capped(d("5"), Some(2), None), d("10"));
+    }
+}

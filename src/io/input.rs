@@ -1,0 +1,158 @@
+//! Lead input: JSON Lines (one object a line) or CSV (a header of field
+//! paths), optionally joined with an events file. Every record comes out as
+//! a JSON object with its 1-based line number, or as a rejected line.
+
+use crate::check::Model;
+use crate::io::record::{DataError, DataErrorKind};
+use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
+use std::io::BufRead;
+
+/// One input record.
+pub enum Record {
+    Lead { line: u64, value: Json },
+    /// A line that could not be read as a lead: kept verbatim for `--rejects`.
+    Rejected { line: u64, text: String, error: DataError },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+impl Format {
+    /// By the file's extension; JSON Lines unless it ends in `.csv`.
+    pub fn guess(path: &str) -> Format {
+        if path.to_ascii_lowercase().ends_with(".csv") {
+            Format::Csv
+        } else {
+            Format::Jsonl
+        }
+    }
+}
+
+/// Parses one JSON Lines line into an object, or the error to report.
+pub fn parse_json_line(text: &str, line: u64) -> Result<Json, DataError> {
+    match serde_json::from_str::<Json>(text) {
+        Ok(v @ Json::Object(_)) => Ok(v),
+        Ok(_) => Err(DataError {
+            line,
+            path: String::new(),
+            kind: DataErrorKind::InvalidJson { message: "the line is JSON but not an object".into() },
+        }),
+        Err(e) => Err(DataError {
+            line,
+            path: String::new(),
+            kind: DataErrorKind::InvalidJson { message: format!("{e}") },
+        }),
+    }
+}
+
+/// Events to attach to leads, by lead id.
+pub type EventsById = HashMap<String, Vec<Json>>;
+
+/// Sets `path` in a nested object, creating objects on the way.
+fn set_path(obj: &mut Map<String, Json>, path: &[String], value: Json) {
+    let Some((last, init)) = path.split_last() else { return };
+    let mut cur = obj;
+    for seg in init {
+        let entry = cur.entry(seg.clone()).or_insert_with(|| Json::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Json::Object(Map::new());
+        }
+        cur = entry.as_object_mut().expect("just made an object");
+    }
+    cur.insert(last.clone(), value);
+}
+
+/// Adds events from `--events` to a lead, at each event type's source path.
+pub fn attach_events(model: &Model, lead: &mut Json, key: &[String], events: &EventsById) {
+    let id = crate::io::record::lookup(lead, key).map(crate::io::output::id_text).unwrap_or_default();
+    let Some(list) = events.get(&id) else { return };
+    let Some(obj) = lead.as_object_mut() else { return };
+    for event in list {
+        let type_name = event.get("type").and_then(Json::as_str).unwrap_or("");
+        let source = model.event_types.iter().find(|t| t.name == type_name).map(|t| t.source).unwrap_or(0);
+        let path = model.event_sources.get(source).cloned().unwrap_or_else(|| vec!["events".into()]);
+        let mut target = crate::io::record::lookup(&Json::Object(obj.clone()), &path).cloned().unwrap_or(Json::Array(Vec::new()));
+        if let Json::Array(items) = &mut target {
+            items.push(event.clone());
+        }
+        set_path(obj, &path, target);
+    }
+}
+
+/// Reads CSV records (header = field paths) into JSON objects of text.
+pub fn csv_records<R: std::io::Read>(reader: R) -> impl Iterator<Item = Record> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let headers: Vec<Vec<String>> = match rdr.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().split('.').map(str::to_string).collect()).collect(),
+        Err(_) => Vec::new(),
+    };
+    rdr.into_records().map(move |r| match r {
+        Ok(rec) => {
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            let mut obj = Map::new();
+            for (h, cell) in headers.iter().zip(rec.iter()) {
+                if !cell.is_empty() {
+                    set_path(&mut obj, h, Json::String(cell.to_string()));
+                }
+            }
+            Record::Lead { line, value: Json::Object(obj) }
+        }
+        Err(e) => {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            Record::Rejected {
+                line,
+                text: String::new(),
+                error: DataError { line, path: String::new(), kind: DataErrorKind::InvalidJson { message: format!("bad CSV record: {e}") } },
+            }
+        }
+    })
+}
+
+/// Reads an events file (CSV or JSON Lines with `lead_id`, `type`, `at` and
+/// property columns) into events by lead id. Bad lines are returned as errors.
+pub fn read_events(path: &str, reader: Box<dyn BufRead>) -> (EventsById, Vec<DataError>) {
+    let mut by_id: EventsById = HashMap::new();
+    let mut errors = Vec::new();
+    let mut add = |mut v: Json, line: u64, errors: &mut Vec<DataError>| {
+        let id = v.get("lead_id").map(crate::io::output::id_text).unwrap_or_default();
+        if id.is_empty() {
+            errors.push(DataError { line, path: "lead_id".into(), kind: DataErrorKind::BadEvent });
+            return;
+        }
+        if let Some(o) = v.as_object_mut() {
+            o.remove("lead_id");
+        }
+        by_id.entry(id).or_default().push(v);
+    };
+    match Format::guess(path) {
+        Format::Csv => {
+            for rec in csv_records(reader) {
+                match rec {
+                    Record::Lead { line, value } => add(value, line, &mut errors),
+                    Record::Rejected { error, .. } => errors.push(error),
+                }
+            }
+        }
+        Format::Jsonl => {
+            for (i, line) in reader.lines().enumerate() {
+                let n = i as u64 + 1;
+                let Ok(text) = line else {
+                    errors.push(DataError { line: n, path: String::new(), kind: DataErrorKind::InvalidJson { message: "not UTF-8".into() } });
+                    continue;
+                };
+                if text.trim().is_empty() {
+                    continue;
+                }
+                match parse_json_line(&text, n) {
+                    Ok(v) => add(v, n, &mut errors),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+    }
+    (by_id, errors)
+}

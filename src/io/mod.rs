@@ -1,0 +1,6 @@
+//! Reading leads and writing results.
+
+pub mod input;
+pub mod output;
+pub mod pipeline;
+pub mod record;
