@@ -21,3 +21,4 @@ pub mod fmt;
 pub mod eval;
 pub mod io;
 pub mod testing;
+pub mod explain;

@@ -1,6 +1,7 @@
 //! The `leadscore` command line. Every subcommand uses the same exit codes:
 //! see [`exit`].
 
+mod explain_cmd;
 mod model_cmds;
 mod render;
 mod score_cmd;
@@ -71,6 +72,28 @@ enum Command {
         /// Print the formatted text instead of rewriting files.
         #[arg(long)]
         stdout: bool,
+    },
+    /// Explain one lead's score and stage, rule by rule.
+    Explain {
+        /// A `.rules` file or a directory of them.
+        model: PathBuf,
+        /// JSON Lines or CSV file of leads; `-` reads standard input.
+        leads: String,
+        /// The lead's id (the `--key` field).
+        #[arg(long, conflicts_with = "line")]
+        id: Option<String>,
+        /// The lead on this line (1-based).
+        #[arg(long)]
+        line: Option<u64>,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, default_value = "id")]
+        key: String,
+        /// Also list the rules that did not fire, and why.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: explain_cmd::ExplainFormat,
     },
     /// Run the model's `test` blocks and report rule coverage.
     Test {
@@ -143,6 +166,25 @@ pub fn run() -> i32 {
             check,
             stdout,
         } => model_cmds::fmt(&paths, check, stdout),
+        Command::Explain {
+            model,
+            leads,
+            id,
+            line,
+            as_of,
+            key,
+            all,
+            format,
+        } => explain_cmd::run(explain_cmd::ExplainArgs {
+            model,
+            leads,
+            id,
+            line,
+            as_of,
+            key,
+            all,
+            format,
+        }),
         Command::Test {
             model,
             format,

@@ -1,0 +1,115 @@
+//! `leadscore explain`: why one lead has its score and stage.
+
+use super::score_cmd::{as_of, open_input};
+use super::{exit, model_cmds::load_model};
+use leadscore::explain::{explain, render};
+use leadscore::io::input::{csv_records, parse_json_line, Format, Record};
+use leadscore::io::output::id_text;
+use leadscore::io::record::{lead_from_json, lookup};
+use serde_json::Value as Json;
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+pub struct ExplainArgs {
+    pub model: PathBuf,
+    pub leads: String,
+    pub id: Option<String>,
+    pub line: Option<u64>,
+    pub as_of: Option<String>,
+    pub key: String,
+    pub all: bool,
+    pub format: ExplainFormat,
+}
+
+/// Finds the lead: by id, by line, or the first one.
+fn find(input: Box<dyn BufRead + Send>, format: Format, key: &[String], id: Option<&str>, line: Option<u64>) -> Result<Option<(u64, Json)>, String> {
+    let wanted = |n: u64, v: &Json| match (id, line) {
+        (Some(id), _) => lookup(v, key).map(id_text).as_deref() == Some(id),
+        (None, Some(l)) => n == l,
+        (None, None) => true,
+    };
+    match format {
+        Format::Jsonl => {
+            for (i, text) in input.lines().enumerate() {
+                let n = i as u64 + 1;
+                let text = text.map_err(|e| e.to_string())?;
+                if text.trim().is_empty() {
+                    continue;
+                }
+                if line == Some(n) || id.is_some() || line.is_none() {
+                    match parse_json_line(&text, n) {
+                        Ok(v) if wanted(n, &v) => return Ok(Some((n, v))),
+                        Ok(_) => {}
+                        Err(e) if line == Some(n) || (id.is_none() && line.is_none()) => return Err(e.to_string()),
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+        Format::Csv => {
+            for rec in csv_records(input) {
+                if let Record::Lead { line: n, value } = rec {
+                    if wanted(n, &value) {
+                        return Ok(Some((n, value)));
+                    }
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+pub fn run(a: ExplainArgs) -> i32 {
+    let model = match load_model(&a.model) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let as_of = match as_of(a.as_of.as_deref()) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let input = match open_input(&a.leads) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
+    let found = match find(input, Format::guess(&a.leads), &key, a.id.as_deref(), a.line) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::DATA;
+        }
+    };
+    let Some((line, value)) = found else {
+        match (&a.id, a.line) {
+            (Some(id), _) => eprintln!("error: no lead with {} `{id}` in `{}`", a.key, a.leads),
+            (None, Some(l)) => eprintln!("error: `{}` has no lead on line {l}", a.leads),
+            (None, None) => eprintln!("error: `{}` holds no lead", a.leads),
+        }
+        return exit::USAGE;
+    };
+    let mut errors = Vec::new();
+    let lead = lead_from_json(&model, &value, &key, line, &mut errors);
+    let notes: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let e = explain(&model, &lead, as_of, a.all, notes);
+    print!(
+        "{}",
+        match a.format {
+            ExplainFormat::Text => render::text(&e),
+            ExplainFormat::Json => render::json(&e),
+            ExplainFormat::Markdown => render::markdown(&e),
+        }
+    );
+    if errors.is_empty() {
+        exit::OK
+    } else {
+        exit::DATA
+    }
+}
