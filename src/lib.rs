@@ -22,3 +22,4 @@ pub mod eval;
 pub mod io;
 pub mod testing;
 pub mod explain;
+pub mod reference;

@@ -1,0 +1,265 @@
+//! Random models and messy leads for property tests, driven by one seed so
+//! that a failure reproduces from the seed proptest prints.
+#![allow(dead_code)]
+
+use serde_json::{json, Value as Json};
+
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next(&mut self) -> u64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+pub const HEADER: &str = r#"
+lead {
+  title: text
+  email: text
+  country: text
+  company.employees: number
+  company.tech: list of text
+  scores: list of number
+  authority: bool
+  created_at: time
+  budget: number
+}
+events {
+  visited(page)
+  downloaded(asset, size: number)
+  requested(what)
+  unsubscribed
+}
+list dm = ["CEO", "cfo", "VP  Sales", "head of revenue"]
+list pages = ["pricing", "/plans"]
+list domains = ["gmail.com", "rival.com"]
+list nums = [1, 5, 10, 300]
+"#;
+
+fn text_test(r: &mut Rng) -> String {
+    let operand = *r.pick(&["title", "email", "country", "domain(email)"]);
+    let op = match r.below(11) {
+        0 => format!("= {}", r.pick(&["\"CEO\"", "\" vp sales \"", "\"gmail.com\"", "\"us\""])),
+        1 => format!("!= {}", r.pick(&["\"CEO\"", "\"us\""])),
+        2 => "in dm".into(),
+        3 => "not in [\"us\", \"CA\", \"gmail.com\"]".into(),
+        4 => format!("contains {}", r.pick(&["\"vp\"", "\"@\"", "\"o\""])),
+        5 => format!("starts with {}", r.pick(&["\"c\"", "\"head\""])),
+        6 => format!("ends with {}", r.pick(&["\".com\"", "\"sales\""])),
+        7 => format!("matches {}", r.pick(&["\"^(vp|head)\\b\"", "\"[0-9]\"", "\"rival\""])),
+        8 => "is known".into(),
+        9 => "is missing".into(),
+        _ => "in domains".into(),
+    };
+    format!("{operand} {op}")
+}
+
+fn number_test(r: &mut Rng) -> String {
+    let operand = *r.pick(&["company.employees", "budget", "days_since(created_at)"]);
+    let n = *r.pick(&["0", "10", "50", "300", "5000", "10k", "2.5", "-3"]);
+    let op = match r.below(9) {
+        0 => format!("> {n}"),
+        1 => format!(">= {n}"),
+        2 => format!("< {n}"),
+        3 => format!("<= {n}"),
+        4 => format!("= {n}"),
+        5 => format!("!= {n}"),
+        6 => "between 50 and 5000".into(),
+        7 => "in nums".into(),
+        _ => "is missing".into(),
+    };
+    format!("{operand} {op}")
+}
+
+fn field_test(r: &mut Rng) -> String {
+    match r.below(8) {
+        0 | 1 => text_test(r),
+        2 | 3 => number_test(r),
+        4 => r.pick(&["company.tech includes \"salesforce\"", "company.tech is known", "scores includes 5", "scores is missing"]).to_string(),
+        5 => r.pick(&["authority", "authority = false", "authority is known", "authority != true"]).to_string(),
+        6 => r.pick(&["created_at < 2026-06-01", "created_at between 2026-01-01 and 2026-10-01T12:00:00Z", "created_at >= 2026-10-01"]).to_string(),
+        _ => text_test(r),
+    }
+}
+
+fn count(r: &mut Rng) -> String {
+    r.pick(&["", "", " once", " twice", " thrice", " 2 times", " at least 3 times", " at most 1 time", " more than 1 time", " fewer than 3 times", " never"]).to_string()
+}
+
+fn window(r: &mut Rng) -> String {
+    r.pick(&["", "", " in the last 30 days", " within 2 weeks", " in the last 12 hours", " in the last month", " within 1 day"]).to_string()
+}
+
+pub fn event_term(r: &mut Rng) -> String {
+    let (verb, object, filter) = match r.below(4) {
+        0 => ("visited", *r.pick(&["", " pricing", " pages", " \"/plans\"", " \" Pricing \""]), *r.pick(&["", " where page starts with \"/\"", " where (page contains \"pric\" or page = \"/plans\")", " where page is missing"])),
+        1 => ("downloaded", *r.pick(&["", " ebook", " \"whitepaper\""]), *r.pick(&["", " where size > 10", " where size is known", " where (size between 1 and 100 and asset != \"x\")"])),
+        2 => ("requested", *r.pick(&["", " demo"]), *r.pick(&["", " where what contains \"trial\""])),
+        _ => ("unsubscribed", "", ""),
+    };
+    format!("{verb}{object}{filter}{}{}", count(r), window(r))
+}
+
+pub fn condition(r: &mut Rng, depth: u32) -> String {
+    if depth == 0 || r.chance(45) {
+        return if r.chance(50) { field_test(r) } else { event_term(r) };
+    }
+    match r.below(4) {
+        0 => format!("{} and {}", condition(r, depth - 1), condition(r, depth - 1)),
+        1 => format!("({} or {})", condition(r, depth - 1), condition(r, depth - 1)),
+        2 => format!("not {}", match r.below(2) { 0 => field_test(r), _ => format!("({})", condition(r, depth - 1)) }),
+        _ => format!("{} or {}", condition(r, depth - 1), condition(r, depth - 1)),
+    }
+}
+
+fn points(r: &mut Rng) -> &'static str {
+    *r.pick(&["+5", "-3", "+2.5", "+0.01", "+0.02", "+7.77", "+10", "-0.5", "+1.25", "+0.333", "+20"])
+}
+
+fn rule(r: &mut Rng, n: usize) -> String {
+    let label = if r.chance(50) { format!("\"R{n}\": ") } else { String::new() };
+    if r.chance(20) {
+        let cap = if r.chance(60) { format!(" max {}", r.pick(&["15", "4", "0.05"])) } else { String::new() };
+        return format!("{label}{} -> {} each{cap}", event_term(r), points(r));
+    }
+    let cap = if r.chance(15) { format!(" max {}", r.pick(&["3", "100"])) } else { String::new() };
+    format!("{label}{} -> {}{cap}", condition(r, 2), points(r))
+}
+
+/// A random model that uses every construct of the language.
+pub fn model(r: &mut Rng) -> String {
+    let mut out = String::from(HEADER);
+    let mut n = 0;
+    let groups = 1 + r.below(3);
+    let mut names = Vec::new();
+    for g in 0..groups {
+        let name = format!("g{g}");
+        let mut head = format!("group {name}");
+        if r.chance(40) {
+            head.push_str(&format!(" max {}", r.pick(&["10", "25", "40.5"])));
+        }
+        if r.chance(30) {
+            head.push_str(&format!(" min {}", r.pick(&["0", "-5"])));
+        }
+        if r.chance(60) {
+            head.push_str(&format!(" decay {}% every {}", r.pick(&["25", "10", "12.5", "50", "100", "0", "33.3"]), r.pick(&["30 days", "1 day", "1 week", "1 month", "48 hours"])));
+        }
+        out.push_str(&format!("{head} {{\n"));
+        for _ in 0..1 + r.below(5) {
+            out.push_str(&format!("  {}\n", rule(r, n)));
+            n += 1;
+        }
+        out.push_str("}\n");
+        names.push(name);
+    }
+    for _ in 0..r.below(3) {
+        out.push_str(&format!("{}\n", rule(r, n)));
+        n += 1;
+        if !names.contains(&"general".to_string()) {
+            names.push("general".into());
+        }
+    }
+    if r.chance(50) {
+        out.push_str(&format!("score max {} min {}\n", r.pick(&["100", "30", "12.5"]), r.pick(&["0", "-10"])));
+    }
+    for i in 0..r.below(3) {
+        out.push_str(&format!("disqualify \"D{i}\" when {}\n", condition(r, 1)));
+    }
+    for i in 0..r.below(4) {
+        let g = r.pick(&names).clone();
+        let cond = match r.below(4) {
+            0 => format!("score >= {}", r.pick(&["5", "10.5", "20", "0"])),
+            1 => format!("{g} > {}", r.pick(&["1", "5"])),
+            2 => format!("score >= 3 and {}", condition(r, 1)),
+            _ => condition(r, 1),
+        };
+        out.push_str(&format!("stage S{i} when {cond}\n"));
+    }
+    if r.chance(50) {
+        out.push_str("otherwise nurture\n");
+    }
+    out
+}
+
+fn maybe(r: &mut Rng, obj: &mut serde_json::Map<String, Json>, key: &str, values: &[Json]) {
+    if r.chance(80) {
+        obj.insert(key.to_string(), r.pick(values).clone());
+    }
+}
+
+fn time_text(r: &mut Rng) -> Json {
+    let day = r.below(90) as i64 - 75; // mostly before 2026-11-01, some after
+    let base = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    let date = base + chrono::Duration::days(day);
+    match r.below(6) {
+        0 => json!(date.format("%Y-%m-%d").to_string()),
+        1 => json!(format!("{}T{:02}:30:00Z", date.format("%Y-%m-%d"), r.below(24))),
+        2 => json!(format!("{}T23:59:59+02:00", date.format("%Y-%m-%d"))),
+        3 => json!("2026-10-31T12:00:00Z"),
+        4 => json!("not a time"),
+        _ => json!(date.format("%Y-%m-%d").to_string()),
+    }
+}
+
+/// A lead with realistic mess: wrong types, blanks, odd case and spacing.
+pub fn lead(r: &mut Rng, id: usize) -> Json {
+    let mut o = serde_json::Map::new();
+    o.insert("id".into(), json!(format!("L{id}")));
+    maybe(r, &mut o, "title", &[json!("CEO"), json!(" vp  sales"), json!("Head of Revenue"), json!("intern"), json!(""), Json::Null, json!(42), json!(true), json!("VP Marketing")]);
+    maybe(r, &mut o, "email", &[json!("a@gmail.com"), json!("b@RIVAL.com "), json!("nobody"), json!("x@"), json!(5), json!("ceo@acme.io")]);
+    maybe(r, &mut o, "country", &[json!("US"), json!(" ca "), json!("DE"), json!(""), json!(["US"])]);
+    let mut company = serde_json::Map::new();
+    maybe(r, &mut company, "employees", &[json!(10), json!(50), json!("300"), json!("abc"), json!(5000.5), Json::Null, json!(5000), json!(" 50 ")]);
+    maybe(r, &mut company, "tech", &[json!(["Salesforce", "hubspot"]), json!("salesforce;marketo"), json!([]), json!([1, "x"]), json!("x"), json!([true]), json!([" SalesForce "])]);
+    if r.chance(90) {
+        o.insert("company".into(), Json::Object(company));
+    } else {
+        o.insert("company".into(), json!("Acme"));
+    }
+    maybe(r, &mut o, "scores", &[json!([1, 5]), json!("5;7"), json!([]), json!(["x"]), json!([10, "300"])]);
+    maybe(r, &mut o, "authority", &[json!(true), json!(false), json!("yes"), json!("no"), json!("maybe"), json!(1)]);
+    if r.chance(80) {
+        let t = time_text(r);
+        o.insert("created_at".into(), t);
+    }
+    maybe(r, &mut o, "budget", &[json!(20000), json!(5000), json!("10000"), json!("lots"), json!(0)]);
+    if r.chance(90) {
+        let mut events = Vec::new();
+        for _ in 0..r.below(9) {
+            let mut e = serde_json::Map::new();
+            let ty = *r.pick(&["visited", "downloaded", "requested", "unsubscribed", "other", "visited"]);
+            e.insert("type".into(), json!(ty));
+            if r.chance(95) {
+                let t = time_text(r);
+                e.insert("at".into(), t);
+            }
+            maybe(r, &mut e, "page", &[json!("pricing"), json!("/plans"), json!("/blog/x"), json!(" Pricing "), json!(12), Json::Null]);
+            maybe(r, &mut e, "asset", &[json!("ebook"), json!("Whitepaper"), json!("x")]);
+            maybe(r, &mut e, "size", &[json!(5), json!(50), json!("20"), json!("big")]);
+            maybe(r, &mut e, "what", &[json!("demo"), json!("free trial"), json!("Demo ")]);
+            events.push(Json::Object(e));
+        }
+        if r.chance(3) {
+            events.push(json!("not an event"));
+        }
+        o.insert("events".into(), Json::Array(events));
+    }
+    Json::Object(o)
+}
