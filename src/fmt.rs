@@ -139,7 +139,7 @@ pub fn rule_text(r: &Rule) -> String {
         s.push_str(" each");
     }
     if let Some(m) = &r.max {
-        s.push_str(&format!(" max {}", m.raw));
+        s.push_str(&format!(" max {}", signed_plain(m)));
     }
     s
 }

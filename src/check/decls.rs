@@ -18,6 +18,9 @@ pub(super) struct Declarations {
     pub diagnostics: Vec<Diagnostic>,
     pub fields: Vec<Field>,
     pub field_index: HashMap<String, usize>,
+    /// Fields declared with an unknown type: already reported, so uses of
+    /// them are not reported again.
+    pub poisoned_fields: HashSet<String>,
     pub event_sources: Vec<Vec<String>>,
     pub event_types: Vec<EventType>,
     pub event_index: HashMap<String, usize>,
@@ -220,6 +223,7 @@ impl Declarations {
             diagnostics: Vec::new(),
             fields: Vec::new(),
             field_index: HashMap::new(),
+            poisoned_fields: HashSet::new(),
             event_sources: Vec::new(),
             event_types: Vec::new(),
             event_index: HashMap::new(),
@@ -253,6 +257,9 @@ impl Declarations {
                             let name = f.path.node.to_string();
                             let ty = resolve_type(&f.ty, out);
                             if seen_fields.insert(&name, f.path.span, out) {
+                                if ty.is_none() {
+                                    d.poisoned_fields.insert(name.clone());
+                                }
                                 if let Some(ty) = ty {
                                     d.field_index.insert(name, d.fields.len());
                                     d.fields.push(Field {

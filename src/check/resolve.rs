@@ -346,6 +346,9 @@ impl Resolver<'_> {
                 if let Some(&i) = self.cx.field_index.get(&name) {
                     return Some((ValueExpr::Field(i), self.cx.fields[i].ty));
                 }
+                if self.cx.poisoned_fields.contains(&name) {
+                    return None;
+                }
                 let mut candidates: Vec<&str> = self.cx.field_index.keys().map(String::as_str).collect();
                 if ctx.stage {
                     candidates.extend(self.cx.group_index.keys().map(String::as_str));
@@ -648,6 +651,9 @@ impl Resolver<'_> {
         }
         // Not an event: a bare `bool` value.
         let operand = Node::new(Operand::Path(e.verb.node.clone()), e.verb.span);
+        if self.cx.poisoned_fields.contains(&name) {
+            return None;
+        }
         let known = ctx.event.is_some_and(|ev| self.cx.event_types[ev].props.iter().any(|p| p.name == name))
             || self.cx.field_index.contains_key(&name)
             || (ctx.stage && (name == "score" || self.cx.group_index.contains_key(&name)));

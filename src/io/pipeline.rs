@@ -169,5 +169,13 @@ pub fn score_stream(model: &Model, input: Box<dyn BufRead + Send>, opts: &ScoreO
         sink.progress(summary.read);
     }
     out.flush()?;
+    let rank = |name: &str| {
+        model
+            .stages
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap_or(if name == "disqualified" { usize::MAX } else { model.stages.len() })
+    };
+    summary.stages.sort_by_key(|(name, _)| rank(name));
     Ok(summary)
 }

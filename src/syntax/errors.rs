@@ -146,7 +146,24 @@ pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnos
     } else {
         format!("expected {} here", join_alternatives(&expected))
     };
-    let help = help_for(&positives, found);
+    // An opening quote with no closing one on its line.
+    let line_rest = text[pos..].split('\n').next().unwrap_or("");
+    if found == "\"" && line_rest.matches('"').count() % 2 == 1 {
+        let end = pos + line_rest.trim_end().len();
+        return Diagnostic::new(Code::Syntax, "this string is never closed", Span::new(file, pos, end), "the string starts here")
+            .help("strings end with `\"` on the same line; write `\\\"` for a quote inside a string");
+    }
+    let mut help = help_for(&positives, found);
+    // A misspelt keyword at the start of the line (`stge SQL when …`) reads
+    // as a rule, and fails later: name the likely keyword.
+    let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let first_word: String = text[line_start..].trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    let item_words = ["lead", "events", "list", "group", "score", "stage", "otherwise", "disqualify", "test"];
+    if !KEYWORDS.contains(&first_word.as_str()) {
+        if let Some(s) = suggest(&first_word, item_words.iter().copied()) {
+            help = format!("did you mean `{s}`? `{first_word}` is not a keyword, so the line was read as a rule");
+        }
+    }
     Diagnostic::new(Code::Syntax, message, span, label).help(help)
 }
 
