@@ -46,19 +46,38 @@ struct Printer<'a> {
     comments: Vec<Comment>,
     next_comment: usize,
     out: String,
+    /// Where in the source the last thing written ended.
+    last: usize,
 }
 
 impl Printer<'_> {
     /// Writes, as their own lines, the comments that come before `offset`.
     fn comments_before(&mut self, offset: usize, indent: &str) {
+        let mut wrote = false;
         while let Some(c) = self.comments.get(self.next_comment) {
             if c.start >= offset {
                 break;
             }
+            let (start, end) = (c.start, c.start + c.text.len());
+            let text = c.text.clone();
+            self.keep_blank_line(start);
             self.out.push_str(indent);
-            self.out.push_str(&c.text);
+            self.out.push_str(&text);
             self.out.push('\n');
             self.next_comment += 1;
+            self.last = end;
+            wrote = true;
+        }
+        if wrote && offset != usize::MAX {
+            self.keep_blank_line(offset);
+        }
+    }
+
+    /// Writes an empty line when the source had one between the last thing
+    /// written and `next`.
+    fn keep_blank_line(&mut self, next: usize) {
+        if !self.out.is_empty() && !self.out.ends_with("\n\n") && self.blank_line_between(self.last, next) {
+            self.out.push('\n');
         }
     }
 
@@ -73,11 +92,13 @@ impl Printer<'_> {
     fn line_before(&mut self, indent: &str, text: &str, end: usize, limit: usize) {
         self.out.push_str(indent);
         self.out.push_str(text);
+        self.last = end;
         if let Some(c) = self.comments.get(self.next_comment) {
             let between = self.src.get(end..c.start).unwrap_or("\n");
             if !between.contains('\n') && c.start < limit {
                 self.out.push_str("  ");
                 self.out.push_str(&c.text);
+                self.last = c.start + c.text.len();
                 self.next_comment += 1;
             }
         }
@@ -176,6 +197,7 @@ pub fn format_file(src: &str, file: &File) -> String {
         comments: scan_comments(src),
         next_comment: 0,
         out: String::new(),
+        last: 0,
     };
     let mut prev: Option<(&Item, usize)> = None;
     for item in &file.items {
@@ -186,7 +208,7 @@ pub fn format_file(src: &str, file: &File) -> String {
                 || kind(&item.node) == 0
                 || kind(prev_item) != kind(&item.node)
                 || p.blank_line_between(prev_end, start);
-            if separate {
+            if separate && !p.out.ends_with("\n\n") {
                 p.out.push('\n');
             }
         }
