@@ -76,7 +76,10 @@ impl Printer<'_> {
     /// Writes an empty line when the source had one between the last thing
     /// written and `next`.
     fn keep_blank_line(&mut self, next: usize) {
-        if !self.out.is_empty() && !self.out.ends_with("\n\n") && self.blank_line_between(self.last, next) {
+        if !self.out.is_empty()
+            && !self.out.ends_with("\n\n")
+            && self.blank_line_between(self.last, next)
+        {
             self.out.push('\n');
         }
     }
@@ -109,7 +112,10 @@ impl Printer<'_> {
     fn blank_line_between(&self, prev_end: usize, next_start: usize) -> bool {
         let gap = self.src.get(prev_end..next_start).unwrap_or("");
         let lines: Vec<&str> = gap.split('\n').collect();
-        lines.len() > 2 && lines[1..lines.len() - 1].iter().any(|l| l.trim().is_empty())
+        lines.len() > 2
+            && lines[1..lines.len() - 1]
+                .iter()
+                .any(|l| l.trim().is_empty())
     }
 }
 
@@ -230,7 +236,11 @@ pub fn format_file(src: &str, file: &File) -> String {
                     Some(path) => format!("events in {} {{", path.node),
                     None => "events {".to_string(),
                 };
-                let limit = ev.types.first().map(|t| t.span.start as usize).unwrap_or(end);
+                let limit = ev
+                    .types
+                    .first()
+                    .map(|t| t.span.start as usize)
+                    .unwrap_or(end);
                 p.line_before("", &head, start, limit);
                 for t in &ev.types {
                     p.comments_before(t.span.start as usize, "  ");
@@ -274,7 +284,11 @@ pub fn format_file(src: &str, file: &File) -> String {
                     ));
                 }
                 head.push_str(" {");
-                let limit = g.rules.first().map(|r| r.span.start as usize).unwrap_or(end);
+                let limit = g
+                    .rules
+                    .first()
+                    .map(|r| r.span.start as usize)
+                    .unwrap_or(end);
                 p.line_before("", &head, start, limit);
                 for r in &g.rules {
                     p.comments_before(r.span.start as usize, "  ");
@@ -299,8 +313,17 @@ pub fn format_file(src: &str, file: &File) -> String {
                 p.line("", &text, end)
             }
             Item::Test(t) => {
-                let limit = t.stmts.first().map(|s| s.span.start as usize).unwrap_or(end);
-                p.line_before("", &format!("test {} {{", escape_string(&t.name)), start, limit);
+                let limit = t
+                    .stmts
+                    .first()
+                    .map(|s| s.span.start as usize)
+                    .unwrap_or(end);
+                p.line_before(
+                    "",
+                    &format!("test {} {{", escape_string(&t.name)),
+                    start,
+                    limit,
+                );
                 for s in &t.stmts {
                     p.comments_before(s.span.start as usize, "  ");
                     let text = match &s.node {

@@ -9,17 +9,17 @@
 #![forbid(unsafe_code)]
 
 pub mod ast;
+pub mod check;
 pub mod diag;
+pub mod eval;
+pub mod explain;
+pub mod fmt;
+pub mod io;
+pub mod load;
 pub mod num;
+pub mod reference;
 pub mod source;
 pub mod syntax;
-pub mod time;
-pub mod check;
-pub mod text;
-pub mod load;
-pub mod fmt;
-pub mod eval;
-pub mod io;
 pub mod testing;
-pub mod explain;
-pub mod reference;
+pub mod text;
+pub mod time;

@@ -68,7 +68,8 @@ pub fn read_sources(path: &Path) -> Result<Sources, LoadError> {
     let mut sources = Sources::default();
     for file in rule_files(path)? {
         let bytes = std::fs::read(&file).map_err(|e| unreadable(&file, e))?;
-        let text = String::from_utf8(bytes).map_err(|_| unreadable(&file, "the file is not UTF-8"))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| unreadable(&file, "the file is not UTF-8"))?;
         sources.add(SourceFile::new(file, text));
     }
     Ok(sources)

@@ -75,7 +75,10 @@ impl Decimal {
         if scale > MAX_SCALE || mantissa > 10i128.pow(30) {
             return None;
         }
-        Some(Decimal::new(if negative { -mantissa } else { mantissa }, scale))
+        Some(Decimal::new(
+            if negative { -mantissa } else { mantissa },
+            scale,
+        ))
     }
 
     pub fn to_f64(self) -> f64 {
@@ -92,10 +95,6 @@ impl Decimal {
 
     pub fn abs(self) -> Decimal {
         Decimal::new(self.mantissa.abs(), self.scale)
-    }
-
-    pub fn neg(self) -> Decimal {
-        Decimal::new(-self.mantissa, self.scale)
     }
 
     /// The mantissa at a given (larger or equal) scale.
@@ -116,6 +115,13 @@ impl Decimal {
             return None;
         }
         u64::try_from(self.mantissa).ok()
+    }
+}
+
+impl std::ops::Neg for Decimal {
+    type Output = Decimal;
+    fn neg(self) -> Decimal {
+        Decimal::new(-self.mantissa, self.scale)
     }
 }
 
@@ -181,7 +187,10 @@ mod tests {
     #[test]
     fn compares_across_scales() {
         assert!(Decimal::parse("2.5").unwrap() < Decimal::parse("3").unwrap());
-        assert_eq!(Decimal::parse("2.50").unwrap(), Decimal::parse("2.5").unwrap());
+        assert_eq!(
+            Decimal::parse("2.50").unwrap(),
+            Decimal::parse("2.5").unwrap()
+        );
         assert!(Decimal::parse("-0.01").unwrap() < Decimal::ZERO);
     }
 

@@ -34,11 +34,15 @@ enum V {
 }
 
 fn norm(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn json_at<'a>(v: &'a Json, path: &[String]) -> Option<&'a Json> {
-    path.iter().try_fold(v, |cur, seg| cur.as_object().and_then(|o| o.get(seg)))
+    path.iter()
+        .try_fold(v, |cur, seg| cur.as_object().and_then(|o| o.get(seg)))
 }
 
 fn num_text(s: &str) -> Option<f64> {
@@ -66,7 +70,8 @@ fn coerce(ty: &str, list: bool, v: Option<&Json>) -> V {
             match coerce(ty, false, Some(item)) {
                 V::Text(t) => texts.push(t),
                 V::Num(n) => nums.push(n),
-                V::Missing if item.is_null() || item.as_str().is_some_and(|s| s.trim().is_empty()) => {}
+                V::Missing
+                    if item.is_null() || item.as_str().is_some_and(|s| s.trim().is_empty()) => {}
                 _ => return V::Missing,
             }
         }
@@ -88,7 +93,9 @@ fn coerce(ty: &str, list: bool, v: Option<&Json>) -> V {
             "false" | "no" => V::Bool(false),
             _ => V::Missing,
         },
-        ("time", Json::String(s)) => crate::time::parse_time(s).map(V::Time).unwrap_or(V::Missing),
+        ("time", Json::String(s)) => crate::time::parse_time(s)
+            .map(V::Time)
+            .unwrap_or(V::Missing),
         _ => V::Missing,
     }
 }
@@ -127,7 +134,11 @@ fn count_events(env: &Env<'_>, e: &ast::EventCond) -> (u64, Option<i64>) {
         if item.get("type").and_then(Json::as_str) != Some(verb.as_str()) {
             continue;
         }
-        let Some(at) = item.get("at").and_then(Json::as_str).and_then(crate::time::parse_time) else {
+        let Some(at) = item
+            .get("at")
+            .and_then(Json::as_str)
+            .and_then(crate::time::parse_time)
+        else {
             continue;
         };
         if at > env.as_of {
@@ -139,12 +150,19 @@ fn count_events(env: &Env<'_>, e: &ast::EventCond) -> (u64, Option<i64>) {
             }
         }
         if let Some(obj) = &e.object {
-            let first = decl.props.first().map(|(name, ty)| coerce(ty, false, item.get(name)));
-            let Some(V::Text(value)) = first else { continue };
+            let first = decl
+                .props
+                .first()
+                .map(|(name, ty)| coerce(ty, false, item.get(name)));
+            let Some(V::Text(value)) = first else {
+                continue;
+            };
             let ok = match &obj.node {
                 EventObject::Text(t) => norm(t) == value,
                 EventObject::Ident(id) => match env.d.lists.get(id) {
-                    Some(items) => items.iter().any(|l| matches!(&l.node, Literal::Text(t) if norm(t) == value)),
+                    Some(items) => items
+                        .iter()
+                        .any(|l| matches!(&l.node, Literal::Text(t) if norm(t) == value)),
                     None => norm(id) == value,
                 },
             };
@@ -153,7 +171,11 @@ fn count_events(env: &Env<'_>, e: &ast::EventCond) -> (u64, Option<i64>) {
             }
         }
         if let Some(filter) = &e.filter {
-            let inner = Env { event: Some((item, decl)), totals: None, ..*env };
+            let inner = Env {
+                event: Some((item, decl)),
+                totals: None,
+                ..*env
+            };
             if !holds(&inner, filter) {
                 continue;
             }
@@ -170,10 +192,14 @@ fn operand(env: &Env<'_>, o: &Operand) -> V {
             let inner = operand(env, &arg.node);
             match (func.node.as_str(), inner) {
                 ("domain", V::Text(t)) => match t.rfind('@') {
-                    Some(i) if !t[i + 1..].trim().is_empty() => V::Text(t[i + 1..].trim().to_string()),
+                    Some(i) if !t[i + 1..].trim().is_empty() => {
+                        V::Text(t[i + 1..].trim().to_string())
+                    }
                     _ => V::Missing,
                 },
-                ("days_since", V::Time(t)) => V::Num(((env.as_of as i128 - t as i128).div_euclid(86_400_000_000)) as f64),
+                ("days_since", V::Time(t)) => {
+                    V::Num(((env.as_of as i128 - t as i128).div_euclid(86_400_000_000)) as f64)
+                }
                 _ => V::Missing,
             }
         }
@@ -243,12 +269,18 @@ fn test(env: &Env<'_>, t: &ast::Test) -> bool {
         TestOp::In { negated, list } => {
             let items: Vec<V> = match &list.node {
                 ListRef::Inline(items) => items.iter().map(|l| lit(&l.node)).collect(),
-                ListRef::Named(n) => env.d.lists.get(n).map(|items| items.iter().map(|l| lit(&l.node)).collect()).unwrap_or_default(),
+                ListRef::Named(n) => env
+                    .d
+                    .lists
+                    .get(n)
+                    .map(|items| items.iter().map(|l| lit(&l.node)).collect())
+                    .unwrap_or_default(),
             };
             items.contains(&v) != *negated
         }
         TestOp::Between(lo, hi) => {
-            matches!(order(&v, &lit(&lo.node)), Some(Greater | Equal)) && matches!(order(&v, &lit(&hi.node)), Some(Less | Equal))
+            matches!(order(&v, &lit(&lo.node)), Some(Greater | Equal))
+                && matches!(order(&v, &lit(&hi.node)), Some(Less | Equal))
         }
         TestOp::Includes(l) => match (&v, lit(&l.node)) {
             (V::Texts(items), V::Text(x)) => items.contains(&x),
@@ -264,7 +296,10 @@ fn test(env: &Env<'_>, t: &ast::Test) -> bool {
             _ => false,
         },
         TestOp::Matches(l) => match (&v, &l.node) {
-            (V::Text(s), Literal::Text(p)) => regex::RegexBuilder::new(p).case_insensitive(true).build().is_ok_and(|re| re.is_match(s)),
+            (V::Text(s), Literal::Text(p)) => regex::RegexBuilder::new(p)
+                .case_insensitive(true)
+                .build()
+                .is_ok_and(|re| re.is_match(s)),
             _ => false,
         },
     }
@@ -290,7 +325,13 @@ fn holds(env: &Env<'_>, c: &ast::Node<Cond>) -> bool {
             let name = e.verb.node.to_string();
             if env.event.is_none() && env.d.events.contains_key(&name) {
                 let (n, _) = count_events(env, e);
-                count_holds(e.count.as_ref().map(|c| c.node).unwrap_or(Count::AtLeast(1)), n)
+                count_holds(
+                    e.count
+                        .as_ref()
+                        .map(|c| c.node)
+                        .unwrap_or(Count::AtLeast(1)),
+                    n,
+                )
             } else {
                 operand(env, &Operand::Path(e.verb.node.clone())) == V::Bool(true)
             }
@@ -320,7 +361,10 @@ fn big(d: crate::num::Decimal) -> (BigInt, BigInt) {
 fn round_half_away(num: BigInt, den: BigInt) -> i64 {
     let zero = BigInt::from(0);
     let neg = (num < zero) != (den < zero);
-    let (n, d) = (if num < zero { -num } else { num }, if den < zero { -den } else { den });
+    let (n, d) = (
+        if num < zero { -num } else { num },
+        if den < zero { -den } else { den },
+    );
     let q: BigInt = (BigInt::from(2) * n + &d) / (BigInt::from(2) * d);
     let q = i64::try_from(q).unwrap_or(i64::MAX);
     if neg {
@@ -344,7 +388,11 @@ fn clamp(v: i64, b: &ast::Bounds) -> i64 {
 
 /// Scores one lead. The model must have passed the checker.
 pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
-    let mut d = Decls { fields: HashMap::new(), events: HashMap::new(), lists: HashMap::new() };
+    let mut d = Decls {
+        fields: HashMap::new(),
+        events: HashMap::new(),
+        lists: HashMap::new(),
+    };
     // (group name, bounds, decay, rules)
     let mut groups: Vec<(String, ast::Bounds, Option<&ast::Decay>, Vec<&ast::Rule>)> = Vec::new();
     let mut score_bounds = ast::Bounds::default();
@@ -357,14 +405,38 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
             match &item.node {
                 Item::Lead(fields) => {
                     for fd in fields {
-                        d.fields.insert(fd.path.node.to_string(), (fd.ty.name.node.as_str(), fd.ty.list_of));
+                        d.fields.insert(
+                            fd.path.node.to_string(),
+                            (fd.ty.name.node.as_str(), fd.ty.list_of),
+                        );
                     }
                 }
                 Item::Events(ev) => {
-                    let source = ev.path.as_ref().map(|p| p.node.0.clone()).unwrap_or_else(|| vec!["events".into()]);
+                    let source = ev
+                        .path
+                        .as_ref()
+                        .map(|p| p.node.0.clone())
+                        .unwrap_or_else(|| vec!["events".into()]);
                     for t in &ev.types {
-                        let props = t.props.iter().map(|p| (p.name.node.clone(), p.ty.as_ref().map(|t| t.name.node.clone()).unwrap_or_else(|| "text".into()))).collect();
-                        d.events.insert(t.name.node.clone(), EventDecl { source: source.clone(), props });
+                        let props = t
+                            .props
+                            .iter()
+                            .map(|p| {
+                                (
+                                    p.name.node.clone(),
+                                    p.ty.as_ref()
+                                        .map(|t| t.name.node.clone())
+                                        .unwrap_or_else(|| "text".into()),
+                                )
+                            })
+                            .collect();
+                        d.events.insert(
+                            t.name.node.clone(),
+                            EventDecl {
+                                source: source.clone(),
+                                props,
+                            },
+                        );
                     }
                 }
                 Item::List(l) => {
@@ -379,14 +451,21 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
                             x.2 = g.decay.as_ref().map(|d| &d.node);
                             x.3.extend(rules);
                         }
-                        None => groups.push((g.name.node.clone(), g.bounds.clone(), g.decay.as_ref().map(|d| &d.node), rules)),
+                        None => groups.push((
+                            g.name.node.clone(),
+                            g.bounds.clone(),
+                            g.decay.as_ref().map(|d| &d.node),
+                            rules,
+                        )),
                     }
                 }
                 Item::Rule(r) => {
                     order.push(r);
                     match groups.iter_mut().find(|x| x.0 == "general") {
                         Some(x) => x.3.push(r),
-                        None => groups.push(("general".into(), ast::Bounds::default(), None, vec![r])),
+                        None => {
+                            groups.push(("general".into(), ast::Bounds::default(), None, vec![r]))
+                        }
                     }
                 }
                 Item::Score(b) => score_bounds = b.clone(),
@@ -397,7 +476,13 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
             }
         }
     }
-    let env = Env { d: &d, lead, as_of, event: None, totals: None };
+    let env = Env {
+        d: &d,
+        lead,
+        as_of,
+        event: None,
+        totals: None,
+    };
     let mut contribution: HashMap<*const ast::Rule, i64> = HashMap::new();
     let mut totals: Vec<(String, i64)> = Vec::new();
     for (name, bounds, decay, rules) in &groups {
@@ -407,7 +492,8 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
             if holds(&env, &rule.cond) {
                 let mut conds = Vec::new();
                 event_conds(&rule.cond, &d, &mut conds);
-                let counted: Vec<(u64, Option<i64>)> = conds.iter().map(|e| count_events(&env, e)).collect();
+                let counted: Vec<(u64, Option<i64>)> =
+                    conds.iter().map(|e| count_events(&env, e)).collect();
                 let (mut num, mut den) = big(rule.points.value);
                 if rule.each.is_some() {
                     num *= BigInt::from(counted[0].0);
@@ -426,7 +512,8 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
                         den = cd;
                     }
                 }
-                if let (Some(dec), Some(newest)) = (decay, counted.iter().filter_map(|x| x.1).max()) {
+                if let (Some(dec), Some(newest)) = (decay, counted.iter().filter_map(|x| x.1).max())
+                {
                     let age = (as_of as i128 - newest as i128).div_euclid(86_400_000_000) as i64;
                     let k = (age / (dec.every.micros() / 86_400_000_000)) as u32;
                     let (pn, pd) = big(dec.percent.value);
@@ -443,15 +530,43 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
     let score = clamp(totals.iter().map(|(_, v)| v).sum(), &score_bounds);
     let fired = order
         .iter()
-        .filter(|r| contribution.get(&(**r as *const ast::Rule)).copied().unwrap_or(0) != 0)
-        .map(|r| r.label.as_ref().map(|l| l.node.clone()).unwrap_or_else(|| ast::print_condition(&r.cond)))
+        .filter(|r| {
+            contribution
+                .get(&(**r as *const ast::Rule))
+                .copied()
+                .unwrap_or(0)
+                != 0
+        })
+        .map(|r| {
+            r.label
+                .as_ref()
+                .map(|l| l.node.clone())
+                .unwrap_or_else(|| ast::print_condition(&r.cond))
+        })
         .collect();
-    let disqualified: Vec<String> = disq.iter().filter(|q| holds(&env, &q.cond)).map(|q| q.reason.node.clone()).collect();
-    let stage_env = Env { totals: Some((score, &totals)), ..env };
+    let disqualified: Vec<String> = disq
+        .iter()
+        .filter(|q| holds(&env, &q.cond))
+        .map(|q| q.reason.node.clone())
+        .collect();
+    let stage_env = Env {
+        totals: Some((score, &totals)),
+        ..env
+    };
     let stage = if !disqualified.is_empty() {
         "disqualified".to_string()
     } else {
-        stages.iter().find(|s| holds(&stage_env, &s.cond)).map(|s| s.name.node.clone()).unwrap_or(otherwise)
+        stages
+            .iter()
+            .find(|s| holds(&stage_env, &s.cond))
+            .map(|s| s.name.node.clone())
+            .unwrap_or(otherwise)
     };
-    RefOutcome { score, groups: totals, stage, fired, disqualified }
+    RefOutcome {
+        score,
+        groups: totals,
+        stage,
+        fired,
+        disqualified,
+    }
 }

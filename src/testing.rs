@@ -72,30 +72,60 @@ fn check(model: &Model, e: &Expectation, o: &Outcome) -> Option<(String, String)
         }
         Expectation::Group(g, n) => {
             let want = n.value.to_cents().unwrap_or(i64::MIN);
-            let actual = model.group_by_name(&g.node).map(|i| o.groups[i]).unwrap_or(0);
+            let actual = model
+                .group_by_name(&g.node)
+                .map(|i| o.groups[i])
+                .unwrap_or(0);
             (want != actual).then(|| (format_cents(want), format_cents(actual)))
         }
         Expectation::Fired(id) => (!fired.contains(&id.node.as_str())).then(|| {
-            (format!("`{}` fired", id.node), format!("it did not; fired: {}", list(&fired)))
+            (
+                format!("`{}` fired", id.node),
+                format!("it did not; fired: {}", list(&fired)),
+            )
         }),
         Expectation::NotFired(id) => fired.contains(&id.node.as_str()).then(|| {
             let i = model.rule_by_id(&id.node).unwrap_or(0);
-            (format!("`{}` not fired", id.node), format!("it fired for {}", format_cents(o.contributions[i])))
+            (
+                format!("`{}` not fired", id.node),
+                format!("it fired for {}", format_cents(o.contributions[i])),
+            )
         }),
         Expectation::Disqualified(reason) => {
-            let reasons: Vec<&str> = o.disqualified.iter().map(|&d| model.disqualifiers[d].reason.as_str()).collect();
+            let reasons: Vec<&str> = o
+                .disqualified
+                .iter()
+                .map(|&d| model.disqualifiers[d].reason.as_str())
+                .collect();
             let ok = match reason {
                 Some(r) => reasons.contains(&r.node.as_str()),
                 None => !reasons.is_empty(),
             };
             (!ok).then(|| {
-                let want = reason.as_ref().map(|r| format!("disqualified for `{}`", r.node)).unwrap_or_else(|| "disqualified".into());
-                (want, if reasons.is_empty() { "not disqualified".into() } else { format!("disqualified for {}", list(&reasons)) })
+                let want = reason
+                    .as_ref()
+                    .map(|r| format!("disqualified for `{}`", r.node))
+                    .unwrap_or_else(|| "disqualified".into());
+                (
+                    want,
+                    if reasons.is_empty() {
+                        "not disqualified".into()
+                    } else {
+                        format!("disqualified for {}", list(&reasons))
+                    },
+                )
             })
         }
         Expectation::NotDisqualified => (o.stage == StageResult::Disqualified).then(|| {
-            let reasons: Vec<&str> = o.disqualified.iter().map(|&d| model.disqualifiers[d].reason.as_str()).collect();
-            ("not disqualified".into(), format!("disqualified for {}", list(&reasons)))
+            let reasons: Vec<&str> = o
+                .disqualified
+                .iter()
+                .map(|&d| model.disqualifiers[d].reason.as_str())
+                .collect();
+            (
+                "not disqualified".into(),
+                format!("disqualified for {}", list(&reasons)),
+            )
         }),
     }
 }
@@ -104,7 +134,11 @@ fn list(items: &[&str]) -> String {
     if items.is_empty() {
         "(none)".into()
     } else {
-        items.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+        items
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -147,14 +181,37 @@ pub fn run(model: &Model, filter: Option<&str>) -> (Vec<TestResult>, Coverage) {
                 })
             })
             .collect();
-        results.push(TestResult { name: t.name.clone(), location: model.sources.locate(t.span), failures, outcome });
+        results.push(TestResult {
+            name: t.name.clone(),
+            location: model.sources.locate(t.span),
+            failures,
+            outcome,
+        });
     }
     let coverage = Coverage {
         rules_total: model.rules.len(),
         rules_fired: fired.iter().filter(|f| **f).count(),
-        rules_never_fired: model.rules.iter().zip(&fired).filter(|(_, f)| !**f).map(|(r, _)| r.id.clone()).collect(),
-        stages_never_reached: model.stages.iter().zip(&reached).filter(|(_, f)| !**f).map(|(s, _)| s.name.clone()).collect(),
-        disqualifiers_never_triggered: model.disqualifiers.iter().zip(&triggered).filter(|(_, f)| !**f).map(|(d, _)| d.reason.clone()).collect(),
+        rules_never_fired: model
+            .rules
+            .iter()
+            .zip(&fired)
+            .filter(|(_, f)| !**f)
+            .map(|(r, _)| r.id.clone())
+            .collect(),
+        stages_never_reached: model
+            .stages
+            .iter()
+            .zip(&reached)
+            .filter(|(_, f)| !**f)
+            .map(|(s, _)| s.name.clone())
+            .collect(),
+        disqualifiers_never_triggered: model
+            .disqualifiers
+            .iter()
+            .zip(&triggered)
+            .filter(|(_, f)| !**f)
+            .map(|(d, _)| d.reason.clone())
+            .collect(),
     };
     (results, coverage)
 }

@@ -21,7 +21,11 @@ fn run(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 const SPEC: &str = "tests/cases/spec_example.rules";
@@ -35,9 +39,18 @@ fn score_writes_the_contract_shape_in_input_order() {
     let (code, out, err) = run(&["score", SPEC, "-", "--as-of", "2026-11-01"], Some(leads));
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], r#"{"id": "L1", "score": 35.0, "stage": "MQL", "groups": {"fit": 15.0, "engagement": 20.0}, "fired": ["Decision maker", "visited pricing twice and title in decision_makers"], "disqualified": []}"#);
-    assert_eq!(lines[1], r#"{"id": 2, "score": 0.0, "stage": "nurture", "groups": {"fit": -10.0, "engagement": 0.0}, "fired": ["Free email"], "disqualified": []}"#);
-    assert_eq!(lines[2], r#"{"id": null, "score": 15.0, "stage": "nurture", "groups": {"fit": 15.0, "engagement": 0.0}, "fired": ["Decision maker"], "disqualified": []}"#);
+    assert_eq!(
+        lines[0],
+        r#"{"id": "L1", "score": 35.0, "stage": "MQL", "groups": {"fit": 15.0, "engagement": 20.0}, "fired": ["Decision maker", "visited pricing twice and title in decision_makers"], "disqualified": []}"#
+    );
+    assert_eq!(
+        lines[1],
+        r#"{"id": 2, "score": 0.0, "stage": "nurture", "groups": {"fit": -10.0, "engagement": 0.0}, "fired": ["Free email"], "disqualified": []}"#
+    );
+    assert_eq!(
+        lines[2],
+        r#"{"id": null, "score": 15.0, "stage": "nurture", "groups": {"fit": 15.0, "engagement": 0.0}, "fired": ["Decision maker"], "disqualified": []}"#
+    );
     assert!(err.contains("leads: 3 read, 3 scored"), "{err}");
 }
 
@@ -47,16 +60,45 @@ fn bad_lines_are_reported_counted_and_skipped_and_wrong_types_become_missing() {
     let rejects = dir.path().join("rejects.txt");
     let errors = dir.path().join("errors.jsonl");
     let leads = "{\"id\": \"a\", \"title\": \"CEO\"}\n{oops\n\n[1, 2]\n{\"id\": \"b\", \"company\": {\"employees\": \"lots\"}, \"title\": \"CFO\"}\n";
-    let (code, out, err) = run(&["score", SPEC, "-", "--as-of", "2026-11-01", "--rejects", rejects.to_str().unwrap(), "--errors", errors.to_str().unwrap()], Some(leads));
+    let (code, out, err) = run(
+        &[
+            "score",
+            SPEC,
+            "-",
+            "--as-of",
+            "2026-11-01",
+            "--rejects",
+            rejects.to_str().unwrap(),
+            "--errors",
+            errors.to_str().unwrap(),
+        ],
+        Some(leads),
+    );
     assert_eq!(code, 3, "data errors exit 3: {err}");
     assert_eq!(out.lines().count(), 2, "both good leads are scored: {out}");
     assert!(err.contains("line 2: not a JSON object"), "{err}");
-    assert!(err.contains("line 4: not a JSON object: the line is JSON but not an object"), "{err}");
-    assert!(err.contains("line 5: `company.employees` should be a number but is the text \"lots\""), "{err}");
+    assert!(
+        err.contains("line 4: not a JSON object: the line is JSON but not an object"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 5: `company.employees` should be a number but is the text \"lots\""),
+        "{err}"
+    );
     assert!(err.contains("leads: 4 read, 2 scored, 2 skipped"), "{err}");
-    assert!(err.contains("data errors: 3 (invalid_json 2, wrong_type 1)"), "{err}");
-    assert_eq!(std::fs::read_to_string(&rejects).unwrap(), "{oops\n[1, 2]\n");
-    let logged: Vec<serde_json::Value> = std::fs::read_to_string(&errors).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        err.contains("data errors: 3 (invalid_json 2, wrong_type 1)"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        "{oops\n[1, 2]\n"
+    );
+    let logged: Vec<serde_json::Value> = std::fs::read_to_string(&errors)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(logged.len(), 3);
     assert_eq!(logged[2]["path"], "company.employees");
     assert_eq!(logged[2]["line"], 5);
@@ -65,7 +107,10 @@ fn bad_lines_are_reported_counted_and_skipped_and_wrong_types_become_missing() {
 #[test]
 fn strict_stops_at_the_first_data_error() {
     let leads = "{\"id\": \"a\"}\n{oops\n{\"id\": \"c\"}\n";
-    let (code, out, err) = run(&["score", SPEC, "-", "--as-of", "2026-11-01", "--strict"], Some(leads));
+    let (code, out, err) = run(
+        &["score", SPEC, "-", "--as-of", "2026-11-01", "--strict"],
+        Some(leads),
+    );
     assert_eq!(code, 3);
     assert_eq!(out.lines().count(), 1);
     assert!(err.contains("stopped at the first data error"), "{err}");
@@ -73,10 +118,37 @@ fn strict_stops_at_the_first_data_error() {
 
 #[test]
 fn exit_codes_tell_failures_apart() {
-    assert_eq!(run(&["score", SPEC, "no-such-file.jsonl", "--as-of", "2026-11-01"], None).0, 2);
-    assert_eq!(run(&["score", "tests/diagnostics/unknown_field.rules", "-", "--as-of", "2026-11-01"], Some("{}\n")).0, 1);
-    assert_eq!(run(&["score", SPEC, "-", "--as-of", "someday"], Some("{}\n")).0, 2);
-    assert_eq!(run(&["score", SPEC], None).0, 2, "missing argument is a usage error");
+    assert_eq!(
+        run(
+            &["score", SPEC, "no-such-file.jsonl", "--as-of", "2026-11-01"],
+            None
+        )
+        .0,
+        2
+    );
+    assert_eq!(
+        run(
+            &[
+                "score",
+                "tests/diagnostics/unknown_field.rules",
+                "-",
+                "--as-of",
+                "2026-11-01"
+            ],
+            Some("{}\n")
+        )
+        .0,
+        1
+    );
+    assert_eq!(
+        run(&["score", SPEC, "-", "--as-of", "someday"], Some("{}\n")).0,
+        2
+    );
+    assert_eq!(
+        run(&["score", SPEC], None).0,
+        2,
+        "missing argument is a usage error"
+    );
 }
 
 #[test]
@@ -86,15 +158,42 @@ fn csv_in_with_joined_events_and_csv_out() {
     let events = dir.path().join("events.csv");
     std::fs::write(&leads, "id,title,company.employees,company.tech\nL1,VP Sales,120,salesforce;hubspot\nL2,Intern,abc,\n").unwrap();
     std::fs::write(&events, "lead_id,type,at,page,asset\nL1,visited,2026-10-20,pricing,\nL1,visited,2026-10-30,Pricing,\nL2,downloaded,2026-10-30,,ebook\n").unwrap();
-    let (code, out, err) = run(&["score", SPEC, leads.to_str().unwrap(), "--events", events.to_str().unwrap(), "--as-of", "2026-11-01", "--format", "csv"], None);
+    let (code, out, err) = run(
+        &[
+            "score",
+            SPEC,
+            leads.to_str().unwrap(),
+            "--events",
+            events.to_str().unwrap(),
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            "csv",
+        ],
+        None,
+    );
     assert_eq!(code, 3, "L2 has a bad number: {err}");
     assert_eq!(out, "id,score,stage,fit,engagement,fired,disqualified\nL1,45.0,MQL,25.0,20.0,Decision maker;company.employees between 50 and 5000;visited pricing twice and title in decision_makers,\nL2,5.0,nurture,0.0,5.0,downloaded ebook,\n");
-    assert!(err.contains("line 3: `company.employees` should be a number"), "{err}");
+    assert!(
+        err.contains("line 3: `company.employees` should be a number"),
+        "{err}"
+    );
 }
 
 #[test]
 fn key_picks_another_id_field() {
-    let (code, out, _) = run(&["score", SPEC, "-", "--as-of", "2026-11-01", "--key", "crm.ref"], Some("{\"crm\": {\"ref\": \"X-9\"}}\n"));
+    let (code, out, _) = run(
+        &[
+            "score",
+            SPEC,
+            "-",
+            "--as-of",
+            "2026-11-01",
+            "--key",
+            "crm.ref",
+        ],
+        Some("{\"crm\": {\"ref\": \"X-9\"}}\n"),
+    );
     assert_eq!(code, 0);
     assert!(out.starts_with("{\"id\": \"X-9\","), "{out}");
 }
@@ -103,19 +202,49 @@ fn key_picks_another_id_field() {
 fn output_file_and_csv_output_header() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("out.jsonl");
-    let (code, out, _) = run(&["score", "rules/b2b", "data/b2b-leads.jsonl", "--as-of", "2026-11-01", "-o", out_file.to_str().unwrap()], None);
+    let (code, out, _) = run(
+        &[
+            "score",
+            "rules/b2b",
+            "data/b2b-leads.jsonl",
+            "--as-of",
+            "2026-11-01",
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+        None,
+    );
     assert_eq!(code, 0);
     assert!(out.is_empty());
     let written = std::fs::read_to_string(&out_file).unwrap();
     assert_eq!(written.lines().count(), 40);
     for line in written.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        assert!(v["score"].is_f64() && v["stage"].is_string() && v["groups"].is_object() && v["fired"].is_array() && v["disqualified"].is_array());
+        assert!(
+            v["score"].is_f64()
+                && v["stage"].is_string()
+                && v["groups"].is_object()
+                && v["fired"].is_array()
+                && v["disqualified"].is_array()
+        );
     }
 }
 
 fn explain(format: &str, id: &str) -> String {
-    let (code, out, err) = run(&["explain", "rules/b2b", "tests/data/explain-leads.jsonl", "--id", id, "--as-of", "2026-11-01", "--format", format], None);
+    let (code, out, err) = run(
+        &[
+            "explain",
+            "rules/b2b",
+            "tests/data/explain-leads.jsonl",
+            "--id",
+            id,
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            format,
+        ],
+        None,
+    );
     assert!(code == 0 || code == 3, "{err}");
     out
 }
@@ -127,16 +256,45 @@ fn explain_snapshots() {
             insta::assert_snapshot!(format!("explain_{id}_{format}"), explain(format, id));
         }
     }
-    let (_, all, _) = run(&["explain", "rules/b2b", "tests/data/explain-leads.jsonl", "--line", "1", "--as-of", "2026-11-01", "--all"], None);
+    let (_, all, _) = run(
+        &[
+            "explain",
+            "rules/b2b",
+            "tests/data/explain-leads.jsonl",
+            "--line",
+            "1",
+            "--as-of",
+            "2026-11-01",
+            "--all",
+        ],
+        None,
+    );
     insta::assert_snapshot!("explain_all", all);
 }
 
 #[test]
 fn explain_finds_leads_by_line_or_stdin_and_reports_missing_ones() {
-    let (code, out, _) = run(&["explain", SPEC, "-", "--as-of", "2026-11-01"], Some("{\"id\": \"solo\", \"title\": \"CEO\"}\n"));
+    let (code, out, _) = run(
+        &["explain", SPEC, "-", "--as-of", "2026-11-01"],
+        Some("{\"id\": \"solo\", \"title\": \"CEO\"}\n"),
+    );
     assert_eq!(code, 0);
-    assert!(out.starts_with("Lead solo: score 15.0, stage nurture"), "{out}");
-    let (code, _, err) = run(&["explain", "rules/b2b", "tests/data/explain-leads.jsonl", "--id", "nobody", "--as-of", "2026-11-01"], None);
+    assert!(
+        out.starts_with("Lead solo: score 15.0, stage nurture"),
+        "{out}"
+    );
+    let (code, _, err) = run(
+        &[
+            "explain",
+            "rules/b2b",
+            "tests/data/explain-leads.jsonl",
+            "--id",
+            "nobody",
+            "--as-of",
+            "2026-11-01",
+        ],
+        None,
+    );
     assert_eq!(code, 2);
     assert!(err.contains("no lead with id `nobody`"), "{err}");
 }

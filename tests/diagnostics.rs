@@ -28,13 +28,18 @@ fn expected_code(stem: &str) -> String {
         "duplicate_field" | "duplicate_across_files" => "duplicate",
         "test_missing_as_of" => "test_as_of",
         "test_missing_lead" => "test_lead",
-        other => other.strip_prefix("test_").filter(|k| k.starts_with("unknown_")).unwrap_or(other),
+        other => other
+            .strip_prefix("test_")
+            .filter(|k| k.starts_with("unknown_"))
+            .unwrap_or(other),
     };
     format!("leadscore::{kind}")
 }
 
 fn check_case(path: &Path) {
-    let rel = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path);
+    let rel = path
+        .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap_or(path);
     let rel = rel.to_str().unwrap();
     let stem = path.file_stem().unwrap().to_str().unwrap();
     let (code, json, _) = leadscore(&["check", rel, "--format", "json"]);
@@ -43,7 +48,10 @@ fn check_case(path: &Path) {
     let first = &diags[0];
     assert_eq!(first["code"], want, "{rel}: {json}");
     assert!(first["line"].as_u64().unwrap() >= 1 && first["column"].as_u64().unwrap() >= 1);
-    assert!(first["help"].as_str().is_some_and(|h| !h.is_empty()), "{rel} has no help");
+    assert!(
+        first["help"].as_str().is_some_and(|h| !h.is_empty()),
+        "{rel} has no help"
+    );
     let warning = stem.starts_with("warn_");
     assert_eq!(first["severity"], if warning { "warning" } else { "error" });
     assert_eq!(code, if warning { 0 } else { 1 }, "{rel}");
@@ -57,13 +65,20 @@ fn check_case(path: &Path) {
 
 #[test]
 fn every_diagnostic_kind_renders() {
-    insta::glob!("diagnostics/*.rules", |path| check_case(path));
-    check_case(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics/duplicate_across_files"));
+    insta::glob!("diagnostics/*.rules", check_case);
+    check_case(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics/duplicate_across_files"),
+    );
 }
 
 #[test]
 fn github_annotations_and_json_agree_on_the_place() {
-    let (_, github, _) = leadscore(&["check", "tests/diagnostics/unknown_field.rules", "--format", "github"]);
+    let (_, github, _) = leadscore(&[
+        "check",
+        "tests/diagnostics/unknown_field.rules",
+        "--format",
+        "github",
+    ]);
     assert_eq!(
         github.trim(),
         "::error file=tests/diagnostics/unknown_field.rules,line=14,col=1,endLine=14,endColumn=6,title=leadscore%3A%3Aunknown_field::unknown field `titel`%0Ahelp: did you mean `title`?"

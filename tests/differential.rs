@@ -14,21 +14,38 @@ fn compare(seed: u64) -> Result<bool, TestCaseError> {
     let checked = leadscore::load::check_text("gen.rules", &text);
     let Some(model) = checked.model else {
         // A generated model can (rarely) repeat an unlabelled rule's id.
-        let only_duplicates = checked.diagnostics.iter().all(|d| d.code == leadscore::diag::Code::DuplicateRuleId);
-        prop_assert!(only_duplicates, "generated model did not check:\n{text}\n{:#?}", checked.diagnostics);
+        let only_duplicates = checked
+            .diagnostics
+            .iter()
+            .all(|d| d.code == leadscore::diag::Code::DuplicateRuleId);
+        prop_assert!(
+            only_duplicates,
+            "generated model did not check:\n{text}\n{:#?}",
+            checked.diagnostics
+        );
         return Ok(false);
     };
     let files = leadscore::load::parse_sources(&checked.sources).expect("parses");
     let ev = Evaluator::new(&model);
-    let as_of = leadscore::time::parse_time(*r.pick(&["2026-11-01", "2026-10-15T12:00:00Z", "2026-11-01T00:00:00Z"])).unwrap();
+    let times = ["2026-11-01", "2026-10-15T12:00:00Z", "2026-11-01T00:00:00Z"];
+    let as_of = leadscore::time::parse_time(times[r.below(times.len())]).unwrap();
     for i in 0..25 {
         let lead_json = gen::lead(&mut r, i);
         let lead = lead_from_json(&model, &lead_json, &["id".to_string()], 1, &mut Vec::new());
         let o = ev.evaluate(&lead, as_of);
         let expected = leadscore::reference::evaluate(&files, &lead_json, as_of);
-        let groups: Vec<(String, i64)> = model.groups.iter().zip(&o.groups).map(|(g, v)| (g.name.clone(), *v)).collect();
+        let groups: Vec<(String, i64)> = model
+            .groups
+            .iter()
+            .zip(&o.groups)
+            .map(|(g, v)| (g.name.clone(), *v))
+            .collect();
         let fired: Vec<String> = o.fired(&model).iter().map(|s| s.to_string()).collect();
-        let reasons: Vec<String> = o.disqualified.iter().map(|&d| model.disqualifiers[d].reason.clone()).collect();
+        let reasons: Vec<String> = o
+            .disqualified
+            .iter()
+            .map(|&d| model.disqualifiers[d].reason.clone())
+            .collect();
         let stage = match o.stage {
             StageResult::Disqualified => "disqualified".to_string(),
             _ => o.stage_name(&model).to_string(),
@@ -37,7 +54,12 @@ fn compare(seed: u64) -> Result<bool, TestCaseError> {
         prop_assert_eq!(o.score, expected.score, "score\n{}", context);
         prop_assert_eq!(&groups, &expected.groups, "groups\n{}", context);
         prop_assert_eq!(&fired, &expected.fired, "fired\n{}", context);
-        prop_assert_eq!(&reasons, &expected.disqualified, "disqualified\n{}", context);
+        prop_assert_eq!(
+            &reasons,
+            &expected.disqualified,
+            "disqualified\n{}",
+            context
+        );
         prop_assert_eq!(&stage, &expected.stage, "stage\n{}", context);
     }
     Ok(true)
@@ -56,5 +78,8 @@ proptest! {
 #[test]
 fn generated_models_mostly_check() {
     let checked = (0..200u64).filter(|&s| compare(s).unwrap_or(false)).count();
-    assert!(checked >= 180, "only {checked} of 200 generated models checked");
+    assert!(
+        checked >= 180,
+        "only {checked} of 200 generated models checked"
+    );
 }

@@ -22,13 +22,25 @@ fn round_trip(name: &str, text: &str) -> bool {
         return false;
     };
     let once = leadscore::fmt::format_file(text, &parsed);
-    let reparsed = leadscore::syntax::parse(FileId(0), &once).unwrap_or_else(|e| panic!("{name}: formatted text does not parse: {e:#?}\n{once}"));
-    assert_eq!(parsed, reparsed, "{name}: formatting changed the meaning\n{once}");
+    let reparsed = leadscore::syntax::parse(FileId(0), &once)
+        .unwrap_or_else(|e| panic!("{name}: formatted text does not parse: {e:#?}\n{once}"));
+    assert_eq!(
+        parsed, reparsed,
+        "{name}: formatting changed the meaning\n{once}"
+    );
     let twice = leadscore::fmt::format_file(&once, &reparsed);
     assert_eq!(once, twice, "{name}: fmt is not idempotent");
     // Every comment survives.
-    let comments = |t: &str| t.lines().filter(|l| l.contains('#') && !l.contains("\"#")).count();
-    assert_eq!(comments(text), comments(&once), "{name}: comments were lost\n{once}");
+    let comments = |t: &str| {
+        t.lines()
+            .filter(|l| l.contains('#') && !l.contains("\"#"))
+            .count()
+    };
+    assert_eq!(
+        comments(text),
+        comments(&once),
+        "{name}: comments were lost\n{once}"
+    );
     true
 }
 
@@ -49,7 +61,10 @@ fn generated_models_round_trip() {
     for seed in 0..300 {
         let mut r = support::gen::Rng::new(seed);
         let text = support::gen::model(&mut r);
-        assert!(round_trip(&format!("seed {seed}"), &text), "seed {seed} does not parse:\n{text}");
+        assert!(
+            round_trip(&format!("seed {seed}"), &text),
+            "seed {seed} does not parse:\n{text}"
+        );
     }
 }
 
@@ -75,8 +90,16 @@ fn messy_layout_is_normalised() {
 
 #[test]
 fn the_examples_are_formatted() {
-    let out = Command::new(env!("CARGO_BIN_EXE_leadscore")).args(["fmt", "--check", "rules", "tests/cases"]).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+        .args(["fmt", "--check", "rules", "tests/cases"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -85,15 +108,37 @@ fn fmt_check_lists_files_and_fails_and_fmt_rewrites() {
     let file = dir.path().join("m.rules");
     std::fs::write(&file, "lead {x: bool}\nx->+1\n").unwrap();
     let bin = env!("CARGO_BIN_EXE_leadscore");
-    let check = Command::new(bin).args(["fmt", "--check"]).arg(&file).output().unwrap();
+    let check = Command::new(bin)
+        .args(["fmt", "--check"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert_eq!(check.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&check.stdout).contains("m.rules"));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "lead {x: bool}\nx->+1\n", "--check must not write");
-    let stdout = Command::new(bin).args(["fmt", "--stdout"]).arg(&file).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&stdout.stdout), "lead {\n  x: bool\n}\n\nx -> +1\n");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "lead {x: bool}\nx->+1\n",
+        "--check must not write"
+    );
+    let stdout = Command::new(bin)
+        .args(["fmt", "--stdout"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&stdout.stdout),
+        "lead {\n  x: bool\n}\n\nx -> +1\n"
+    );
     let write = Command::new(bin).arg("fmt").arg(&file).output().unwrap();
     assert!(write.status.success());
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "lead {\n  x: bool\n}\n\nx -> +1\n");
-    let again = Command::new(bin).args(["fmt", "--check"]).arg(&file).output().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "lead {\n  x: bool\n}\n\nx -> +1\n"
+    );
+    let again = Command::new(bin)
+        .args(["fmt", "--check"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(0));
 }

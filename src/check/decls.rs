@@ -167,10 +167,15 @@ fn list_values(decl: &ast::ListDecl, out: &mut Vec<Diagnostic>) -> ListValues {
                             decl.name.node
                         ),
                         item.span,
-                        format!("expected {}", if first_number { "a number" } else { "text" }),
+                        format!(
+                            "expected {}",
+                            if first_number { "a number" } else { "text" }
+                        ),
                     )
                     .also(decl.items[0].span, "the first entry sets the list's kind")
-                    .help("a list holds only text or only numbers; quote every entry of a text list"),
+                    .help(
+                        "a list holds only text or only numbers; quote every entry of a text list",
+                    ),
                 );
             }
         }
@@ -311,7 +316,8 @@ impl Declarations {
                                 }
                             }
                             if seen_events.insert(&t.name.node, t.name.span, out) {
-                                d.event_index.insert(t.name.node.clone(), d.event_types.len());
+                                d.event_index
+                                    .insert(t.name.node.clone(), d.event_types.len());
                                 d.event_types.push(EventType {
                                     name: t.name.node.clone(),
                                     source,

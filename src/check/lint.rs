@@ -13,8 +13,16 @@ pub(super) fn lint(model: &Model, cx: &Declarations, _files: &[ast::File]) -> Ve
     for (i, list) in model.lists.iter().enumerate() {
         if !cx.list_used[i] {
             out.push(
-                Diagnostic::new(Code::UnusedList, format!("the list `{}` is never used", list.name), list.span, "declared here")
-                    .help(format!("remove it, or use it in a condition: `title in {}`", list.name)),
+                Diagnostic::new(
+                    Code::UnusedList,
+                    format!("the list `{}` is never used", list.name),
+                    list.span,
+                    "declared here",
+                )
+                .help(format!(
+                    "remove it, or use it in a condition: `title in {}`",
+                    list.name
+                )),
             );
         }
     }
@@ -29,15 +37,30 @@ pub(super) fn lint(model: &Model, cx: &Declarations, _files: &[ast::File]) -> Ve
     for rule in &model.rules {
         if rule.points.is_zero() {
             out.push(
-                Diagnostic::new(Code::NeverFires, format!("the rule `{}` is worth 0 points and never fires", rule.id), rule.span, "0 points")
-                    .help("give it points, or remove it"),
+                Diagnostic::new(
+                    Code::NeverFires,
+                    format!("the rule `{}` is worth 0 points and never fires", rule.id),
+                    rule.span,
+                    "0 points",
+                )
+                .help("give it points, or remove it"),
             );
         } else if let Some((a, b)) = contradiction(&rule.cond) {
-            let mut d = Diagnostic::new(Code::NeverFires, format!("the rule `{}` can never fire: its bounds contradict each other", rule.id), a, "this bound");
+            let mut d = Diagnostic::new(
+                Code::NeverFires,
+                format!(
+                    "the rule `{}` can never fire: its bounds contradict each other",
+                    rule.id
+                ),
+                a,
+                "this bound",
+            );
             if b != a {
                 d = d.also(b, "can't hold together with this one");
             }
-            out.push(d.help("no value satisfies both tests; check the numbers and the direction of `<` and `>`"));
+            out.push(d.help(
+                "no value satisfies both tests; check the numbers and the direction of `<` and `>`",
+            ));
         }
     }
     unreachable_stages(model, &mut out);
@@ -61,7 +84,10 @@ struct Bound {
     span: Span,
 }
 
-fn bounds_of(test: &PredTest) -> (Option<(f64, bool)>, Option<(f64, bool)>) {
+/// Lower and upper bounds, each a value and whether it is included.
+type Interval = (Option<(f64, bool)>, Option<(f64, bool)>);
+
+fn bounds_of(test: &PredTest) -> Interval {
     let cmp = |op: CmpOp, v: f64| match op {
         CmpOp::Eq => (Some((v, true)), Some((v, true))),
         CmpOp::Gt => (Some((v, false)), None),
@@ -104,15 +130,27 @@ fn contradiction(e: &Expr) -> Option<(Span, Span)> {
         };
         let entry = &mut per_value[slot];
         if let Some((value, inclusive)) = lo {
-            let tighter = entry.1.is_none_or(|b| value > b.value || (value == b.value && !inclusive));
+            let tighter = entry
+                .1
+                .is_none_or(|b| value > b.value || (value == b.value && !inclusive));
             if tighter {
-                entry.1 = Some(Bound { value, inclusive, span: p.span });
+                entry.1 = Some(Bound {
+                    value,
+                    inclusive,
+                    span: p.span,
+                });
             }
         }
         if let Some((value, inclusive)) = hi {
-            let tighter = entry.2.is_none_or(|b| value < b.value || (value == b.value && !inclusive));
+            let tighter = entry
+                .2
+                .is_none_or(|b| value < b.value || (value == b.value && !inclusive));
             if tighter {
-                entry.2 = Some(Bound { value, inclusive, span: p.span });
+                entry.2 = Some(Bound {
+                    value,
+                    inclusive,
+                    span: p.span,
+                });
             }
         }
         if let (Some(lo), Some(hi)) = (entry.1, entry.2) {
@@ -129,7 +167,9 @@ fn contradiction(e: &Expr) -> Option<(Span, Span)> {
 fn implies(later: &Expr, earlier: &Expr, model: &Model) -> bool {
     let later_parts = conjuncts(later);
     conjuncts(earlier).iter().all(|need| {
-        later_parts.iter().any(|have| part_implies(have, need, model))
+        later_parts
+            .iter()
+            .any(|have| part_implies(have, need, model))
     })
 }
 
@@ -140,7 +180,12 @@ fn part_implies(have: &Expr, need: &Expr, model: &Model) -> bool {
     if h.value != n.value {
         return false;
     }
-    if model.sources.get(h.span.file).text.get(h.span.range()).is_some()
+    if model
+        .sources
+        .get(h.span.file)
+        .text
+        .get(h.span.range())
+        .is_some()
         && normalized_source(model, h.span) == normalized_source(model, n.span)
     {
         return true;
@@ -161,12 +206,20 @@ fn part_implies(have: &Expr, need: &Expr, model: &Model) -> bool {
 }
 
 fn normalized_source(model: &Model, span: Span) -> String {
-    model.sources.text(span).split_whitespace().collect::<Vec<_>>().join(" ")
+    model
+        .sources
+        .text(span)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn unreachable_stages(model: &Model, out: &mut Vec<Diagnostic>) {
     for (i, stage) in model.stages.iter().enumerate() {
-        if let Some(earlier) = model.stages[..i].iter().find(|e| implies(&stage.cond, &e.cond, model)) {
+        if let Some(earlier) = model.stages[..i]
+            .iter()
+            .find(|e| implies(&stage.cond, &e.cond, model))
+        {
             out.push(
                 Diagnostic::new(
                     Code::UnreachableStage,
@@ -201,14 +254,18 @@ fn unreachable_thresholds(model: &Model, out: &mut Vec<Diagnostic>) {
         .groups
         .iter()
         .map(|g| {
-            let sum = g.rules.iter().try_fold(0i64, |acc, &r| rule_ceiling(&model.rules[r]).map(|c| acc.saturating_add(c)));
+            let sum = g.rules.iter().try_fold(0i64, |acc, &r| {
+                rule_ceiling(&model.rules[r]).map(|c| acc.saturating_add(c))
+            });
             match (sum, g.max) {
                 (Some(s), Some(m)) => Some(s.min(m)),
                 (s, m) => s.or(m),
             }
         })
         .collect();
-    let total = group_ceilings.iter().try_fold(0i64, |acc, c| c.map(|c| acc.saturating_add(c)));
+    let total = group_ceilings
+        .iter()
+        .try_fold(0i64, |acc, c| c.map(|c| acc.saturating_add(c)));
     let score_ceiling = match (total, model.score_max) {
         (Some(s), Some(m)) => Some(s.min(m)),
         (s, m) => s.or(m),
@@ -218,10 +275,16 @@ fn unreachable_thresholds(model: &Model, out: &mut Vec<Diagnostic>) {
             let Expr::Pred(p) = part else { continue };
             let (ceiling, what) = match &p.value {
                 ValueExpr::Score => (score_ceiling, "the score".to_string()),
-                ValueExpr::Group(g) => (group_ceilings[*g], format!("the group `{}`", model.groups[*g].name)),
+                ValueExpr::Group(g) => (
+                    group_ceilings[*g],
+                    format!("the group `{}`", model.groups[*g].name),
+                ),
                 _ => continue,
             };
-            let (Some(ceiling), (Some((needed, inclusive)), _)) = (ceiling, bounds_of(&p.test)) else { continue };
+            let (Some(ceiling), (Some((needed, inclusive)), _)) = (ceiling, bounds_of(&p.test))
+            else {
+                continue;
+            };
             let needed_cents = (needed * 100.0).round() as i64;
             if needed_cents > ceiling || (needed_cents == ceiling && !inclusive) {
                 out.push(

@@ -298,7 +298,10 @@ pub fn check(sources: Sources, files: &[ast::File]) -> Checked {
     let mut model = resolve::resolve(&mut cx, &sources, files);
     model.tests = tests::check_tests(&mut cx, &model, files);
     model.sources = sources.clone();
-    let clean = cx.diagnostics.iter().all(|d| d.severity() != Severity::Error);
+    let clean = cx
+        .diagnostics
+        .iter()
+        .all(|d| d.severity() != Severity::Error);
     let lints = if clean {
         lint::lint(&model, &cx, files)
     } else {

@@ -2,8 +2,8 @@
 
 use super::decls::{rule_id, Declarations, GENERAL};
 use super::{
-    Disqualifier, EventTerm, Expr, ListValues, Model, ObjectMatch, Pred, PredTest, RuleDef,
-    Stage, Type, ValueExpr,
+    Disqualifier, EventTerm, Expr, ListValues, Model, ObjectMatch, Pred, PredTest, RuleDef, Stage,
+    Type, ValueExpr,
 };
 use crate::ast::{self, CmpOp, Cond, Count, Item, ListRef, Literal, Node, Operand, TestOp};
 use crate::diag::{did_you_mean, suggest, Code, Diagnostic};
@@ -303,7 +303,11 @@ impl Resolver<'_> {
                                 if names.is_empty() {
                                     "(none)".to_string()
                                 } else {
-                                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                                    names
+                                        .iter()
+                                        .map(|n| format!("`{n}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
                                 }
                             ),
                         )
@@ -319,7 +323,10 @@ impl Resolver<'_> {
                     );
                     return None;
                 }
-                if name == "score" || (self.cx.group_index.contains_key(&name) && !self.cx.field_index.contains_key(&name)) {
+                if name == "score"
+                    || (self.cx.group_index.contains_key(&name)
+                        && !self.cx.field_index.contains_key(&name))
+                {
                     if ctx.stage {
                         return Some(if name == "score" {
                             (ValueExpr::Score, Type::Number)
@@ -339,7 +346,9 @@ impl Resolver<'_> {
                             o.span,
                             "not known while rules are scored",
                         )
-                        .help("scores are the result of the rules: test them in `stage NAME when …`"),
+                        .help(
+                            "scores are the result of the rules: test them in `stage NAME when …`",
+                        ),
                     );
                     return None;
                 }
@@ -349,7 +358,8 @@ impl Resolver<'_> {
                 if self.cx.poisoned_fields.contains(&name) {
                     return None;
                 }
-                let mut candidates: Vec<&str> = self.cx.field_index.keys().map(String::as_str).collect();
+                let mut candidates: Vec<&str> =
+                    self.cx.field_index.keys().map(String::as_str).collect();
                 if ctx.stage {
                     candidates.extend(self.cx.group_index.keys().map(String::as_str));
                 }
@@ -381,19 +391,24 @@ impl Resolver<'_> {
             literal_kind(&lit.node)
         );
         self.err(
-            Diagnostic::new(Code::TypeMismatch, message, lit.span, format!("this is {}", literal_kind(&lit.node)))
-                .also(operand, format!("this is {}", article(ty)))
-                .help(format!(
-                    "compare {} with {}, for example `{} {}`",
-                    article(ty),
-                    article(ty.element()),
-                    self.text(operand),
-                    match ty {
-                        Type::Number => format!(">= {}", example_for(ty)),
-                        Type::Time => format!("< {}", example_for(ty)),
-                        _ => format!("= {}", example_for(ty)),
-                    }
-                )),
+            Diagnostic::new(
+                Code::TypeMismatch,
+                message,
+                lit.span,
+                format!("this is {}", literal_kind(&lit.node)),
+            )
+            .also(operand, format!("this is {}", article(ty)))
+            .help(format!(
+                "compare {} with {}, for example `{} {}`",
+                article(ty),
+                article(ty.element()),
+                self.text(operand),
+                match ty {
+                    Type::Number => format!(">= {}", example_for(ty)),
+                    Type::Time => format!("< {}", example_for(ty)),
+                    _ => format!("= {}", example_for(ty)),
+                }
+            )),
         );
     }
 
@@ -404,8 +419,16 @@ impl Resolver<'_> {
                     let names: Vec<&str> = self.cx.list_index.keys().map(String::as_str).collect();
                     let suggestion = suggest(name, names);
                     self.err(
-                        Diagnostic::new(Code::UnknownList, format!("unknown list `{name}`"), list.span, "no list of this name")
-                            .help(did_you_mean(suggestion, format!("declare it: `list {name} = [\"a\", \"b\"]`"))),
+                        Diagnostic::new(
+                            Code::UnknownList,
+                            format!("unknown list `{name}`"),
+                            list.span,
+                            "no list of this name",
+                        )
+                        .help(did_you_mean(
+                            suggestion,
+                            format!("declare it: `list {name} = [\"a\", \"b\"]`"),
+                        )),
                     );
                     return None;
                 };
@@ -422,13 +445,26 @@ impl Resolver<'_> {
                         negated: false,
                     }),
                     (values, _) => {
-                        let kind = if matches!(values, ListValues::Text(_)) { "text" } else { "numbers" };
-                        let message = format!("`{}` is {}, but the list `{name}` holds {kind}", self.text(operand), article(ty));
+                        let kind = if matches!(values, ListValues::Text(_)) {
+                            "text"
+                        } else {
+                            "numbers"
+                        };
+                        let message = format!(
+                            "`{}` is {}, but the list `{name}` holds {kind}",
+                            self.text(operand),
+                            article(ty)
+                        );
                         self.err(
-                            Diagnostic::new(Code::TypeMismatch, message, list.span, format!("a list of {kind}"))
-                                .also(operand, format!("this is {}", article(ty)))
-                                .also(self.cx.lists[i].span, "declared here")
-                                .help("test text against text lists and numbers against number lists"),
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                message,
+                                list.span,
+                                format!("a list of {kind}"),
+                            )
+                            .also(operand, format!("this is {}", article(ty)))
+                            .also(self.cx.lists[i].span, "declared here")
+                            .help("test text against text lists and numbers against number lists"),
                         );
                         None
                     }
@@ -481,11 +517,20 @@ impl Resolver<'_> {
                     self.err(
                         Diagnostic::new(
                             Code::TypeMismatch,
-                            format!("`{}` is {}, so it can't be compared with `{}`", self.text(operand), article(ty), op.symbol()),
+                            format!(
+                                "`{}` is {}, so it can't be compared with `{}`",
+                                self.text(operand),
+                                article(ty),
+                                op.symbol()
+                            ),
                             t.op.span,
                             "compares a whole list",
                         )
-                        .help(format!("to test whether the list holds a value, write `{} includes {}`", self.text(operand), example_for(ty))),
+                        .help(format!(
+                            "to test whether the list holds a value, write `{} includes {}`",
+                            self.text(operand),
+                            example_for(ty)
+                        )),
                     );
                     return None;
                 }
@@ -496,8 +541,14 @@ impl Resolver<'_> {
                 match (&lit.node, op.is_ordering()) {
                     (Literal::Number(n), _) => PredTest::NumCmp(*op, n.value.to_f64()),
                     (Literal::Time(tl), _) => PredTest::TimeCmp(*op, tl.micros),
-                    (Literal::Text(s), false) => PredTest::TextEq { value: normalize(s), negated: *op == CmpOp::Ne },
-                    (Literal::Bool(b), false) => PredTest::BoolEq { value: *b, negated: *op == CmpOp::Ne },
+                    (Literal::Text(s), false) => PredTest::TextEq {
+                        value: normalize(s),
+                        negated: *op == CmpOp::Ne,
+                    },
+                    (Literal::Bool(b), false) => PredTest::BoolEq {
+                        value: *b,
+                        negated: *op == CmpOp::Ne,
+                    },
                     (Literal::Text(_) | Literal::Bool(_), true) => {
                         self.err(
                             Diagnostic::new(
@@ -517,11 +568,19 @@ impl Resolver<'_> {
                     self.err(
                         Diagnostic::new(
                             Code::TypeMismatch,
-                            format!("`{}` is {}; `in` tests a single value", self.text(operand), article(ty)),
+                            format!(
+                                "`{}` is {}; `in` tests a single value",
+                                self.text(operand),
+                                article(ty)
+                            ),
                             t.op.span,
                             "`in` needs a single value",
                         )
-                        .help(format!("to test whether the list holds a value, write `{} includes {}`", self.text(operand), example_for(ty))),
+                        .help(format!(
+                            "to test whether the list holds a value, write `{} includes {}`",
+                            self.text(operand),
+                            example_for(ty)
+                        )),
                     );
                     return None;
                 }
@@ -529,7 +588,11 @@ impl Resolver<'_> {
                     self.err(
                         Diagnostic::new(
                             Code::TypeMismatch,
-                            format!("`{}` is {}; `in` tests text or numbers", self.text(operand), article(ty)),
+                            format!(
+                                "`{}` is {}; `in` tests text or numbers",
+                                self.text(operand),
+                                article(ty)
+                            ),
                             t.op.span,
                             "not for this type",
                         )
@@ -538,16 +601,32 @@ impl Resolver<'_> {
                     return None;
                 }
                 match self.list_set(list, ty, operand)? {
-                    PredTest::TextIn { set, list, .. } => PredTest::TextIn { set, list, negated: *negated },
-                    PredTest::NumIn { values, list, .. } => PredTest::NumIn { values, list, negated: *negated },
+                    PredTest::TextIn { set, list, .. } => PredTest::TextIn {
+                        set,
+                        list,
+                        negated: *negated,
+                    },
+                    PredTest::NumIn { values, list, .. } => PredTest::NumIn {
+                        values,
+                        list,
+                        negated: *negated,
+                    },
                     other => other,
                 }
             }
             TestOp::Between(lo, hi) => match (ty, &lo.node, &hi.node) {
-                (Type::Number, Literal::Number(a), Literal::Number(b)) => PredTest::NumBetween(a.value.to_f64(), b.value.to_f64()),
-                (Type::Time, Literal::Time(a), Literal::Time(b)) => PredTest::TimeBetween(a.micros, b.micros),
+                (Type::Number, Literal::Number(a), Literal::Number(b)) => {
+                    PredTest::NumBetween(a.value.to_f64(), b.value.to_f64())
+                }
+                (Type::Time, Literal::Time(a), Literal::Time(b)) => {
+                    PredTest::TimeBetween(a.micros, b.micros)
+                }
                 (Type::Number | Type::Time, _, _) => {
-                    let bad = if !literal_matches(ty, &lo.node) { lo } else { hi };
+                    let bad = if !literal_matches(ty, &lo.node) {
+                        lo
+                    } else {
+                        hi
+                    };
                     self.mismatch(operand, ty, bad, "the bound");
                     return None;
                 }
@@ -555,7 +634,11 @@ impl Resolver<'_> {
                     self.err(
                         Diagnostic::new(
                             Code::TypeMismatch,
-                            format!("`{}` is {}; `between` needs a number or a time", self.text(operand), article(ty)),
+                            format!(
+                                "`{}` is {}; `between` needs a number or a time",
+                                self.text(operand),
+                                article(ty)
+                            ),
                             t.op.span,
                             "not for this type",
                         )
@@ -566,7 +649,9 @@ impl Resolver<'_> {
             },
             TestOp::Includes(lit) => match (ty, &lit.node) {
                 (Type::TextList, Literal::Text(s)) => PredTest::IncludesText(normalize(s)),
-                (Type::NumberList, Literal::Number(n)) => PredTest::IncludesNumber(n.value.to_f64()),
+                (Type::NumberList, Literal::Number(n)) => {
+                    PredTest::IncludesNumber(n.value.to_f64())
+                }
                 (Type::TextList | Type::NumberList, _) => {
                     self.mismatch(operand, ty, lit, "the value");
                     return None;
@@ -580,7 +665,11 @@ impl Resolver<'_> {
                     self.err(
                         Diagnostic::new(
                             Code::IncludesNeedsList,
-                            format!("`includes` needs a list, but `{}` is {}", self.text(operand), article(ty)),
+                            format!(
+                                "`includes` needs a list, but `{}` is {}",
+                                self.text(operand),
+                                article(ty)
+                            ),
                             t.op.span,
                             "needs a `list of …` field",
                         )
@@ -596,11 +685,21 @@ impl Resolver<'_> {
             }
             TestOp::Matches(lit) => {
                 let s = self.text_literal(ty, operand, &t.op, lit, "matches")?;
-                match regex::RegexBuilder::new(&s).case_insensitive(true).size_limit(1 << 20).build() {
+                match regex::RegexBuilder::new(&s)
+                    .case_insensitive(true)
+                    .size_limit(1 << 20)
+                    .build()
+                {
                     Ok(re) => PredTest::Matches(re),
                     Err(e) => {
                         let detail = e.to_string();
-                        let last = detail.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim().trim_start_matches("error: ").to_string();
+                        let last = detail
+                            .lines()
+                            .rfind(|l| !l.trim().is_empty())
+                            .unwrap_or("")
+                            .trim()
+                            .trim_start_matches("error: ")
+                            .to_string();
                         self.err(
                             Diagnostic::new(Code::InvalidRegex, format!("invalid regular expression: {last}"), lit.span, "this pattern")
                                 .help("patterns use Rust regex syntax (no look-around or back-references); a literal `(` or `.` is written `\\(` or `\\.`"),
@@ -613,17 +712,35 @@ impl Resolver<'_> {
         Some(Expr::Pred(Box::new(Pred { value, test, span })))
     }
 
-    fn text_literal(&mut self, ty: Type, operand: Span, op: &Node<TestOp>, lit: &Node<Literal>, words: &str) -> Option<String> {
+    fn text_literal(
+        &mut self,
+        ty: Type,
+        operand: Span,
+        op: &Node<TestOp>,
+        lit: &Node<Literal>,
+        words: &str,
+    ) -> Option<String> {
         if ty != Type::Text {
             let help = if ty == Type::TextList {
-                format!("for a list, `{} includes {}` tests whether it holds a value", self.text(operand), self.text(lit.span))
+                format!(
+                    "for a list, `{} includes {}` tests whether it holds a value",
+                    self.text(operand),
+                    self.text(lit.span)
+                )
             } else {
-                format!("`{words}` tests text; {} is compared with `=`, `<`, `>` or `between`", article(ty))
+                format!(
+                    "`{words}` tests text; {} is compared with `=`, `<`, `>` or `between`",
+                    article(ty)
+                )
             };
             self.err(
                 Diagnostic::new(
                     Code::TextTestNeedsText,
-                    format!("`{words}` needs text, but `{}` is {}", self.text(operand), article(ty)),
+                    format!(
+                        "`{words}` needs text, but `{}` is {}",
+                        self.text(operand),
+                        article(ty)
+                    ),
                     op.span,
                     "a text test",
                 )
@@ -643,7 +760,8 @@ impl Resolver<'_> {
 
     fn event(&mut self, e: &ast::EventCond, span: Span, ctx: Ctx) -> Option<Expr> {
         let name = e.verb.node.to_string();
-        let bare = e.object.is_none() && e.filter.is_none() && e.count.is_none() && e.window.is_none();
+        let bare =
+            e.object.is_none() && e.filter.is_none() && e.count.is_none() && e.window.is_none();
         if ctx.event.is_none() {
             if let Some(&i) = self.cx.event_index.get(&name) {
                 return self.event_term(e, i, span);
@@ -654,13 +772,28 @@ impl Resolver<'_> {
         if self.cx.poisoned_fields.contains(&name) {
             return None;
         }
-        let known = ctx.event.is_some_and(|ev| self.cx.event_types[ev].props.iter().any(|p| p.name == name))
+        let known = ctx
+            .event
+            .is_some_and(|ev| self.cx.event_types[ev].props.iter().any(|p| p.name == name))
             || self.cx.field_index.contains_key(&name)
             || (ctx.stage && (name == "score" || self.cx.group_index.contains_key(&name)));
         if !known {
-            let mut candidates: Vec<&str> = self.cx.event_index.keys().map(String::as_str).collect();
-            candidates.extend(self.cx.fields.iter().filter(|f| f.ty == Type::Bool).map(|f| f.path.last().map(String::as_str).unwrap_or("")));
-            let joined: Vec<String> = self.cx.fields.iter().filter(|f| f.ty == Type::Bool).map(|f| f.name()).collect();
+            let mut candidates: Vec<&str> =
+                self.cx.event_index.keys().map(String::as_str).collect();
+            candidates.extend(
+                self.cx
+                    .fields
+                    .iter()
+                    .filter(|f| f.ty == Type::Bool)
+                    .map(|f| f.path.last().map(String::as_str).unwrap_or("")),
+            );
+            let joined: Vec<String> = self
+                .cx
+                .fields
+                .iter()
+                .filter(|f| f.ty == Type::Bool)
+                .map(|f| f.name())
+                .collect();
             candidates.extend(joined.iter().map(String::as_str));
             candidates.sort();
             let suggestion = suggest(&name, candidates.clone());
@@ -692,7 +825,10 @@ impl Resolver<'_> {
             return None;
         }
         if !bare {
-            let extra = e.object.as_ref().map(|o| o.span)
+            let extra = e
+                .object
+                .as_ref()
+                .map(|o| o.span)
                 .or(e.filter.as_ref().map(|f| f.span))
                 .or(e.count.as_ref().map(|c| c.span))
                 .or(e.window.as_ref().map(|w| w.span))
@@ -709,7 +845,11 @@ impl Resolver<'_> {
             );
             return None;
         }
-        Some(Expr::Pred(Box::new(Pred { value, test: PredTest::IsTrue, span })))
+        Some(Expr::Pred(Box::new(Pred {
+            value,
+            test: PredTest::IsTrue,
+            span,
+        })))
     }
 
     fn event_term(&mut self, e: &ast::EventCond, event: usize, span: Span) -> Option<Expr> {
@@ -726,8 +866,13 @@ impl Resolver<'_> {
                             obj.span,
                             "an object",
                         )
-                        .also(self.cx.event_types[event].span, "declared without properties")
-                        .help(format!("declare its object property: `{name}(what)`, or remove the object")),
+                        .also(
+                            self.cx.event_types[event].span,
+                            "declared without properties",
+                        )
+                        .help(format!(
+                            "declare its object property: `{name}(what)`, or remove the object"
+                        )),
                     );
                     ok = false;
                     None
@@ -738,7 +883,10 @@ impl Resolver<'_> {
                             Some(&i) => {
                                 self.cx.list_used[i] = true;
                                 match &self.cx.lists[i].values {
-                                    ListValues::Text(set) => Some(ObjectMatch::List { name: id.clone(), set: set.clone() }),
+                                    ListValues::Text(set) => Some(ObjectMatch::List {
+                                        name: id.clone(),
+                                        set: set.clone(),
+                                    }),
                                     ListValues::Number(_) => {
                                         self.err(
                                             Diagnostic::new(Code::TypeMismatch, format!("the list `{id}` holds numbers; an event's object is text"), obj.span, "a list of numbers")
@@ -758,7 +906,13 @@ impl Resolver<'_> {
         let filter = match &e.filter {
             None => None,
             Some(f) => {
-                let r = self.cond(f, Ctx { stage: false, event: Some(event) });
+                let r = self.cond(
+                    f,
+                    Ctx {
+                        stage: false,
+                        event: Some(event),
+                    },
+                );
                 ok &= r.is_some();
                 r
             }
@@ -779,8 +933,19 @@ impl Resolver<'_> {
         if !ok {
             return None;
         }
-        let count = e.count.as_ref().map(|c| c.node).unwrap_or(Count::AtLeast(1));
-        self.terms.push(EventTerm { event_type: event, object, filter, count, window, span });
+        let count = e
+            .count
+            .as_ref()
+            .map(|c| c.node)
+            .unwrap_or(Count::AtLeast(1));
+        self.terms.push(EventTerm {
+            event_type: event,
+            object,
+            filter,
+            count,
+            window,
+            span,
+        });
         Some(Expr::Term(self.terms.len() - 1))
     }
 }

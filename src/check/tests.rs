@@ -12,7 +12,11 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            let col: usize = l.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+            let col: usize = l
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
             return (offset + col).min(text.len());
         }
         offset += l.len();
@@ -20,7 +24,11 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     text.len()
 }
 
-pub(super) fn check_tests(cx: &mut Declarations, model: &Model, files: &[ast::File]) -> Vec<TestCase> {
+pub(super) fn check_tests(
+    cx: &mut Declarations,
+    model: &Model,
+    files: &[ast::File],
+) -> Vec<TestCase> {
     let mut cases = Vec::new();
     for file in files {
         for item in &file.items {
@@ -38,7 +46,11 @@ pub(super) fn check_tests(cx: &mut Declarations, model: &Model, files: &[ast::Fi
                             Err(e) => {
                                 let at = json_start + offset_of(json, e.line(), e.column());
                                 let message = e.to_string();
-                                let message = message.split(" at line").next().unwrap_or(&message).to_string();
+                                let message = message
+                                    .split(" at line")
+                                    .next()
+                                    .unwrap_or(&message)
+                                    .to_string();
                                 cx.diagnostics.push(
                                     Diagnostic::new(
                                         Code::TestBadJson,
@@ -73,7 +85,13 @@ pub(super) fn check_tests(cx: &mut Declarations, model: &Model, files: &[ast::Fi
                 }
                 continue;
             };
-            cases.push(TestCase { name: t.name.node.clone(), span: item.span, as_of, lead, expectations });
+            cases.push(TestCase {
+                name: t.name.node.clone(),
+                span: item.span,
+                as_of,
+                lead,
+                expectations,
+            });
         }
     }
     cases
@@ -93,19 +111,48 @@ fn check_expectation(cx: &mut Declarations, model: &Model, e: &Expectation, stmt
             if !stages.contains(&name.node.as_str()) {
                 let help = did_you_mean(
                     suggest(&name.node, stages.iter().copied()),
-                    format!("the stages are {}", stages.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "the stages are {}",
+                        stages
+                            .iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 );
                 cx.diagnostics.push(
-                    Diagnostic::new(Code::UnknownStage, format!("unknown stage `{}`", name.node), name.span, "no stage of this name").help(help),
+                    Diagnostic::new(
+                        Code::UnknownStage,
+                        format!("unknown stage `{}`", name.node),
+                        name.span,
+                        "no stage of this name",
+                    )
+                    .help(help),
                 );
             }
         }
         Expectation::Group(name, _) => {
             if model.group_by_name(&name.node).is_none() {
                 let names: Vec<&str> = model.groups.iter().map(|g| g.name.as_str()).collect();
-                let help = did_you_mean(suggest(&name.node, names.iter().copied()), format!("the groups are {}", names.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")));
+                let help = did_you_mean(
+                    suggest(&name.node, names.iter().copied()),
+                    format!(
+                        "the groups are {}",
+                        names
+                            .iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
                 cx.diagnostics.push(
-                    Diagnostic::new(Code::UnknownGroup, format!("unknown group `{}`", name.node), name.span, "no group of this name").help(help),
+                    Diagnostic::new(
+                        Code::UnknownGroup,
+                        format!("unknown group `{}`", name.node),
+                        name.span,
+                        "no group of this name",
+                    )
+                    .help(help),
                 );
             }
         }
@@ -116,7 +163,13 @@ fn check_expectation(cx: &mut Declarations, model: &Model, e: &Expectation, stmt
                     "name a rule by its label, or, for a rule without one, by its condition as `leadscore fmt` prints it",
                 );
                 cx.diagnostics.push(
-                    Diagnostic::new(Code::UnknownRule, format!("no rule has the id `{}`", id.node), id.span, "unknown rule id").help(help),
+                    Diagnostic::new(
+                        Code::UnknownRule,
+                        format!("no rule has the id `{}`", id.node),
+                        id.span,
+                        "unknown rule id",
+                    )
+                    .help(help),
                 );
             }
         }
@@ -127,7 +180,13 @@ fn check_expectation(cx: &mut Declarations, model: &Model, e: &Expectation, stmt
                     "name a reason given in a `disqualify \"REASON\" when …` line",
                 );
                 cx.diagnostics.push(
-                    Diagnostic::new(Code::UnknownName, format!("no disqualifier has the reason `{}`", reason.node), reason.span, "unknown reason").help(help),
+                    Diagnostic::new(
+                        Code::UnknownName,
+                        format!("no disqualifier has the reason `{}`", reason.node),
+                        reason.span,
+                        "unknown reason",
+                    )
+                    .help(help),
                 );
             }
         }

@@ -29,7 +29,13 @@ pub struct ExplainArgs {
 }
 
 /// Finds the lead: by id, by line, or the first one.
-fn find(input: Box<dyn BufRead + Send>, format: Format, key: &[String], id: Option<&str>, line: Option<u64>) -> Result<Option<(u64, Json)>, String> {
+fn find(
+    input: Box<dyn BufRead + Send>,
+    format: Format,
+    key: &[String],
+    id: Option<&str>,
+    line: Option<u64>,
+) -> Result<Option<(u64, Json)>, String> {
     let wanted = |n: u64, v: &Json| match (id, line) {
         (Some(id), _) => lookup(v, key).map(id_text).as_deref() == Some(id),
         (None, Some(l)) => n == l,
@@ -47,7 +53,9 @@ fn find(input: Box<dyn BufRead + Send>, format: Format, key: &[String], id: Opti
                     match parse_json_line(&text, n) {
                         Ok(v) if wanted(n, &v) => return Ok(Some((n, v))),
                         Ok(_) => {}
-                        Err(e) if line == Some(n) || (id.is_none() && line.is_none()) => return Err(e.to_string()),
+                        Err(e) if line == Some(n) || (id.is_none() && line.is_none()) => {
+                            return Err(e.to_string())
+                        }
                         Err(_) => {}
                     }
                 }
@@ -80,7 +88,13 @@ pub fn run(a: ExplainArgs) -> i32 {
         Err(code) => return code,
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
-    let found = match find(input, Format::guess(&a.leads), &key, a.id.as_deref(), a.line) {
+    let found = match find(
+        input,
+        Format::guess(&a.leads),
+        &key,
+        a.id.as_deref(),
+        a.line,
+    ) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");

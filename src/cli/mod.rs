@@ -24,7 +24,11 @@ pub mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "leadscore", version, about = "Compile, check, test and run lead-qualification rules")]
+#[command(
+    name = "leadscore",
+    version,
+    about = "Compile, check, test and run lead-qualification rules"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -71,7 +71,10 @@ pub fn load_model(path: &Path) -> Result<Model, i32> {
     match checked.model {
         Some(model) => Ok(model),
         None => {
-            eprint!("{}", render::human(&errors, &checked.sources, color_stderr()));
+            eprint!(
+                "{}",
+                render::human(&errors, &checked.sources, color_stderr())
+            );
             eprintln!(
                 "error: the model `{}` has {}; run `leadscore check` for details",
                 path.display(),

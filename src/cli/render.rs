@@ -48,7 +48,9 @@ impl miette::Diagnostic for Report {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }
 
@@ -80,7 +82,10 @@ fn report(d: &Diagnostic, sources: &Sources) -> Report {
                 severity: miette::Severity::Advice,
                 help: None,
                 source: NamedSource::new(other.name(), other.text.clone()),
-                labels: vec![LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)],
+                labels: vec![LabeledSpan::new_primary_with_span(
+                    Some(l.message.clone()),
+                    span,
+                )],
                 related: Vec::new(),
             });
         }
@@ -150,7 +155,9 @@ pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -186,8 +193,15 @@ pub fn github(diagnostics: &[Diagnostic], sources: &Sources) -> String {
 
 /// `2 errors, 1 warning`.
 pub fn summary(diagnostics: &[Diagnostic]) -> String {
-    let errors = diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity() == Severity::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }

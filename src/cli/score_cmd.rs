@@ -40,7 +40,10 @@ pub fn as_of(arg: Option<&str>) -> Result<i64, i32> {
 /// Opens a path for reading; `-` is standard input.
 pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
     if path == "-" {
-        return Ok(Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())));
+        return Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            std::io::stdin(),
+        )));
     }
     match std::fs::File::open(path) {
         Ok(f) => Ok(Box::new(BufReader::with_capacity(1 << 20, f))),
@@ -52,10 +55,12 @@ pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
 }
 
 fn create(path: &Path) -> Result<BufWriter<std::fs::File>, i32> {
-    std::fs::File::create(path).map(BufWriter::new).map_err(|e| {
-        eprintln!("error: can't write `{}`: {e}", path.display());
-        exit::USAGE
-    })
+    std::fs::File::create(path)
+        .map(BufWriter::new)
+        .map_err(|e| {
+            eprintln!("error: can't write `{}`: {e}", path.display());
+            exit::USAGE
+        })
 }
 
 struct Reporter {
@@ -82,20 +87,37 @@ impl Sink for Reporter {
 }
 
 pub fn print_summary(summary: &Summary, printed_all: bool) {
-    let mut parts = vec![format!("{} read", summary.read), format!("{} scored", summary.scored)];
+    let mut parts = vec![
+        format!("{} read", summary.read),
+        format!("{} scored", summary.scored),
+    ];
     if summary.rejected > 0 {
         parts.push(format!("{} skipped", summary.rejected));
     }
     eprintln!("leads: {}", parts.join(", "));
     if !summary.stages.is_empty() {
-        let stages: Vec<String> = summary.stages.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        let stages: Vec<String> = summary
+            .stages
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect();
         eprintln!("stages: {}", stages.join(", "));
     }
     if summary.data_errors() > 0 {
-        let kinds: Vec<String> = summary.errors_by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        eprintln!("data errors: {} ({})", summary.data_errors(), kinds.join(", "));
+        let kinds: Vec<String> = summary
+            .errors_by_kind
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        eprintln!(
+            "data errors: {} ({})",
+            summary.data_errors(),
+            kinds.join(", ")
+        );
         if !printed_all {
-            eprintln!("(only the first {PRINTED_ERRORS} were printed; `--errors FILE` writes them all)");
+            eprintln!(
+                "(only the first {PRINTED_ERRORS} were printed; `--errors FILE` writes them all)"
+            );
         }
     }
     if summary.stopped {
@@ -127,7 +149,9 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         }
     };
     if let Some(n) = a.threads {
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
     }
     let opts = ScoreOptions {
         as_of,
@@ -156,11 +180,18 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         }
     };
     drop(out);
-    for w in [&mut reporter.rejects, &mut reporter.errors].into_iter().flatten() {
+    for w in [&mut reporter.rejects, &mut reporter.errors]
+        .into_iter()
+        .flatten()
+    {
         let _ = w.flush();
     }
     if !a.quiet {
         print_summary(&summary, reporter.printed <= PRINTED_ERRORS);
     }
-    Ok(if summary.data_errors() > 0 { exit::DATA } else { exit::OK })
+    Ok(if summary.data_errors() > 0 {
+        exit::DATA
+    } else {
+        exit::OK
+    })
 }

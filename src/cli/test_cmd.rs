@@ -12,7 +12,11 @@ pub enum TestFormat {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 pub fn human(results: &[TestResult], coverage: &Coverage) -> String {
@@ -21,7 +25,10 @@ pub fn human(results: &[TestResult], coverage: &Coverage) -> String {
         if r.passed() {
             out.push_str(&format!("ok     {}\n", r.name));
         } else {
-            out.push_str(&format!("FAILED {}  ({}:{})\n", r.name, r.location.file, r.location.line));
+            out.push_str(&format!(
+                "FAILED {}  ({}:{})\n",
+                r.name, r.location.file, r.location.line
+            ));
             for f in &r.failures {
                 out.push_str(&format!(
                     "         {}  ({}:{})\n           expected: {}\n           actual:   {}\n",
@@ -40,7 +47,10 @@ pub fn human(results: &[TestResult], coverage: &Coverage) -> String {
     for (title, items) in [
         ("rules no test made fire", &coverage.rules_never_fired),
         ("stages no test reached", &coverage.stages_never_reached),
-        ("disqualifiers no test triggered", &coverage.disqualifiers_never_triggered),
+        (
+            "disqualifiers no test triggered",
+            &coverage.disqualifiers_never_triggered,
+        ),
     ] {
         if !items.is_empty() {
             out.push_str(&format!("  {title}:\n"));
@@ -49,7 +59,11 @@ pub fn human(results: &[TestResult], coverage: &Coverage) -> String {
             }
         }
     }
-    out.push_str(&format!("\n{} passed, {} failed\n", results.len() - failed, failed));
+    out.push_str(&format!(
+        "\n{} passed, {} failed\n",
+        results.len() - failed,
+        failed
+    ));
     out
 }
 
@@ -89,7 +103,12 @@ pub fn junit(results: &[TestResult]) -> String {
     out
 }
 
-pub fn run(model: &Path, format: TestFormat, min_coverage: Option<f64>, filter: Option<&str>) -> i32 {
+pub fn run(
+    model: &Path,
+    format: TestFormat,
+    min_coverage: Option<f64>,
+    filter: Option<&str>,
+) -> i32 {
     let model = match load_model(model) {
         Ok(m) => m,
         Err(code) => return code,

@@ -172,7 +172,12 @@ pub fn test(t: &PredTest, v: Val<'_>) -> bool {
         (PredTest::NumBetween(lo, hi), Val::Number(n)) => *lo <= n && n <= *hi,
         (PredTest::TimeBetween(lo, hi), Val::Time(t)) => *lo <= t && t <= *hi,
         (PredTest::TextIn { set, negated, .. }, Val::Text(s)) => set.contains(s) != *negated,
-        (PredTest::NumIn { values, negated, .. }, Val::Number(n)) => values.contains(&n) != *negated,
+        (
+            PredTest::NumIn {
+                values, negated, ..
+            },
+            Val::Number(n),
+        ) => values.contains(&n) != *negated,
         (PredTest::IncludesText(x), Val::TextList(l)) => l.iter().any(|s| s == x),
         (PredTest::IncludesNumber(x), Val::NumberList(l)) => l.contains(x),
         (PredTest::Text(op, x), Val::Text(s)) => match op {
@@ -198,7 +203,12 @@ pub fn object_matches(object: &ObjectMatch, first: Option<&Value>) -> bool {
 }
 
 /// One pass over the lead's events: every term's count and newest time.
-pub fn count_terms(model: &Model, lead: &Lead, as_of: i64, by_type: &[Vec<usize>]) -> Vec<TermResult> {
+pub fn count_terms(
+    model: &Model,
+    lead: &Lead,
+    as_of: i64,
+    by_type: &[Vec<usize>],
+) -> Vec<TermResult> {
     let mut results = vec![TermResult::default(); model.terms.len()];
     for event in &lead.events {
         if event.at > as_of {

@@ -22,7 +22,9 @@ fn round_div(num: &BigInt, den: &BigInt) -> i64 {
 /// Rounds an i128 `m / 10^scale` to hundredths, half away from zero.
 fn decimal_to_cents(value: Decimal) -> i64 {
     if value.scale <= 2 {
-        return value.mantissa_at(2).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        return value
+            .mantissa_at(2)
+            .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
     }
     let div = 10i128.pow(value.scale - 2);
     let m = value.mantissa;
@@ -38,7 +40,7 @@ pub fn capped(points: Decimal, count: Option<u64>, cap: Option<Decimal>) -> Deci
     };
     if let Some(cap) = cap {
         if points.is_negative() {
-            v = v.max(cap.neg());
+            v = v.max(-cap);
         } else {
             v = v.min(cap);
         }

@@ -6,7 +6,10 @@
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Missing,
-    Text { raw: String, norm: String },
+    Text {
+        raw: String,
+        norm: String,
+    },
     Number(f64),
     Bool(bool),
     /// Microseconds since the epoch, UTC.

@@ -109,7 +109,12 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn source(&self, span: Span) -> String {
-        self.model.sources.text(span).split_whitespace().collect::<Vec<_>>().join(" ")
+        self.model
+            .sources
+            .text(span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     fn location(&self, span: Span) -> String {
@@ -124,7 +129,9 @@ impl Ctx<'_> {
             }
         }
         if let (Val::Text(_), ValueExpr::Prop(i)) = (v, expr) {
-            if let Some(crate::eval::Value::Text { raw, .. }) = self.scope.event.map(|e| &e.props[*i]) {
+            if let Some(crate::eval::Value::Text { raw, .. }) =
+                self.scope.event.map(|e| &e.props[*i])
+            {
                 return format!("{raw:?}");
             }
         }
@@ -134,8 +141,17 @@ impl Ctx<'_> {
             Val::Number(n) => number(n),
             Val::Bool(b) => b.to_string(),
             Val::Time(t) => format_time(t),
-            Val::TextList(l) => format!("[{}]", l.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")),
-            Val::NumberList(l) => format!("[{}]", l.iter().map(|n| number(*n)).collect::<Vec<_>>().join(", ")),
+            Val::TextList(l) => format!(
+                "[{}]",
+                l.iter()
+                    .map(|s| format!("{s:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Val::NumberList(l) => format!(
+                "[{}]",
+                l.iter().map(|n| number(*n)).collect::<Vec<_>>().join(", ")
+            ),
         }
     }
 
@@ -155,7 +171,9 @@ impl Ctx<'_> {
         let v = self.scope.value(&p.value);
         let detail = match (&p.value, v) {
             (_, Val::Missing) => format!("{} is missing", self.operand_name(&p.value)),
-            (ValueExpr::Score | ValueExpr::Group(_), v) => format!("has {}", self.value_text(v, &p.value)),
+            (ValueExpr::Score | ValueExpr::Group(_), v) => {
+                format!("has {}", self.value_text(v, &p.value))
+            }
             (e, v) => format!("{} is {}", self.operand_name(e), self.value_text(v, e)),
         };
         format!("{cond} ({detail})")
@@ -201,7 +219,10 @@ impl Ctx<'_> {
     /// Facts that make `e` fail (call only when it does).
     fn why_false(&self, e: &Expr, out: &mut Vec<String>) {
         match e {
-            Expr::And(parts) => parts.iter().filter(|p| !self.scope.holds(p)).for_each(|p| self.why_false(p, out)),
+            Expr::And(parts) => parts
+                .iter()
+                .filter(|p| !self.scope.holds(p))
+                .for_each(|p| self.why_false(p, out)),
             Expr::Or(parts) => parts.iter().for_each(|p| self.why_false(p, out)),
             Expr::Not(inner) => {
                 let mut inner_facts = Vec::new();
@@ -225,11 +246,28 @@ impl Ctx<'_> {
 }
 
 /// Explains one lead. `data_errors` are the reader's messages for it.
-pub fn explain(model: &Model, lead: &Lead, as_of: i64, all: bool, data_errors: Vec<String>) -> Explanation {
+pub fn explain(
+    model: &Model,
+    lead: &Lead,
+    as_of: i64,
+    all: bool,
+    data_errors: Vec<String>,
+) -> Explanation {
     let ev = Evaluator::new(model);
     let o: Outcome = ev.evaluate(lead, as_of);
-    let base = Scope { model, lead, as_of, terms: &o.terms, event: None, totals: None };
-    let cx = Ctx { model, scope: base, as_of };
+    let base = Scope {
+        model,
+        lead,
+        as_of,
+        terms: &o.terms,
+        event: None,
+        totals: None,
+    };
+    let cx = Ctx {
+        model,
+        scope: base,
+        as_of,
+    };
 
     let note = |i: usize| -> RuleNote {
         let rule = &model.rules[i];
@@ -254,10 +292,15 @@ pub fn explain(model: &Model, lead: &Lead, as_of: i64, all: bool, data_errors: V
             id: rule.id.clone(),
             group: group.name.clone(),
             location: cx.location(rule.span),
-            points: if rule.points.is_negative() { rule.points.to_string() } else { format!("+{}", rule.points) },
+            points: if rule.points.is_negative() {
+                rule.points.to_string()
+            } else {
+                format!("+{}", rule.points)
+            },
             contribution: f(o.contributions[i]),
             each_count: count,
-            capped_at: (holds && capped != uncapped).then(|| format!("max {}", rule.cap.unwrap_or(Decimal::ZERO))),
+            capped_at: (holds && capped != uncapped)
+                .then(|| format!("max {}", rule.cap.unwrap_or(Decimal::ZERO))),
             decay: if holds { decay } else { None },
             because: cx.because(&rule.cond, holds),
         }
@@ -282,12 +325,20 @@ pub fn explain(model: &Model, lead: &Lead, as_of: i64, all: bool, data_errors: V
                 total: f(o.groups[gi]),
                 sum: f(o.groups_raw[gi]),
                 clamped_by,
-                rules: g.rules.iter().filter(|&&r| o.contributions[r] != 0).map(|&r| note(r)).collect(),
+                rules: g
+                    .rules
+                    .iter()
+                    .filter(|&&r| o.contributions[r] != 0)
+                    .map(|&r| note(r))
+                    .collect(),
             }
         })
         .collect();
     let not_fired = if all {
-        (0..model.rules.len()).filter(|&r| o.contributions[r] == 0).map(note).collect()
+        (0..model.rules.len())
+            .filter(|&r| o.contributions[r] == 0)
+            .map(note)
+            .collect()
     } else {
         Vec::new()
     };
@@ -301,8 +352,18 @@ pub fn explain(model: &Model, lead: &Lead, as_of: i64, all: bool, data_errors: V
         }
     });
 
-    let stage_cx = Ctx { model, scope: Scope { totals: Some((o.score, &o.groups)), ..cx.scope }, as_of };
-    let reached = model.stages.iter().position(|s| stage_cx.scope.holds(&s.cond));
+    let stage_cx = Ctx {
+        model,
+        scope: Scope {
+            totals: Some((o.score, &o.groups)),
+            ..cx.scope
+        },
+        as_of,
+    };
+    let reached = model
+        .stages
+        .iter()
+        .position(|s| stage_cx.scope.holds(&s.cond));
     let stage_because = match (&o.stage, reached) {
         (StageResult::Stage(_), Some(i)) => stage_cx.because(&model.stages[i].cond, true),
         _ => Vec::new(),
@@ -329,7 +390,9 @@ pub fn explain(model: &Model, lead: &Lead, as_of: i64, all: bool, data_errors: V
         })
         .collect();
     let stage_without_disqualification = (o.stage == StageResult::Disqualified).then(|| {
-        reached.map(|i| model.stages[i].name.clone()).unwrap_or_else(|| model.fallback_stage().to_string())
+        reached
+            .map(|i| model.stages[i].name.clone())
+            .unwrap_or_else(|| model.fallback_stage().to_string())
     });
 
     Explanation {

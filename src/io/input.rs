@@ -10,9 +10,16 @@ use std::io::BufRead;
 
 /// One input record.
 pub enum Record {
-    Lead { line: u64, value: Json },
+    Lead {
+        line: u64,
+        value: Json,
+    },
     /// A line that could not be read as a lead: kept verbatim for `--rejects`.
-    Rejected { line: u64, text: String, error: DataError },
+    Rejected {
+        line: u64,
+        text: String,
+        error: DataError,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +46,16 @@ pub fn parse_json_line(text: &str, line: u64) -> Result<Json, DataError> {
         Ok(_) => Err(DataError {
             line,
             path: String::new(),
-            kind: DataErrorKind::InvalidJson { message: "the line is JSON but not an object".into() },
+            kind: DataErrorKind::InvalidJson {
+                message: "the line is JSON but not an object".into(),
+            },
         }),
         Err(e) => Err(DataError {
             line,
             path: String::new(),
-            kind: DataErrorKind::InvalidJson { message: format!("{e}") },
+            kind: DataErrorKind::InvalidJson {
+                message: format!("{e}"),
+            },
         }),
     }
 }
@@ -54,10 +65,14 @@ pub type EventsById = HashMap<String, Vec<Json>>;
 
 /// Sets `path` in a nested object, creating objects on the way.
 fn set_path(obj: &mut Map<String, Json>, path: &[String], value: Json) {
-    let Some((last, init)) = path.split_last() else { return };
+    let Some((last, init)) = path.split_last() else {
+        return;
+    };
     let mut cur = obj;
     for seg in init {
-        let entry = cur.entry(seg.clone()).or_insert_with(|| Json::Object(Map::new()));
+        let entry = cur
+            .entry(seg.clone())
+            .or_insert_with(|| Json::Object(Map::new()));
         if !entry.is_object() {
             *entry = Json::Object(Map::new());
         }
@@ -68,14 +83,29 @@ fn set_path(obj: &mut Map<String, Json>, path: &[String], value: Json) {
 
 /// Adds events from `--events` to a lead, at each event type's source path.
 pub fn attach_events(model: &Model, lead: &mut Json, key: &[String], events: &EventsById) {
-    let id = crate::io::record::lookup(lead, key).map(crate::io::output::id_text).unwrap_or_default();
+    let id = crate::io::record::lookup(lead, key)
+        .map(crate::io::output::id_text)
+        .unwrap_or_default();
     let Some(list) = events.get(&id) else { return };
-    let Some(obj) = lead.as_object_mut() else { return };
+    let Some(obj) = lead.as_object_mut() else {
+        return;
+    };
     for event in list {
         let type_name = event.get("type").and_then(Json::as_str).unwrap_or("");
-        let source = model.event_types.iter().find(|t| t.name == type_name).map(|t| t.source).unwrap_or(0);
-        let path = model.event_sources.get(source).cloned().unwrap_or_else(|| vec!["events".into()]);
-        let mut target = crate::io::record::lookup(&Json::Object(obj.clone()), &path).cloned().unwrap_or(Json::Array(Vec::new()));
+        let source = model
+            .event_types
+            .iter()
+            .find(|t| t.name == type_name)
+            .map(|t| t.source)
+            .unwrap_or(0);
+        let path = model
+            .event_sources
+            .get(source)
+            .cloned()
+            .unwrap_or_else(|| vec!["events".into()]);
+        let mut target = crate::io::record::lookup(&Json::Object(obj.clone()), &path)
+            .cloned()
+            .unwrap_or(Json::Array(Vec::new()));
         if let Json::Array(items) = &mut target {
             items.push(event.clone());
         }
@@ -87,7 +117,10 @@ pub fn attach_events(model: &Model, lead: &mut Json, key: &[String], events: &Ev
 pub fn csv_records<R: std::io::Read>(reader: R) -> impl Iterator<Item = Record> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let headers: Vec<Vec<String>> = match rdr.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().split('.').map(str::to_string).collect()).collect(),
+        Ok(h) => h
+            .iter()
+            .map(|c| c.trim().split('.').map(str::to_string).collect())
+            .collect(),
         Err(_) => Vec::new(),
     };
     rdr.into_records().map(move |r| match r {
@@ -99,14 +132,23 @@ pub fn csv_records<R: std::io::Read>(reader: R) -> impl Iterator<Item = Record> 
                     set_path(&mut obj, h, Json::String(cell.to_string()));
                 }
             }
-            Record::Lead { line, value: Json::Object(obj) }
+            Record::Lead {
+                line,
+                value: Json::Object(obj),
+            }
         }
         Err(e) => {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
             Record::Rejected {
                 line,
                 text: String::new(),
-                error: DataError { line, path: String::new(), kind: DataErrorKind::InvalidJson { message: format!("bad CSV record: {e}") } },
+                error: DataError {
+                    line,
+                    path: String::new(),
+                    kind: DataErrorKind::InvalidJson {
+                        message: format!("bad CSV record: {e}"),
+                    },
+                },
             }
         }
     })
@@ -118,9 +160,16 @@ pub fn read_events(path: &str, reader: Box<dyn BufRead>) -> (EventsById, Vec<Dat
     let mut by_id: EventsById = HashMap::new();
     let mut errors = Vec::new();
     let mut add = |mut v: Json, line: u64, errors: &mut Vec<DataError>| {
-        let id = v.get("lead_id").map(crate::io::output::id_text).unwrap_or_default();
+        let id = v
+            .get("lead_id")
+            .map(crate::io::output::id_text)
+            .unwrap_or_default();
         if id.is_empty() {
-            errors.push(DataError { line, path: "lead_id".into(), kind: DataErrorKind::BadEvent });
+            errors.push(DataError {
+                line,
+                path: "lead_id".into(),
+                kind: DataErrorKind::BadEvent,
+            });
             return;
         }
         if let Some(o) = v.as_object_mut() {
@@ -141,7 +190,13 @@ pub fn read_events(path: &str, reader: Box<dyn BufRead>) -> (EventsById, Vec<Dat
             for (i, line) in reader.lines().enumerate() {
                 let n = i as u64 + 1;
                 let Ok(text) = line else {
-                    errors.push(DataError { line: n, path: String::new(), kind: DataErrorKind::InvalidJson { message: "not UTF-8".into() } });
+                    errors.push(DataError {
+                        line: n,
+                        path: String::new(),
+                        kind: DataErrorKind::InvalidJson {
+                            message: "not UTF-8".into(),
+                        },
+                    });
                     continue;
                 };
                 if text.trim().is_empty() {

@@ -63,10 +63,18 @@ pub fn id_text(id: &Json) -> String {
 }
 
 pub fn csv_row(model: &Model, id: &Json, outcome: &Outcome) -> Vec<String> {
-    let mut row = vec![id_text(id), format_cents(outcome.score), outcome.stage_name(model).to_string()];
+    let mut row = vec![
+        id_text(id),
+        format_cents(outcome.score),
+        outcome.stage_name(model).to_string(),
+    ];
     row.extend(outcome.groups.iter().map(|&g| format_cents(g)));
     row.push(outcome.fired(model).join(";"));
-    let reasons: Vec<&str> = outcome.disqualified.iter().map(|&d| model.disqualifiers[d].reason.as_str()).collect();
+    let reasons: Vec<&str> = outcome
+        .disqualified
+        .iter()
+        .map(|&d| model.disqualifiers[d].reason.as_str())
+        .collect();
     row.push(reasons.join(";"));
     row
 }

@@ -59,8 +59,15 @@ impl Summary {
 
 /// What one record became.
 enum Done {
-    Scored { line: String, stage: String, errors: Vec<DataError> },
-    Rejected { text: String, error: DataError },
+    Scored {
+        line: String,
+        stage: String,
+        errors: Vec<DataError>,
+    },
+    Rejected {
+        text: String,
+        error: DataError,
+    },
 }
 
 /// Receives what the run reports as it goes.
@@ -100,16 +107,31 @@ fn process(model: &Model, ev: &Evaluator<'_>, opts: &ScoreOptions<'_>, raw: Raw)
     let line = match opts.output {
         OutputFormat::Json => output::json_line(model, &lead.id, &outcome),
         OutputFormat::Csv => {
-            let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
             let _ = w.write_record(output::csv_row(model, &lead.id, &outcome));
-            String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default().trim_end().to_string()
+            String::from_utf8(w.into_inner().unwrap_or_default())
+                .unwrap_or_default()
+                .trim_end()
+                .to_string()
         }
     };
-    Done::Scored { line, stage, errors }
+    Done::Scored {
+        line,
+        stage,
+        errors,
+    }
 }
 
 /// Scores every record of `input`, writing one line per lead to `out`.
-pub fn score_stream(model: &Model, input: Box<dyn BufRead + Send>, opts: &ScoreOptions<'_>, out: &mut dyn Write, sink: &mut dyn Sink) -> std::io::Result<Summary> {
+pub fn score_stream(
+    model: &Model,
+    input: Box<dyn BufRead + Send>,
+    opts: &ScoreOptions<'_>,
+    out: &mut dyn Write,
+    sink: &mut dyn Sink,
+) -> std::io::Result<Summary> {
     let ev = Evaluator::new(model);
     let mut summary = Summary::default();
     if opts.output == OutputFormat::Csv {
@@ -123,7 +145,16 @@ pub fn score_stream(model: &Model, input: Box<dyn BufRead + Send>, opts: &ScoreO
             match l {
                 Ok(text) if text.trim().is_empty() => None,
                 Ok(text) => Some(Raw::Text(n, text)),
-                Err(e) => Some(Raw::Rejected(String::new(), DataError { line: n, path: String::new(), kind: crate::io::record::DataErrorKind::InvalidJson { message: e.to_string() } })),
+                Err(e) => Some(Raw::Rejected(
+                    String::new(),
+                    DataError {
+                        line: n,
+                        path: String::new(),
+                        kind: crate::io::record::DataErrorKind::InvalidJson {
+                            message: e.to_string(),
+                        },
+                    },
+                )),
             }
         })),
         Format::Csv => Box::new(csv_records(input).map(|r| match r {
@@ -137,11 +168,18 @@ pub fn score_stream(model: &Model, input: Box<dyn BufRead + Send>, opts: &ScoreO
         if batch.is_empty() {
             break;
         }
-        let done: Vec<Done> = batch.into_par_iter().map(|raw| process(model, &ev, opts, raw)).collect();
+        let done: Vec<Done> = batch
+            .into_par_iter()
+            .map(|raw| process(model, &ev, opts, raw))
+            .collect();
         for d in done {
             summary.read += 1;
             match d {
-                Done::Scored { line, stage, errors } => {
+                Done::Scored {
+                    line,
+                    stage,
+                    errors,
+                } => {
                     out.write_all(line.as_bytes())?;
                     out.write_all(b"\n")?;
                     summary.scored += 1;
@@ -174,7 +212,11 @@ pub fn score_stream(model: &Model, input: Box<dyn BufRead + Send>, opts: &ScoreO
             .stages
             .iter()
             .position(|s| s.name == name)
-            .unwrap_or(if name == "disqualified" { usize::MAX } else { model.stages.len() })
+            .unwrap_or(if name == "disqualified" {
+                usize::MAX
+            } else {
+                model.stages.len()
+            })
     };
     summary.stages.sort_by_key(|(name, _)| rank(name));
     Ok(summary)

@@ -11,7 +11,10 @@ use serde_json::Value as Json;
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum DataErrorKind {
     /// A value that is not of the field's type (it is treated as missing).
-    WrongType { expected: &'static str, found: String },
+    WrongType {
+        expected: &'static str,
+        found: String,
+    },
     /// An event without a readable `at` time (the event is ignored).
     EventTime,
     /// An event entry that is not an object with a `type` (ignored).
@@ -62,7 +65,11 @@ impl std::fmt::Display for DataError {
                 self.line, self.path
             ),
             DataErrorKind::InvalidJson { message } => {
-                write!(f, "line {}: not a JSON object: {message}; the line is skipped", self.line)
+                write!(
+                    f,
+                    "line {}: not a JSON object: {message}; the line is skipped",
+                    self.line
+                )
             }
         }
     }
@@ -111,9 +118,13 @@ pub fn bool_from_text(s: &str) -> Option<bool> {
     }
 }
 
+/// A value that does not fit the declared type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongType;
+
 /// Converts a JSON value to a field's type. `Err` is a wrong type; missing
 /// (null, empty text, empty list) is `Ok(Value::Missing)`.
-pub fn convert(ty: Type, v: &Json) -> Result<Value, ()> {
+pub fn convert(ty: Type, v: &Json) -> Result<Value, WrongType> {
     if v.is_null() {
         return Ok(Value::Missing);
     }
@@ -125,11 +136,13 @@ pub fn convert(ty: Type, v: &Json) -> Result<Value, ()> {
     match (ty, v) {
         (Type::Text, Json::String(s)) => Ok(Value::text(s)),
         (Type::Text, Json::Number(n)) => Ok(Value::text(&n.to_string())),
-        (Type::Number, Json::Number(n)) => n.as_f64().map(Value::Number).ok_or(()),
-        (Type::Number, Json::String(s)) => number_from_text(s).map(Value::Number).ok_or(()),
+        (Type::Number, Json::Number(n)) => n.as_f64().map(Value::Number).ok_or(WrongType),
+        (Type::Number, Json::String(s)) => number_from_text(s).map(Value::Number).ok_or(WrongType),
         (Type::Bool, Json::Bool(b)) => Ok(Value::Bool(*b)),
-        (Type::Bool, Json::String(s)) => bool_from_text(s).map(Value::Bool).ok_or(()),
-        (Type::Time, Json::String(s)) => crate::time::parse_time(s).map(Value::Time).ok_or(()),
+        (Type::Bool, Json::String(s)) => bool_from_text(s).map(Value::Bool).ok_or(WrongType),
+        (Type::Time, Json::String(s)) => {
+            crate::time::parse_time(s).map(Value::Time).ok_or(WrongType)
+        }
         (Type::TextList, Json::Array(items)) => {
             let mut out = Vec::new();
             for item in items {
@@ -138,11 +151,23 @@ pub fn convert(ty: Type, v: &Json) -> Result<Value, ()> {
                     _ => continue,
                 }
             }
-            Ok(if out.is_empty() { Value::Missing } else { Value::TextList(out) })
+            Ok(if out.is_empty() {
+                Value::Missing
+            } else {
+                Value::TextList(out)
+            })
         }
         (Type::TextList, Json::String(s)) => {
-            let out: Vec<String> = s.split(';').map(crate::text::normalize).filter(|p| !p.is_empty()).collect();
-            Ok(if out.is_empty() { Value::Missing } else { Value::TextList(out) })
+            let out: Vec<String> = s
+                .split(';')
+                .map(crate::text::normalize)
+                .filter(|p| !p.is_empty())
+                .collect();
+            Ok(if out.is_empty() {
+                Value::Missing
+            } else {
+                Value::TextList(out)
+            })
         }
         (Type::NumberList, Json::Array(items)) => {
             let mut out = Vec::new();
@@ -151,16 +176,24 @@ pub fn convert(ty: Type, v: &Json) -> Result<Value, ()> {
                     out.push(n);
                 }
             }
-            Ok(if out.is_empty() { Value::Missing } else { Value::NumberList(out) })
+            Ok(if out.is_empty() {
+                Value::Missing
+            } else {
+                Value::NumberList(out)
+            })
         }
         (Type::NumberList, Json::String(s)) => {
             let mut out = Vec::new();
             for part in s.split(';').filter(|p| !p.trim().is_empty()) {
-                out.push(number_from_text(part).ok_or(())?);
+                out.push(number_from_text(part).ok_or(WrongType)?);
             }
-            Ok(if out.is_empty() { Value::Missing } else { Value::NumberList(out) })
+            Ok(if out.is_empty() {
+                Value::Missing
+            } else {
+                Value::NumberList(out)
+            })
         }
-        _ => Err(()),
+        _ => Err(WrongType),
     }
 }
 
@@ -174,18 +207,27 @@ pub fn lookup<'a>(v: &'a Json, path: &[String]) -> Option<&'a Json> {
 }
 
 /// Builds a [`Lead`] from one JSON object.
-pub fn lead_from_json(model: &Model, v: &Json, key: &[String], line: u64, errors: &mut Vec<DataError>) -> Lead {
+pub fn lead_from_json(
+    model: &Model,
+    v: &Json,
+    key: &[String],
+    line: u64,
+    errors: &mut Vec<DataError>,
+) -> Lead {
     let id = lookup(v, key).cloned().unwrap_or(Json::Null);
     let values = model
         .fields
         .iter()
         .map(|f| match lookup(v, &f.path) {
             None => Value::Missing,
-            Some(raw) => convert(f.ty, raw).unwrap_or_else(|()| {
+            Some(raw) => convert(f.ty, raw).unwrap_or_else(|WrongType| {
                 errors.push(DataError {
                     line,
                     path: f.name(),
-                    kind: DataErrorKind::WrongType { expected: expected_name(f.ty), found: describe(raw) },
+                    kind: DataErrorKind::WrongType {
+                        expected: expected_name(f.ty),
+                        found: describe(raw),
+                    },
                 });
                 Value::Missing
             }),
@@ -198,30 +240,61 @@ pub fn lead_from_json(model: &Model, v: &Json, key: &[String], line: u64, errors
             None | Some(Json::Null) => {}
             Some(Json::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    read_event(model, source, item, &format!("{name}[{i}]"), line, errors, &mut events);
+                    read_event(
+                        model,
+                        source,
+                        item,
+                        &format!("{name}[{i}]"),
+                        line,
+                        errors,
+                        &mut events,
+                    );
                 }
             }
             Some(other) => errors.push(DataError {
                 line,
                 path: name,
-                kind: DataErrorKind::WrongType { expected: "a list of events", found: describe(other) },
+                kind: DataErrorKind::WrongType {
+                    expected: "a list of events",
+                    found: describe(other),
+                },
             }),
         }
     }
     Lead { id, values, events }
 }
 
-fn read_event(model: &Model, source: usize, item: &Json, at_path: &str, line: u64, errors: &mut Vec<DataError>, events: &mut Vec<Event>) {
+fn read_event(
+    model: &Model,
+    source: usize,
+    item: &Json,
+    at_path: &str,
+    line: u64,
+    errors: &mut Vec<DataError>,
+    events: &mut Vec<Event>,
+) {
     let Some(obj) = item.as_object() else {
-        errors.push(DataError { line, path: at_path.to_string(), kind: DataErrorKind::BadEvent });
+        errors.push(DataError {
+            line,
+            path: at_path.to_string(),
+            kind: DataErrorKind::BadEvent,
+        });
         return;
     };
     let Some(type_name) = obj.get("type").and_then(Json::as_str) else {
-        errors.push(DataError { line, path: at_path.to_string(), kind: DataErrorKind::BadEvent });
+        errors.push(DataError {
+            line,
+            path: at_path.to_string(),
+            kind: DataErrorKind::BadEvent,
+        });
         return;
     };
     // Event types the model doesn't declare are not its business.
-    let Some(ty) = model.event_types.iter().position(|t| t.source == source && t.name == type_name) else {
+    let Some(ty) = model
+        .event_types
+        .iter()
+        .position(|t| t.source == source && t.name == type_name)
+    else {
         return;
     };
     let at = match obj.get("at") {
@@ -229,7 +302,11 @@ fn read_event(model: &Model, source: usize, item: &Json, at_path: &str, line: u6
         _ => None,
     };
     let Some(at) = at else {
-        errors.push(DataError { line, path: format!("{at_path}.at"), kind: DataErrorKind::EventTime });
+        errors.push(DataError {
+            line,
+            path: format!("{at_path}.at"),
+            kind: DataErrorKind::EventTime,
+        });
         return;
     };
     let props = model.event_types[ty]
@@ -237,11 +314,14 @@ fn read_event(model: &Model, source: usize, item: &Json, at_path: &str, line: u6
         .iter()
         .map(|p| match obj.get(&p.name) {
             None => Value::Missing,
-            Some(raw) => convert(p.ty, raw).unwrap_or_else(|()| {
+            Some(raw) => convert(p.ty, raw).unwrap_or_else(|WrongType| {
                 errors.push(DataError {
                     line,
                     path: format!("{at_path}.{}", p.name),
-                    kind: DataErrorKind::WrongType { expected: expected_name(p.ty), found: describe(raw) },
+                    kind: DataErrorKind::WrongType {
+                        expected: expected_name(p.ty),
+                        found: describe(raw),
+                    },
                 });
                 Value::Missing
             }),

@@ -107,7 +107,9 @@ fn comment_start(line: &str) -> Option<usize> {
 
 /// The meaningful children of a pair.
 fn parts(pair: P<'_>) -> Vec<P<'_>> {
-    pair.into_inner().filter(|p| !is_keyword(p.as_rule())).collect()
+    pair.into_inner()
+        .filter(|p| !is_keyword(p.as_rule()))
+        .collect()
 }
 
 /// Grammar invariant: the rule always has this child.
@@ -406,9 +408,7 @@ impl Builder {
                         }
                     }
                     let unit = unit.expect("decay has a unit");
-                    let every_span = every_start
-                        .map(|s| s.to(self.span(&unit)))
-                        .unwrap_or(span);
+                    let every_span = every_start.map(|s| s.to(self.span(&unit))).unwrap_or(span);
                     let every = self.duration(amount, unit, every_span);
                     let percent = percent.expect("decay has a percent");
                     decay = Some(Node::new(Decay { percent, every }, span));
@@ -495,9 +495,7 @@ impl Builder {
             }
             R::expect_fired => Expectation::Fired(self.string(take(&mut it))),
             R::expect_not_fired => Expectation::NotFired(self.string(take(&mut it))),
-            R::expect_disqualified => {
-                Expectation::Disqualified(it.next().map(|p| self.string(p)))
-            }
+            R::expect_disqualified => Expectation::Disqualified(it.next().map(|p| self.string(p))),
             R::expect_not_disqualified => Expectation::NotDisqualified,
             other => unreachable!("not an expectation: {other:?}"),
         }
@@ -525,7 +523,14 @@ impl Builder {
         if items.len() == 1 {
             return items.pop().expect("one item");
         }
-        Node::new(if is_or { Cond::Or(items) } else { Cond::And(items) }, span)
+        Node::new(
+            if is_or {
+                Cond::Or(items)
+            } else {
+                Cond::And(items)
+            },
+            span,
+        )
     }
 
     fn cond_not(&mut self, pair: P<'_>) -> Node<Cond> {

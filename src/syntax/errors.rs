@@ -70,7 +70,9 @@ fn describe(kind: Rule) -> Option<&'static str> {
         | Rule::expect_fired
         | Rule::expect_not_fired
         | Rule::expect_disqualified
-        | Rule::expect_not_disqualified => "an expectation (`stage`, `score`, `group`, `fired`, `disqualified`)",
+        | Rule::expect_not_disqualified => {
+            "an expectation (`stage`, `score`, `group`, `fired`, `disqualified`)"
+        }
         Rule::json => "a JSON object",
         Rule::kw_when => "`when`",
         Rule::kw_and => "`and`",
@@ -150,15 +152,34 @@ pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnos
     let line_rest = text[pos..].split('\n').next().unwrap_or("");
     if found == "\"" && line_rest.matches('"').count() % 2 == 1 {
         let end = pos + line_rest.trim_end().len();
-        return Diagnostic::new(Code::Syntax, "this string is never closed", Span::new(file, pos, end), "the string starts here")
-            .help("strings end with `\"` on the same line; write `\\\"` for a quote inside a string");
+        return Diagnostic::new(
+            Code::Syntax,
+            "this string is never closed",
+            Span::new(file, pos, end),
+            "the string starts here",
+        )
+        .help("strings end with `\"` on the same line; write `\\\"` for a quote inside a string");
     }
     let mut help = help_for(&positives, found);
     // A misspelt keyword at the start of the line (`stge SQL when …`) reads
     // as a rule, and fails later: name the likely keyword.
     let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let first_word: String = text[line_start..].trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-    let item_words = ["lead", "events", "list", "group", "score", "stage", "otherwise", "disqualify", "test"];
+    let first_word: String = text[line_start..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let item_words = [
+        "lead",
+        "events",
+        "list",
+        "group",
+        "score",
+        "stage",
+        "otherwise",
+        "disqualify",
+        "test",
+    ];
     if !KEYWORDS.contains(&first_word.as_str()) {
         if let Some(s) = suggest(&first_word, item_words.iter().copied()) {
             help = format!("did you mean `{s}`? `{first_word}` is not a keyword, so the line was read as a rule");
@@ -205,19 +226,23 @@ fn help_for(positives: &[Rule], found: &str) -> String {
         return "points are a signed number, for example `+20` or `-5`".into();
     }
     if wants(Rule::kw_when) {
-        return "write `stage NAME when CONDITION` or `disqualify \"REASON\" when CONDITION`".into();
+        return "write `stage NAME when CONDITION` or `disqualify \"REASON\" when CONDITION`"
+            .into();
     }
     if wants(Rule::unit) {
-        return "durations are a number and a unit: `30 days`, `2 weeks`, `12 hours`, `3 months`".into();
+        return "durations are a number and a unit: `30 days`, `2 weeks`, `12 hours`, `3 months`"
+            .into();
     }
     if wants(Rule::type_expr) {
-        return "types are `text`, `number`, `bool`, `time`, `list of text` and `list of number`".into();
+        return "types are `text`, `number`, `bool`, `time`, `list of text` and `list of number`"
+            .into();
     }
     if wants(Rule::condition) || wants(Rule::cond_not) {
         return "a condition is a test on a field (`title = \"CEO\"`) or an event (`visited pricing twice`)".into();
     }
     if found == "\"" {
-        return "strings end with `\"` on the same line; write `\\\"` for a quote inside a string".into();
+        return "strings end with `\"` on the same line; write `\\\"` for a quote inside a string"
+            .into();
     }
     "see docs/language.md for the forms a model may contain".into()
 }

@@ -56,14 +56,20 @@ list nums = [1, 5, 10, 300]
 fn text_test(r: &mut Rng) -> String {
     let operand = *r.pick(&["title", "email", "country", "domain(email)"]);
     let op = match r.below(11) {
-        0 => format!("= {}", r.pick(&["\"CEO\"", "\" vp sales \"", "\"gmail.com\"", "\"us\""])),
+        0 => format!(
+            "= {}",
+            r.pick(&["\"CEO\"", "\" vp sales \"", "\"gmail.com\"", "\"us\""])
+        ),
         1 => format!("!= {}", r.pick(&["\"CEO\"", "\"us\""])),
         2 => "in dm".into(),
         3 => "not in [\"us\", \"CA\", \"gmail.com\"]".into(),
         4 => format!("contains {}", r.pick(&["\"vp\"", "\"@\"", "\"o\""])),
         5 => format!("starts with {}", r.pick(&["\"c\"", "\"head\""])),
         6 => format!("ends with {}", r.pick(&["\".com\"", "\"sales\""])),
-        7 => format!("matches {}", r.pick(&["\"^(vp|head)\\b\"", "\"[0-9]\"", "\"rival\""])),
+        7 => format!(
+            "matches {}",
+            r.pick(&["\"^(vp|head)\\b\"", "\"[0-9]\"", "\"rival\""])
+        ),
         8 => "is known".into(),
         9 => "is missing".into(),
         _ => "in domains".into(),
@@ -92,26 +98,90 @@ fn field_test(r: &mut Rng) -> String {
     match r.below(8) {
         0 | 1 => text_test(r),
         2 | 3 => number_test(r),
-        4 => r.pick(&["company.tech includes \"salesforce\"", "company.tech is known", "scores includes 5", "scores is missing"]).to_string(),
-        5 => r.pick(&["authority", "authority = false", "authority is known", "authority != true"]).to_string(),
-        6 => r.pick(&["created_at < 2026-06-01", "created_at between 2026-01-01 and 2026-10-01T12:00:00Z", "created_at >= 2026-10-01"]).to_string(),
+        4 => r
+            .pick(&[
+                "company.tech includes \"salesforce\"",
+                "company.tech is known",
+                "scores includes 5",
+                "scores is missing",
+            ])
+            .to_string(),
+        5 => r
+            .pick(&[
+                "authority",
+                "authority = false",
+                "authority is known",
+                "authority != true",
+            ])
+            .to_string(),
+        6 => r
+            .pick(&[
+                "created_at < 2026-06-01",
+                "created_at between 2026-01-01 and 2026-10-01T12:00:00Z",
+                "created_at >= 2026-10-01",
+            ])
+            .to_string(),
         _ => text_test(r),
     }
 }
 
 fn count(r: &mut Rng) -> String {
-    r.pick(&["", "", " once", " twice", " thrice", " 2 times", " at least 3 times", " at most 1 time", " more than 1 time", " fewer than 3 times", " never"]).to_string()
+    r.pick(&[
+        "",
+        "",
+        " once",
+        " twice",
+        " thrice",
+        " 2 times",
+        " at least 3 times",
+        " at most 1 time",
+        " more than 1 time",
+        " fewer than 3 times",
+        " never",
+    ])
+    .to_string()
 }
 
 fn window(r: &mut Rng) -> String {
-    r.pick(&["", "", " in the last 30 days", " within 2 weeks", " in the last 12 hours", " in the last month", " within 1 day"]).to_string()
+    r.pick(&[
+        "",
+        "",
+        " in the last 30 days",
+        " within 2 weeks",
+        " in the last 12 hours",
+        " in the last month",
+        " within 1 day",
+    ])
+    .to_string()
 }
 
 pub fn event_term(r: &mut Rng) -> String {
     let (verb, object, filter) = match r.below(4) {
-        0 => ("visited", *r.pick(&["", " pricing", " pages", " \"/plans\"", " \" Pricing \""]), *r.pick(&["", " where page starts with \"/\"", " where (page contains \"pric\" or page = \"/plans\")", " where page is missing"])),
-        1 => ("downloaded", *r.pick(&["", " ebook", " \"whitepaper\""]), *r.pick(&["", " where size > 10", " where size is known", " where (size between 1 and 100 and asset != \"x\")"])),
-        2 => ("requested", *r.pick(&["", " demo"]), *r.pick(&["", " where what contains \"trial\""])),
+        0 => (
+            "visited",
+            *r.pick(&["", " pricing", " pages", " \"/plans\"", " \" Pricing \""]),
+            *r.pick(&[
+                "",
+                " where page starts with \"/\"",
+                " where (page contains \"pric\" or page = \"/plans\")",
+                " where page is missing",
+            ]),
+        ),
+        1 => (
+            "downloaded",
+            *r.pick(&["", " ebook", " \"whitepaper\""]),
+            *r.pick(&[
+                "",
+                " where size > 10",
+                " where size is known",
+                " where (size between 1 and 100 and asset != \"x\")",
+            ]),
+        ),
+        2 => (
+            "requested",
+            *r.pick(&["", " demo"]),
+            *r.pick(&["", " where what contains \"trial\""]),
+        ),
         _ => ("unsubscribed", "", ""),
     };
     format!("{verb}{object}{filter}{}{}", count(r), window(r))
@@ -119,27 +189,60 @@ pub fn event_term(r: &mut Rng) -> String {
 
 pub fn condition(r: &mut Rng, depth: u32) -> String {
     if depth == 0 || r.chance(45) {
-        return if r.chance(50) { field_test(r) } else { event_term(r) };
+        return if r.chance(50) {
+            field_test(r)
+        } else {
+            event_term(r)
+        };
     }
     match r.below(4) {
-        0 => format!("{} and {}", condition(r, depth - 1), condition(r, depth - 1)),
-        1 => format!("({} or {})", condition(r, depth - 1), condition(r, depth - 1)),
-        2 => format!("not {}", match r.below(2) { 0 => field_test(r), _ => format!("({})", condition(r, depth - 1)) }),
+        0 => format!(
+            "{} and {}",
+            condition(r, depth - 1),
+            condition(r, depth - 1)
+        ),
+        1 => format!(
+            "({} or {})",
+            condition(r, depth - 1),
+            condition(r, depth - 1)
+        ),
+        2 => format!(
+            "not {}",
+            match r.below(2) {
+                0 => field_test(r),
+                _ => format!("({})", condition(r, depth - 1)),
+            }
+        ),
         _ => format!("{} or {}", condition(r, depth - 1), condition(r, depth - 1)),
     }
 }
 
-fn points(r: &mut Rng) -> &'static str {
-    *r.pick(&["+5", "-3", "+2.5", "+0.01", "+0.02", "+7.77", "+10", "-0.5", "+1.25", "+0.333", "+20"])
+fn points(r: &mut Rng) -> String {
+    r.pick(&[
+        "+5", "-3", "+2.5", "+0.01", "+0.02", "+7.77", "+10", "-0.5", "+1.25", "+0.333", "+20",
+    ])
+    .to_string()
 }
 
 fn rule(r: &mut Rng, n: usize) -> String {
-    let label = if r.chance(50) { format!("\"R{n}\": ") } else { String::new() };
+    let label = if r.chance(50) {
+        format!("\"R{n}\": ")
+    } else {
+        String::new()
+    };
     if r.chance(20) {
-        let cap = if r.chance(60) { format!(" max {}", r.pick(&["15", "4", "0.05"])) } else { String::new() };
+        let cap = if r.chance(60) {
+            format!(" max {}", r.pick(&["15", "4", "0.05"]))
+        } else {
+            String::new()
+        };
         return format!("{label}{} -> {} each{cap}", event_term(r), points(r));
     }
-    let cap = if r.chance(15) { format!(" max {}", r.pick(&["3", "100"])) } else { String::new() };
+    let cap = if r.chance(15) {
+        format!(" max {}", r.pick(&["3", "100"]))
+    } else {
+        String::new()
+    };
     format!("{label}{} -> {}{cap}", condition(r, 2), points(r))
 }
 
@@ -159,7 +262,11 @@ pub fn model(r: &mut Rng) -> String {
             head.push_str(&format!(" min {}", r.pick(&["0", "-5"])));
         }
         if r.chance(60) {
-            head.push_str(&format!(" decay {}% every {}", r.pick(&["25", "10", "12.5", "50", "100", "0", "33.3"]), r.pick(&["30 days", "1 day", "1 week", "1 month", "48 hours"])));
+            head.push_str(&format!(
+                " decay {}% every {}",
+                r.pick(&["25", "10", "12.5", "50", "100", "0", "33.3"]),
+                r.pick(&["30 days", "1 day", "1 week", "1 month", "48 hours"])
+            ));
         }
         out.push_str(&format!("{head} {{\n"));
         for _ in 0..1 + r.below(5) {
@@ -177,7 +284,11 @@ pub fn model(r: &mut Rng) -> String {
         }
     }
     if r.chance(50) {
-        out.push_str(&format!("score max {} min {}\n", r.pick(&["100", "30", "12.5"]), r.pick(&["0", "-10"])));
+        out.push_str(&format!(
+            "score max {} min {}\n",
+            r.pick(&["100", "30", "12.5"]),
+            r.pick(&["0", "-10"])
+        ));
     }
     for i in 0..r.below(3) {
         out.push_str(&format!("disqualify \"D{i}\" when {}\n", condition(r, 1)));
@@ -210,7 +321,11 @@ fn time_text(r: &mut Rng) -> Json {
     let date = base + chrono::Duration::days(day);
     match r.below(6) {
         0 => json!(date.format("%Y-%m-%d").to_string()),
-        1 => json!(format!("{}T{:02}:30:00Z", date.format("%Y-%m-%d"), r.below(24))),
+        1 => json!(format!(
+            "{}T{:02}:30:00Z",
+            date.format("%Y-%m-%d"),
+            r.below(24)
+        )),
         2 => json!(format!("{}T23:59:59+02:00", date.format("%Y-%m-%d"))),
         3 => json!("2026-10-31T12:00:00Z"),
         4 => json!("not a time"),
@@ -222,38 +337,171 @@ fn time_text(r: &mut Rng) -> Json {
 pub fn lead(r: &mut Rng, id: usize) -> Json {
     let mut o = serde_json::Map::new();
     o.insert("id".into(), json!(format!("L{id}")));
-    maybe(r, &mut o, "title", &[json!("CEO"), json!(" vp  sales"), json!("Head of Revenue"), json!("intern"), json!(""), Json::Null, json!(42), json!(true), json!("VP Marketing")]);
-    maybe(r, &mut o, "email", &[json!("a@gmail.com"), json!("b@RIVAL.com "), json!("nobody"), json!("x@"), json!(5), json!("ceo@acme.io")]);
-    maybe(r, &mut o, "country", &[json!("US"), json!(" ca "), json!("DE"), json!(""), json!(["US"])]);
+    maybe(
+        r,
+        &mut o,
+        "title",
+        &[
+            json!("CEO"),
+            json!(" vp  sales"),
+            json!("Head of Revenue"),
+            json!("intern"),
+            json!(""),
+            Json::Null,
+            json!(42),
+            json!(true),
+            json!("VP Marketing"),
+        ],
+    );
+    maybe(
+        r,
+        &mut o,
+        "email",
+        &[
+            json!("a@gmail.com"),
+            json!("b@RIVAL.com "),
+            json!("nobody"),
+            json!("x@"),
+            json!(5),
+            json!("ceo@acme.io"),
+        ],
+    );
+    maybe(
+        r,
+        &mut o,
+        "country",
+        &[
+            json!("US"),
+            json!(" ca "),
+            json!("DE"),
+            json!(""),
+            json!(["US"]),
+        ],
+    );
     let mut company = serde_json::Map::new();
-    maybe(r, &mut company, "employees", &[json!(10), json!(50), json!("300"), json!("abc"), json!(5000.5), Json::Null, json!(5000), json!(" 50 ")]);
-    maybe(r, &mut company, "tech", &[json!(["Salesforce", "hubspot"]), json!("salesforce;marketo"), json!([]), json!([1, "x"]), json!("x"), json!([true]), json!([" SalesForce "])]);
+    maybe(
+        r,
+        &mut company,
+        "employees",
+        &[
+            json!(10),
+            json!(50),
+            json!("300"),
+            json!("abc"),
+            json!(5000.5),
+            Json::Null,
+            json!(5000),
+            json!(" 50 "),
+        ],
+    );
+    maybe(
+        r,
+        &mut company,
+        "tech",
+        &[
+            json!(["Salesforce", "hubspot"]),
+            json!("salesforce;marketo"),
+            json!([]),
+            json!([1, "x"]),
+            json!("x"),
+            json!([true]),
+            json!([" SalesForce "]),
+        ],
+    );
     if r.chance(90) {
         o.insert("company".into(), Json::Object(company));
     } else {
         o.insert("company".into(), json!("Acme"));
     }
-    maybe(r, &mut o, "scores", &[json!([1, 5]), json!("5;7"), json!([]), json!(["x"]), json!([10, "300"])]);
-    maybe(r, &mut o, "authority", &[json!(true), json!(false), json!("yes"), json!("no"), json!("maybe"), json!(1)]);
+    maybe(
+        r,
+        &mut o,
+        "scores",
+        &[
+            json!([1, 5]),
+            json!("5;7"),
+            json!([]),
+            json!(["x"]),
+            json!([10, "300"]),
+        ],
+    );
+    maybe(
+        r,
+        &mut o,
+        "authority",
+        &[
+            json!(true),
+            json!(false),
+            json!("yes"),
+            json!("no"),
+            json!("maybe"),
+            json!(1),
+        ],
+    );
     if r.chance(80) {
         let t = time_text(r);
         o.insert("created_at".into(), t);
     }
-    maybe(r, &mut o, "budget", &[json!(20000), json!(5000), json!("10000"), json!("lots"), json!(0)]);
+    maybe(
+        r,
+        &mut o,
+        "budget",
+        &[
+            json!(20000),
+            json!(5000),
+            json!("10000"),
+            json!("lots"),
+            json!(0),
+        ],
+    );
     if r.chance(90) {
         let mut events = Vec::new();
         for _ in 0..r.below(9) {
             let mut e = serde_json::Map::new();
-            let ty = *r.pick(&["visited", "downloaded", "requested", "unsubscribed", "other", "visited"]);
+            let ty = *r.pick(&[
+                "visited",
+                "downloaded",
+                "requested",
+                "unsubscribed",
+                "other",
+                "visited",
+            ]);
             e.insert("type".into(), json!(ty));
             if r.chance(95) {
                 let t = time_text(r);
                 e.insert("at".into(), t);
             }
-            maybe(r, &mut e, "page", &[json!("pricing"), json!("/plans"), json!("/blog/x"), json!(" Pricing "), json!(12), Json::Null]);
-            maybe(r, &mut e, "asset", &[json!("ebook"), json!("Whitepaper"), json!("x")]);
-            maybe(r, &mut e, "size", &[json!(5), json!(50), json!("20"), json!("big")]);
-            maybe(r, &mut e, "what", &[json!("demo"), json!("free trial"), json!("Demo ")]);
+            maybe(
+                r,
+                &mut e,
+                "page",
+                &[
+                    json!("pricing"),
+                    json!("/plans"),
+                    json!("/blog/x"),
+                    json!(" Pricing "),
+                    json!(12),
+                    Json::Null,
+                ],
+            );
+            maybe(
+                r,
+                &mut e,
+                "asset",
+                &[json!("ebook"), json!("Whitepaper"), json!("x")],
+            );
+            maybe(
+                r,
+                &mut e,
+                "size",
+                &[json!(5), json!(50), json!("20"), json!("big")],
+            );
+            maybe(
+                r,
+                &mut e,
+                "what",
+                &[json!("demo"), json!("free trial"), json!("Demo ")],
+            );
             events.push(Json::Object(e));
         }
         if r.chance(3) {
