@@ -11,6 +11,7 @@
 pub mod ast;
 pub mod check;
 pub mod diag;
+pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod fmt;

@@ -73,6 +73,10 @@ fn a_wrong_expectation_fails() {
     assert_eq!(results.len(), 1);
     let f = &results[0].failures[0];
     assert_eq!((f.expected.as_str(), f.actual.as_str()), ("2.34", "2.35"));
-    let line = text.lines().position(|l| l.contains("expect score 2.35")).unwrap() + 1;
+    let line = text
+        .lines()
+        .position(|l| l.contains("expect score 2.35"))
+        .unwrap()
+        + 1;
     assert_eq!(f.location.line, line);
 }

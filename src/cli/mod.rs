@@ -1,6 +1,7 @@
 //! The `leadscore` command line. Every subcommand uses the same exit codes:
 //! see [`exit`].
 
+mod diff_cmd;
 mod explain_cmd;
 mod model_cmds;
 mod render;
@@ -99,6 +100,27 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: explain_cmd::ExplainFormat,
     },
+    /// Compare two versions of a model on the same leads: who changes stage, and why.
+    Diff {
+        /// OLD NEW LEADS, or with `--base`: NEW LEADS.
+        #[arg(required = true, num_args = 2..=3, value_name = "PATHS")]
+        paths: Vec<String>,
+        /// Read the old model from git at this revision (same path as NEW).
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, default_value = "id")]
+        key: String,
+        #[arg(long, value_enum, default_value = "human")]
+        format: diff_cmd::DiffFormat,
+        /// How many of the biggest movers to list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Exit 1 when more than this percentage of leads change stage.
+        #[arg(long, value_name = "PERCENT")]
+        fail_on_stage_change: Option<f64>,
+    },
     /// Run the model's `test` blocks and report rule coverage.
     Test {
         /// A `.rules` file or a directory of them.
@@ -188,6 +210,23 @@ pub fn run() -> i32 {
             key,
             all,
             format,
+        }),
+        Command::Diff {
+            paths,
+            base,
+            as_of,
+            key,
+            format,
+            top,
+            fail_on_stage_change,
+        } => diff_cmd::run(diff_cmd::DiffArgs {
+            paths,
+            base,
+            as_of,
+            key,
+            format,
+            top,
+            fail_on_stage_change,
         }),
         Command::Test {
             model,

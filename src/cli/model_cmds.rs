@@ -55,13 +55,18 @@ pub fn check(path: &Path, format: DiagFormat, deny_warnings: bool) -> i32 {
 /// Loads and checks a model for a command that runs it. On failure prints
 /// why and returns the exit code.
 pub fn load_model(path: &Path) -> Result<Model, i32> {
-    let checked = match leadscore::load::load(path) {
-        Ok(c) => c,
+    match leadscore::load::read_sources(path) {
+        Ok(sources) => model_from_sources(sources, &path.display().to_string()),
         Err(e) => {
             eprintln!("error: {e}");
-            return Err(exit::USAGE);
+            Err(exit::USAGE)
         }
-    };
+    }
+}
+
+/// Checks a model's sources for a command that runs it; prints its errors.
+pub fn model_from_sources(sources: leadscore::source::Sources, name: &str) -> Result<Model, i32> {
+    let checked = leadscore::load::check_sources(sources);
     let errors: Vec<_> = checked
         .diagnostics
         .iter()
@@ -77,7 +82,7 @@ pub fn load_model(path: &Path) -> Result<Model, i32> {
             );
             eprintln!(
                 "error: the model `{}` has {}; run `leadscore check` for details",
-                path.display(),
+                name,
                 render::summary(&errors)
             );
             Err(exit::MODEL)

@@ -1,0 +1,37 @@
+//! Any input line against the bundled B2B model: reading, scoring and
+//! explaining never panic; CSV input neither.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+fn model() -> &'static leadscore::check::Model {
+    static MODEL: OnceLock<leadscore::check::Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules/b2b");
+        leadscore::load::load(std::path::Path::new(dir)).unwrap().model.unwrap()
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let model = model();
+    let as_of = 1_793_491_200_000_000; // 2026-11-01T00:00:00Z
+    let key = vec!["id".to_string()];
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(v) = leadscore::io::input::parse_json_line(text, 1) {
+            let mut errors = Vec::new();
+            let lead = leadscore::io::record::lead_from_json(model, &v, &key, 1, &mut errors);
+            let ev = leadscore::eval::Evaluator::new(model);
+            let outcome = ev.evaluate(&lead, as_of);
+            let _ = leadscore::io::output::json_line(model, &lead.id, &outcome);
+            let e = leadscore::explain::explain(model, &lead, as_of, true, Vec::new());
+            let _ = leadscore::explain::render::text(&e);
+        }
+    }
+    for record in leadscore::io::input::csv_records(data) {
+        if let leadscore::io::input::Record::Lead { value, .. } = record {
+            let lead = leadscore::io::record::lead_from_json(model, &value, &key, 1, &mut Vec::new());
+            let _ = leadscore::eval::Evaluator::new(model).evaluate(&lead, as_of);
+        }
+    }
+});

@@ -1,0 +1,194 @@
+//! `leadscore diff` on a fixture whose transitions were worked out by hand,
+//! and `--base` against a git repository made in the test.
+
+use std::path::Path;
+use std::process::Command;
+
+const V1: &str = "lead {\n  x: number\n}\n\"points\": x > 0 -> +10\n\"more\": x > 5 -> +10\nstage hot when score >= 20\nstage warm when score >= 10\notherwise cold\n";
+const V2: &str = "lead {\n  x: number\n}\n\"points\": x > 0 -> +10\n\"more\": x > 5 -> +5\n\"huge\": x > 100 -> +1\nstage hot when score >= 16\nstage warm when score >= 10\notherwise cold\n";
+// x:    -1    0    3     6     50    200   "abc"
+// v1:   0     0    10    20    20    20    0      cold cold warm hot hot hot cold
+// v2:   0     0    10    15    15    16    0      cold cold warm warm warm hot cold
+const LEADS: &str = "{\"id\":\"Lm1\",\"x\":-1}\n{\"id\":\"L0\",\"x\":0}\n{\"id\":\"L3\",\"x\":3}\n{\"id\":\"L6\",\"x\":6}\n{\"id\":\"L50\",\"x\":50}\n{\"id\":\"L200\",\"x\":200}\n{\"id\":\"Labc\",\"x\":\"abc\"}\n";
+
+fn leadscore(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("v1.rules"), V1).unwrap();
+    std::fs::write(dir.path().join("v2.rules"), V2).unwrap();
+    std::fs::write(dir.path().join("leads.jsonl"), LEADS).unwrap();
+    dir
+}
+
+fn check_report(json: &str) {
+    let r: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(r["leads"], 7);
+    assert_eq!(r["stage_changed"], 2);
+    assert_eq!(r["score_changed"], 3);
+    assert_eq!(
+        r["transitions"],
+        serde_json::json!({"cold": {"cold": 3}, "warm": {"warm": 1}, "hot": {"warm": 2, "hot": 1}})
+    );
+    assert_eq!(
+        r["rules"]["points"],
+        serde_json::json!({"before": 4, "after": 4})
+    );
+    assert_eq!(
+        r["rules"]["more"],
+        serde_json::json!({"before": 3, "after": 3})
+    );
+    assert_eq!(
+        r["rules"]["huge"],
+        serde_json::json!({"before": 0, "after": 1})
+    );
+    // Scores before: 0 0 0 10 20 20 20; after: 0 0 0 10 15 15 16.
+    assert_eq!(
+        r["before"],
+        serde_json::json!({"mean": 10.0, "median": 10.0, "p90": 20.0})
+    );
+    assert_eq!(
+        r["after"],
+        serde_json::json!({"mean": 8.0, "median": 10.0, "p90": 16.0})
+    );
+    let ids: Vec<&str> = r["movers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["L50", "L6", "L200"],
+        "stage changes first, then by size of the move"
+    );
+    assert_eq!(r["movers"][2]["started"], serde_json::json!(["huge"]));
+}
+
+#[test]
+fn transitions_match_a_hand_count() {
+    let dir = fixture();
+    let (code, out, err) = leadscore(
+        dir.path(),
+        &[
+            "diff",
+            "v1.rules",
+            "v2.rules",
+            "leads.jsonl",
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    check_report(&out);
+}
+
+#[test]
+fn the_gate_fails_above_its_percentage() {
+    let dir = fixture();
+    let args = [
+        "diff",
+        "v1.rules",
+        "v2.rules",
+        "leads.jsonl",
+        "--as-of",
+        "2026-11-01",
+        "--fail-on-stage-change",
+    ];
+    // 2 of 7 leads is 28.6%.
+    assert_eq!(leadscore(dir.path(), &[&args[..], &["25"]].concat()).0, 1);
+    assert_eq!(leadscore(dir.path(), &[&args[..], &["30"]].concat()).0, 0);
+}
+
+#[test]
+fn markdown_and_human_reports() {
+    let dir = fixture();
+    let (_, md, _) = leadscore(
+        dir.path(),
+        &[
+            "diff",
+            "v1.rules",
+            "v2.rules",
+            "leads.jsonl",
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            "markdown",
+        ],
+    );
+    insta::assert_snapshot!("diff_markdown", md);
+    let (_, human, _) = leadscore(
+        dir.path(),
+        &[
+            "diff",
+            "v1.rules",
+            "v2.rules",
+            "leads.jsonl",
+            "--as-of",
+            "2026-11-01",
+        ],
+    );
+    insta::assert_snapshot!("diff_human", human);
+}
+
+#[test]
+fn base_reads_the_old_model_from_git() {
+    let dir = fixture();
+    let p = dir.path();
+    std::fs::write(p.join("m.rules"), V1).unwrap();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(p)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "m.rules"]);
+    git(&["commit", "-q", "-m", "v1"]);
+    std::fs::write(p.join("m.rules"), V2).unwrap();
+    let (code, out, err) = leadscore(
+        p,
+        &[
+            "diff",
+            "--base",
+            "HEAD",
+            "m.rules",
+            "leads.jsonl",
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    check_report(&out);
+    let (code, _, err) = leadscore(
+        p,
+        &["diff", "--base", "no-such-rev", "m.rules", "leads.jsonl"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("can't read the model at `no-such-rev`"),
+        "{err}"
+    );
+}
