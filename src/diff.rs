@@ -395,11 +395,11 @@ impl Report {
             out.push_str("\ntop movers\n");
             for m in &self.movers {
                 out.push_str(&format!(
-                    "  {}: {} → {} ({}), {} → {}\n",
+                    "  {}: {} → {} ({:+}), {} → {}\n",
                     id_text(&m.id),
                     format_cents((m.score_before * 100.0).round() as i64),
                     format_cents((m.score_after * 100.0).round() as i64),
-                    format!("{:+}", m.delta),
+                    m.delta,
                     m.stage_before,
                     m.stage_after
                 ));
