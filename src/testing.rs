@@ -3,6 +3,7 @@
 use crate::ast::Expectation;
 use crate::check::Model;
 use crate::eval::{Evaluator, Outcome, StageResult};
+use crate::explain::{explain, Explanation, RuleNote};
 use crate::io::record::lead_from_json;
 use crate::num::format_cents;
 use crate::source::{Location, Span};
@@ -15,6 +16,8 @@ pub struct Failure {
     pub expected: String,
     pub actual: String,
     pub location: Location,
+    /// The part of the lead's explanation that bears on this expectation.
+    pub why: Vec<String>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -146,6 +149,78 @@ pub fn expectation_text(e: &Expectation) -> String {
     crate::fmt::expectation_text(e)
 }
 
+fn rule_line(r: &RuleNote) -> String {
+    format!(
+        "{} {} ({})",
+        crate::num::format_cents((r.contribution * 100.0).round() as i64),
+        r.id,
+        r.location
+    )
+}
+
+/// What in the explanation speaks to a failed expectation.
+fn why(e: &Expectation, x: &Explanation) -> Vec<String> {
+    let fired = || x.groups.iter().flat_map(|g| g.rules.iter());
+    let find_not_fired = |id: &str| x.not_fired.iter().find(|r| r.id == id);
+    match e {
+        Expectation::Score(_) => {
+            let mut out: Vec<String> = fired()
+                .map(|r| format!("{}: {}", r.group, rule_line(r)))
+                .collect();
+            if let Some(by) = &x.score_clamped_by {
+                out.push(format!("{by} applies"));
+            }
+            out
+        }
+        Expectation::Group(g, _) => {
+            let Some(group) = x.groups.iter().find(|gr| gr.name == g.node) else {
+                return Vec::new();
+            };
+            let mut out: Vec<String> = group.rules.iter().map(rule_line).collect();
+            if let Some(by) = &group.clamped_by {
+                out.push(format!("{by} applies"));
+            }
+            out
+        }
+        Expectation::Stage(s) => {
+            let mut out = Vec::new();
+            if !x.stage_because.is_empty() {
+                out.push(format!(
+                    "{} because {}",
+                    x.stage,
+                    x.stage_because.join(" and ")
+                ));
+            }
+            out.extend(x.disqualified.iter().map(|d| {
+                format!(
+                    "disqualified: {} because {}",
+                    d.reason,
+                    d.because.join(" and ")
+                )
+            }));
+            out.extend(
+                x.higher_stages
+                    .iter()
+                    .filter(|h| h.stage == s.node)
+                    .map(|h| format!("{} needs {}", h.stage, h.needs.join(" and "))),
+            );
+            out
+        }
+        Expectation::Fired(id) => find_not_fired(&id.node)
+            .map(|r| r.because.iter().map(|b| format!("fails: {b}")).collect())
+            .unwrap_or_default(),
+        Expectation::NotFired(id) => fired()
+            .find(|r| r.id == id.node)
+            .map(|r| r.because.iter().map(|b| format!("holds: {b}")).collect())
+            .unwrap_or_default(),
+        Expectation::Disqualified(_) | Expectation::NotDisqualified => x
+            .disqualified
+            .iter()
+            .map(|d| format!("{} because {}", d.reason, d.because.join(" and ")))
+            .collect(),
+    }
+}
+
 /// Runs every test whose name contains `filter` (all when `None`).
 pub fn run(model: &Model, filter: Option<&str>) -> (Vec<TestResult>, Coverage) {
     let ev = Evaluator::new(model);
@@ -168,16 +243,22 @@ pub fn run(model: &Model, filter: Option<&str>) -> (Vec<TestResult>, Coverage) {
         for &d in &outcome.disqualified {
             triggered[d] = true;
         }
+        let mut explanation = None;
         let failures = t
             .expectations
             .iter()
             .filter_map(|e| {
-                check(model, &e.node, &outcome).map(|(expected, actual)| Failure {
-                    expectation: expectation_text(&e.node),
-                    expected,
-                    actual,
-                    location: model.sources.locate(e.span),
-                    span: e.span,
+                check(model, &e.node, &outcome).map(|(expected, actual)| {
+                    let x = explanation
+                        .get_or_insert_with(|| explain(model, &lead, t.as_of, true, Vec::new()));
+                    Failure {
+                        expectation: expectation_text(&e.node),
+                        expected,
+                        actual,
+                        location: model.sources.locate(e.span),
+                        why: why(&e.node, x),
+                        span: e.span,
+                    }
                 })
             })
             .collect();

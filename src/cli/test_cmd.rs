@@ -34,6 +34,9 @@ pub fn human(results: &[TestResult], coverage: &Coverage) -> String {
                     "         {}  ({}:{})\n           expected: {}\n           actual:   {}\n",
                     f.expectation, f.location.file, f.location.line, f.expected, f.actual
                 ));
+                for w in &f.why {
+                    out.push_str(&format!("             | {w}\n"));
+                }
             }
         }
     }
