@@ -9,6 +9,9 @@ pub const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
 /// Parses `2026-11-01`, `2026-11-01T09:30:00Z`, `2026-11-01T09:30:00+02:00`,
 /// and, read as UTC, `2026-11-01T09:30:00` / `2026-11-01T09:30`.
 pub fn parse_time(text: &str) -> Option<i64> {
+    if let Some(t) = parse_common(text.as_bytes()) {
+        return Some(t);
+    }
     let s = text.trim();
     if s.len() == 10 {
         let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
@@ -27,6 +30,68 @@ pub fn parse_time(text: &str) -> Option<i64> {
         }
     }
     None
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn digits(b: &[u8]) -> Option<i64> {
+    b.iter().try_fold(0i64, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64)
+    })
+}
+
+/// The two forms nearly all data uses, without a general parser:
+/// `YYYY-MM-DD` and `YYYY-MM-DDTHH:MM:SSZ`. Anything else returns `None` and
+/// goes to the general parser, which also rejects invalid dates.
+fn parse_common(b: &[u8]) -> Option<i64> {
+    if (b.len() != 10 && b.len() != 20) || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    if b.len() == 20 {
+        if b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+            return None;
+        }
+        let (hh, mm, ss) = (
+            digits(&b[11..13])?,
+            digits(&b[14..16])?,
+            digits(&b[17..19])?,
+        );
+        if hh > 23 || mm > 59 || ss > 59 {
+            return None;
+        }
+        secs += hh * 3600 + mm * 60 + ss;
+    }
+    Some(secs * 1_000_000)
 }
 
 /// RFC 3339 in UTC, seconds precision unless finer is needed.
@@ -67,6 +132,46 @@ mod tests {
         assert_eq!(parse_time("2026-13-01"), None);
         assert_eq!(parse_time("yesterday"), None);
         assert_eq!(format_time(midnight), "2026-11-01T00:00:00Z");
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_chrono() {
+        let mut checked = 0;
+        for y in [1969, 1970, 2000, 2024, 2025, 2026, 2100] {
+            for m in 0..=13 {
+                for d in [0, 1, 15, 28, 29, 30, 31, 32] {
+                    for time in [
+                        "",
+                        "T00:00:00Z",
+                        "T23:59:59Z",
+                        "T12:34:56Z",
+                        "T24:00:00Z",
+                        "T10:60:00Z",
+                    ] {
+                        let text = format!("{y:04}-{m:02}-{d:02}{time}");
+                        let fast = parse_common(text.as_bytes());
+                        let slow = chrono::DateTime::parse_from_rfc3339(&text)
+                            .map(|t| t.timestamp_micros())
+                            .ok()
+                            .or_else(|| {
+                                NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                                    .ok()
+                                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                                    .map(|t| t.and_utc().timestamp_micros())
+                            });
+                        if fast.is_some() {
+                            checked += 1;
+                        }
+                        assert!(
+                            fast.is_none() || fast == slow,
+                            "{text}: {fast:?} vs {slow:?}"
+                        );
+                        assert_eq!(parse_time(&text), slow, "{text}");
+                    }
+                }
+            }
+        }
+        assert!(checked > 500);
     }
 
     #[test]

@@ -144,13 +144,11 @@ fn list_values(decl: &ast::ListDecl, out: &mut Vec<Diagnostic>) -> ListValues {
         decl.items.first().map(|i| &i.node),
         Some(Literal::Number(_))
     );
-    let mut texts = HashSet::new();
+    let mut texts = Vec::new();
     let mut numbers = Vec::new();
     for item in &decl.items {
         match (&item.node, first_number) {
-            (Literal::Text(s), false) => {
-                texts.insert(normalize(s));
-            }
+            (Literal::Text(s), false) => texts.push(normalize(s)),
             (Literal::Number(n), true) => numbers.push(n.value.to_f64()),
             (other, _) => {
                 let kind = match other {
@@ -183,7 +181,7 @@ fn list_values(decl: &ast::ListDecl, out: &mut Vec<Diagnostic>) -> ListValues {
     if first_number {
         ListValues::Number(Arc::new(numbers))
     } else {
-        ListValues::Text(Arc::new(texts))
+        ListValues::Text(Arc::new(texts.into_iter().collect()))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::ast::{self, CmpOp, Count, TextOp};
 use crate::diag::{Diagnostic, Severity};
 use crate::num::Decimal;
 use crate::source::{Sources, Span};
-use std::collections::HashSet;
+use crate::text::TextSet;
 use std::sync::Arc;
 
 /// The types a field or event property can have.
@@ -82,7 +82,7 @@ pub struct EventType {
 /// The values of a list, normalised.
 #[derive(Debug, Clone)]
 pub enum ListValues {
-    Text(Arc<HashSet<String>>),
+    Text(Arc<TextSet>),
     Number(Arc<Vec<f64>>),
 }
 
@@ -180,7 +180,7 @@ pub enum PredTest {
     NumBetween(f64, f64),
     TimeBetween(i64, i64),
     TextIn {
-        set: Arc<HashSet<String>>,
+        set: Arc<TextSet>,
         list: Option<String>,
         negated: bool,
     },
@@ -199,10 +199,7 @@ pub enum PredTest {
 #[derive(Debug, Clone)]
 pub enum ObjectMatch {
     Text(String),
-    List {
-        name: String,
-        set: Arc<HashSet<String>>,
-    },
+    List { name: String, set: Arc<TextSet> },
 }
 
 /// `VERB [OBJECT] [where …] [COUNT] [WINDOW]`, resolved.

@@ -10,7 +10,6 @@ use crate::diag::{did_you_mean, suggest, Code, Diagnostic};
 use crate::num::Decimal;
 use crate::source::{Sources, Span};
 use crate::text::normalize;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Where a condition stands, which decides what its names may refer to.
@@ -471,14 +470,12 @@ impl Resolver<'_> {
                 }
             }
             ListRef::Inline(items) => {
-                let mut texts = HashSet::new();
+                let mut texts = Vec::new();
                 let mut numbers = Vec::new();
                 let mut ok = true;
                 for item in items {
                     match (&item.node, ty) {
-                        (Literal::Text(s), Type::Text) => {
-                            texts.insert(normalize(s));
-                        }
+                        (Literal::Text(s), Type::Text) => texts.push(normalize(s)),
                         (Literal::Number(n), Type::Number) => numbers.push(n.value.to_f64()),
                         _ => {
                             self.mismatch(operand, ty, item, "the list entry");
@@ -491,7 +488,7 @@ impl Resolver<'_> {
                 }
                 Some(if ty == Type::Text {
                     PredTest::TextIn {
-                        set: Arc::new(texts),
+                        set: Arc::new(texts.into_iter().collect()),
                         list: None,
                         negated: false,
                     }

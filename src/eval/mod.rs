@@ -23,17 +23,18 @@ pub struct TermResult {
 }
 
 /// The stage a lead reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum StageResult {
     /// Index into the model's stages.
     Stage(usize),
     /// No stage held: the `otherwise` stage, or `none`.
+    #[default]
     Otherwise,
     Disqualified,
 }
 
 /// Everything computed for one lead, in hundredths.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outcome {
     pub score: i64,
     /// Each group's total after its clamp, in model order.
@@ -209,7 +210,20 @@ pub fn count_terms(
     as_of: i64,
     by_type: &[Vec<usize>],
 ) -> Vec<TermResult> {
-    let mut results = vec![TermResult::default(); model.terms.len()];
+    let mut results = Vec::new();
+    count_terms_into(model, lead, as_of, by_type, &mut results);
+    results
+}
+
+fn count_terms_into(
+    model: &Model,
+    lead: &Lead,
+    as_of: i64,
+    by_type: &[Vec<usize>],
+    results: &mut Vec<TermResult>,
+) {
+    results.clear();
+    results.resize(model.terms.len(), TermResult::default());
     for event in &lead.events {
         if event.at > as_of {
             continue;
@@ -244,7 +258,6 @@ pub fn count_terms(
             r.newest = Some(r.newest.map_or(event.at, |n| n.max(event.at)));
         }
     }
-    results
 }
 
 /// Terms by event type, so that each event is checked only against the
@@ -277,56 +290,67 @@ impl<'m> Evaluator<'m> {
     }
 
     pub fn evaluate(&self, lead: &Lead, as_of: i64) -> Outcome {
+        let mut o = Outcome::default();
+        self.evaluate_into(lead, as_of, &mut o);
+        o
+    }
+
+    /// Like [`Evaluator::evaluate`], reusing `o`'s buffers.
+    pub fn evaluate_into(&self, lead: &Lead, as_of: i64, o: &mut Outcome) {
         let model = self.model;
-        let terms = count_terms(model, lead, as_of, &self.by_type);
+        count_terms_into(model, lead, as_of, &self.by_type, &mut o.terms);
+        let terms = &o.terms;
         let scope = Scope {
             model,
             lead,
             as_of,
-            terms: &terms,
+            terms,
             event: None,
             totals: None,
         };
-        let contributions: Vec<i64> = model
-            .rules
-            .iter()
-            .map(|rule| {
-                if !scope.holds(&rule.cond) {
-                    return 0;
-                }
-                let count = rule.each.then(|| terms[rule.terms[0]].count);
-                let value = points::capped(rule.points, count, rule.cap);
-                let decay = model.groups[rule.group].decay.as_ref().and_then(|d| {
-                    let newest = rule.terms.iter().filter_map(|&t| terms[t].newest).max()?;
-                    Some((d, points::periods(d, whole_days(newest, as_of))))
-                });
-                points::contribution(value, decay)
-            })
-            .collect();
-        let groups_raw: Vec<i64> = model
-            .groups
-            .iter()
-            .map(|g| g.rules.iter().map(|&r| contributions[r]).sum())
-            .collect();
-        let groups: Vec<i64> = model
-            .groups
-            .iter()
-            .zip(&groups_raw)
-            .map(|(g, &raw)| clamp(raw, g.min, g.max))
-            .collect();
-        let score = clamp(groups.iter().sum(), model.score_min, model.score_max);
-        let disqualified: Vec<usize> = model
-            .disqualifiers
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| scope.holds(&d.cond))
-            .map(|(i, _)| i)
-            .collect();
+        o.contributions.clear();
+        o.contributions.extend(model.rules.iter().map(|rule| {
+            if !scope.holds(&rule.cond) {
+                return 0;
+            }
+            let count = rule.each.then(|| terms[rule.terms[0]].count);
+            let value = points::capped(rule.points, count, rule.cap);
+            let decay = model.groups[rule.group].decay.as_ref().and_then(|d| {
+                let newest = rule.terms.iter().filter_map(|&t| terms[t].newest).max()?;
+                Some((d, points::periods(d, whole_days(newest, as_of))))
+            });
+            points::contribution(value, decay)
+        }));
+        o.groups_raw.clear();
+        o.groups_raw.extend(
+            model
+                .groups
+                .iter()
+                .map(|g| g.rules.iter().map(|&r| o.contributions[r]).sum::<i64>()),
+        );
+        o.groups.clear();
+        o.groups.extend(
+            model
+                .groups
+                .iter()
+                .zip(&o.groups_raw)
+                .map(|(g, &raw)| clamp(raw, g.min, g.max)),
+        );
+        o.score = clamp(o.groups.iter().sum(), model.score_min, model.score_max);
+        o.disqualified.clear();
+        o.disqualified.extend(
+            model
+                .disqualifiers
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| scope.holds(&d.cond))
+                .map(|(i, _)| i),
+        );
         let stage_scope = Scope {
-            totals: Some((score, &groups)),
+            totals: Some((o.score, &o.groups)),
             ..scope
         };
-        let stage = if !disqualified.is_empty() {
+        o.stage = if !o.disqualified.is_empty() {
             StageResult::Disqualified
         } else {
             model
@@ -336,14 +360,5 @@ impl<'m> Evaluator<'m> {
                 .map(StageResult::Stage)
                 .unwrap_or(StageResult::Otherwise)
         };
-        Outcome {
-            score,
-            groups,
-            groups_raw,
-            contributions,
-            terms,
-            disqualified,
-            stage,
-        }
     }
 }

@@ -1,14 +1,15 @@
 //! A lead as evaluation sees it: one value per declared field (in the
 //! declared type, or missing), and its events.
 
-/// A field or property value. Text is kept twice: as written (for
-/// explanations) and normalised (for every comparison).
+/// A field or property value. Text is kept normalised (for every comparison)
+/// and, where different, as written (for explanations).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Missing,
+    /// `raw` is kept only when it differs from `norm`.
     Text {
-        raw: String,
         norm: String,
+        raw: Option<Box<str>>,
     },
     Number(f64),
     Bool(bool),
@@ -25,10 +26,16 @@ impl Value {
         if norm.is_empty() {
             Value::Missing
         } else {
-            Value::Text {
-                raw: raw.to_string(),
-                norm,
-            }
+            let raw = (norm != raw).then(|| raw.into());
+            Value::Text { norm, raw }
+        }
+    }
+
+    /// Text as it was written in the data.
+    pub fn raw_text(&self) -> Option<&str> {
+        match self {
+            Value::Text { norm, raw } => Some(raw.as_deref().unwrap_or(norm)),
+            _ => None,
         }
     }
 

@@ -124,14 +124,12 @@ impl Ctx<'_> {
     fn value_text(&self, v: Val<'_>, expr: &ValueExpr) -> String {
         // Text shows as written where the value is a field.
         if let (Val::Text(_), ValueExpr::Field(i)) = (v, expr) {
-            if let crate::eval::Value::Text { raw, .. } = &self.scope.lead.values[*i] {
+            if let Some(raw) = self.scope.lead.values[*i].raw_text() {
                 return format!("{raw:?}");
             }
         }
         if let (Val::Text(_), ValueExpr::Prop(i)) = (v, expr) {
-            if let Some(crate::eval::Value::Text { raw, .. }) =
-                self.scope.event.map(|e| &e.props[*i])
-            {
+            if let Some(raw) = self.scope.event.and_then(|e| e.props[*i].raw_text()) {
                 return format!("{raw:?}");
             }
         }

@@ -3,4 +3,5 @@
 pub mod input;
 pub mod output;
 pub mod pipeline;
+pub mod project;
 pub mod record;

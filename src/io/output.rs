@@ -9,39 +9,112 @@ fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
-/// `{"id": "L1", "score": 55.0, "stage": "MQL", "groups": {…}, "fired": […], "disqualified": […]}`
-pub fn json_line(model: &Model, id: &Json, outcome: &Outcome) -> String {
-    let mut s = String::with_capacity(256);
-    s.push_str("{\"id\": ");
-    s.push_str(&serde_json::to_string(id).unwrap_or_else(|_| "null".into()));
-    s.push_str(", \"score\": ");
-    s.push_str(&format_cents(outcome.score));
-    s.push_str(", \"stage\": ");
-    s.push_str(&json_string(outcome.stage_name(model)));
-    s.push_str(", \"groups\": {");
-    for (i, g) in model.groups.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
+/// The model's names, JSON-escaped once, for writing many result lines.
+pub struct Names {
+    groups: Vec<String>,
+    rules: Vec<String>,
+    reasons: Vec<String>,
+    stages: Vec<String>,
+    fallback: String,
+}
+
+impl Names {
+    pub fn new(model: &Model) -> Names {
+        Names {
+            groups: model.groups.iter().map(|g| json_string(&g.name)).collect(),
+            rules: model.rules.iter().map(|r| json_string(&r.id)).collect(),
+            reasons: model
+                .disqualifiers
+                .iter()
+                .map(|d| json_string(&d.reason))
+                .collect(),
+            stages: model.stages.iter().map(|s| json_string(&s.name)).collect(),
+            fallback: json_string(model.fallback_stage()),
         }
-        s.push_str(&json_string(&g.name));
-        s.push_str(": ");
-        s.push_str(&format_cents(outcome.groups[i]));
     }
-    s.push_str("}, \"fired\": [");
-    for (i, id) in outcome.fired(model).iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
+}
+
+/// Appends hundredths the way outputs show them (see [`format_cents`]).
+pub fn push_cents(buf: &mut String, cents: i64) {
+    use std::fmt::Write;
+    if cents < 0 {
+        buf.push('-');
+    }
+    let abs = cents.unsigned_abs();
+    let (int, frac) = (abs / 100, abs % 100);
+    let _ = write!(buf, "{int}");
+    if frac == 0 {
+        buf.push_str(".0");
+    } else if frac % 10 == 0 {
+        buf.push('.');
+        buf.push((b'0' + (frac / 10) as u8) as char);
+    } else {
+        buf.push('.');
+        buf.push((b'0' + (frac / 10) as u8) as char);
+        buf.push((b'0' + (frac % 10) as u8) as char);
+    }
+}
+
+fn push_id(buf: &mut String, id: &Json) {
+    match id {
+        Json::String(s)
+            if s.bytes()
+                .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f) =>
+        {
+            buf.push('"');
+            buf.push_str(s);
+            buf.push('"');
         }
-        s.push_str(&json_string(id));
+        other => buf.push_str(&serde_json::to_string(other).unwrap_or_else(|_| "null".into())),
     }
-    s.push_str("], \"disqualified\": [");
+}
+
+/// Appends `{"id": "L1", "score": 55.0, "stage": "MQL", "groups": {…}, "fired": […], "disqualified": […]}`.
+pub fn write_json_line(names: &Names, id: &Json, outcome: &Outcome, buf: &mut String) {
+    buf.push_str("{\"id\": ");
+    push_id(buf, id);
+    buf.push_str(", \"score\": ");
+    push_cents(buf, outcome.score);
+    buf.push_str(", \"stage\": ");
+    buf.push_str(match outcome.stage {
+        crate::eval::StageResult::Stage(i) => &names.stages[i],
+        crate::eval::StageResult::Otherwise => &names.fallback,
+        crate::eval::StageResult::Disqualified => "\"disqualified\"",
+    });
+    buf.push_str(", \"groups\": {");
+    for (i, g) in names.groups.iter().enumerate() {
+        if i > 0 {
+            buf.push_str(", ");
+        }
+        buf.push_str(g);
+        buf.push_str(": ");
+        push_cents(buf, outcome.groups[i]);
+    }
+    buf.push_str("}, \"fired\": [");
+    let mut first = true;
+    for (i, c) in outcome.contributions.iter().enumerate() {
+        if *c != 0 {
+            if !first {
+                buf.push_str(", ");
+            }
+            first = false;
+            buf.push_str(&names.rules[i]);
+        }
+    }
+    buf.push_str("], \"disqualified\": [");
     for (i, &d) in outcome.disqualified.iter().enumerate() {
         if i > 0 {
-            s.push_str(", ");
+            buf.push_str(", ");
         }
-        s.push_str(&json_string(&model.disqualifiers[d].reason));
+        buf.push_str(&names.reasons[d]);
     }
-    s.push_str("]}");
+    buf.push_str("]}");
+}
+
+/// One result line (see [`write_json_line`]).
+pub fn json_line(model: &Model, id: &Json, outcome: &Outcome) -> String {
+    let mut s = String::with_capacity(256);
+    write_json_line(&Names::new(model), id, outcome, &mut s);
     s
 }
 
@@ -77,4 +150,18 @@ pub fn csv_row(model: &Model, id: &Json, outcome: &Outcome) -> Vec<String> {
         .collect();
     row.push(reasons.join(";"));
     row
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn push_cents_matches_format_cents() {
+        for c in [
+            0, 5, 50, 99, 100, 105, 550, 5500, -5, -550, -12345, 123456789,
+        ] {
+            let mut s = String::new();
+            super::push_cents(&mut s, c);
+            assert_eq!(s, crate::num::format_cents(c));
+        }
+    }
 }

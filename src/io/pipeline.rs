@@ -1,16 +1,24 @@
 //! The scoring pipeline: records in, one result line per lead out, in input
-//! order. Input is taken in batches that are evaluated on all threads, so
-//! memory is bounded by the batch size, not the input size.
+//! order. JSON Lines input is read in large chunks cut at line boundaries;
+//! each chunk's lines are scored on all threads by workers that reuse their
+//! buffers, and the results are written in order. Memory is bounded by the
+//! chunk size, not the input size.
 
 use crate::check::Model;
-use crate::eval::{Evaluator, StageResult};
+use crate::eval::{Evaluator, Lead, Outcome, StageResult};
 use crate::io::input::{attach_events, csv_records, parse_json_line, EventsById, Format, Record};
-use crate::io::output;
-use crate::io::record::{lead_from_json, DataError};
+use crate::io::output::{self, Names};
+use crate::io::project::{project, Projection, Scratch};
+use crate::io::record::{lead_from_json, DataError, DataErrorKind};
 use rayon::prelude::*;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
+
+/// Bytes of input read per chunk.
+const CHUNK: usize = 4 << 20;
+/// Bytes per parallel task.
+const SEGMENT: usize = 256 << 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -37,7 +45,7 @@ pub struct Summary {
     pub scored: u64,
     /// Lines skipped because they are not a lead (invalid JSON, bad CSV).
     pub rejected: u64,
-    /// Leads per stage, in the order stages first appeared.
+    /// Leads per stage, in model order.
     pub stages: Vec<(String, u64)>,
     pub errors_by_kind: BTreeMap<&'static str, u64>,
     /// True when `strict` stopped the run early.
@@ -48,26 +56,6 @@ impl Summary {
     pub fn data_errors(&self) -> u64 {
         self.errors_by_kind.values().sum()
     }
-
-    fn count_stage(&mut self, stage: &str) {
-        match self.stages.iter_mut().find(|(s, _)| s == stage) {
-            Some((_, n)) => *n += 1,
-            None => self.stages.push((stage.to_string(), 1)),
-        }
-    }
-}
-
-/// What one record became.
-enum Done {
-    Scored {
-        line: String,
-        stage: String,
-        errors: Vec<DataError>,
-    },
-    Rejected {
-        text: String,
-        error: DataError,
-    },
 }
 
 /// Receives what the run reports as it goes.
@@ -75,149 +63,401 @@ pub trait Sink {
     /// A data error (`rejected` holds the verbatim line when it was skipped).
     /// Return false to stop the run.
     fn data_error(&mut self, error: &DataError, rejected: Option<&str>) -> bool;
-    /// After each batch: records read so far.
-    fn progress(&mut self, _read: u64) {}
+    /// After each chunk: records read and input bytes consumed so far.
+    fn progress(&mut self, _read: u64, _bytes: u64) {}
 }
 
-enum Raw {
-    Text(u64, String),
-    Value(u64, Json),
-    Rejected(String, DataError),
+/// What one task produced, in input order.
+#[derive(Default)]
+struct Part {
+    out: String,
+    read: u64,
+    scored: u64,
+    rejected: u64,
+    /// Per stage index (stages, then the fallback, then `disqualified`).
+    stages: Vec<u64>,
+    /// Each error, the rejected line if any, and where the output stood
+    /// after the lead it belongs to.
+    errors: Vec<(DataError, Option<String>, usize)>,
 }
 
-fn process(model: &Model, ev: &Evaluator<'_>, opts: &ScoreOptions<'_>, raw: Raw) -> Done {
-    let (line, mut value) = match raw {
-        Raw::Rejected(text, error) => return Done::Rejected { text, error },
-        Raw::Value(line, v) => (line, v),
-        Raw::Text(line, text) => match parse_json_line(&text, line) {
-            Ok(v) => (line, v),
-            Err(error) => return Done::Rejected { text, error },
-        },
-    };
-    if let Some(events) = opts.events {
-        attach_events(model, &mut value, &opts.key, events);
-    }
-    let mut errors = Vec::new();
-    let lead = lead_from_json(model, &value, &opts.key, line, &mut errors);
-    let outcome = ev.evaluate(&lead, opts.as_of);
-    let stage = match outcome.stage {
-        StageResult::Disqualified => "disqualified".to_string(),
-        _ => outcome.stage_name(model).to_string(),
-    };
-    let line = match opts.output {
-        OutputFormat::Json => output::json_line(model, &lead.id, &outcome),
-        OutputFormat::Csv => {
-            let mut w = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(Vec::new());
-            let _ = w.write_record(output::csv_row(model, &lead.id, &outcome));
-            String::from_utf8(w.into_inner().unwrap_or_default())
-                .unwrap_or_default()
-                .trim_end()
-                .to_string()
+struct Ctx<'a> {
+    model: &'a Model,
+    ev: Evaluator<'a>,
+    names: Names,
+    projection: Projection,
+    opts: &'a ScoreOptions<'a>,
+}
+
+/// A worker's reusable buffers.
+struct Worker {
+    scratch: Scratch,
+    lead: Lead,
+    outcome: Outcome,
+    errors: Vec<DataError>,
+}
+
+impl Worker {
+    fn new() -> Worker {
+        Worker {
+            scratch: Scratch::default(),
+            lead: Lead {
+                id: Json::Null,
+                values: Vec::new(),
+                events: Vec::new(),
+            },
+            outcome: Outcome::default(),
+            errors: Vec::new(),
         }
-    };
-    Done::Scored {
-        line,
-        stage,
-        errors,
     }
+}
+
+fn stage_index(model: &Model, o: &Outcome) -> usize {
+    match o.stage {
+        StageResult::Stage(i) => i,
+        StageResult::Otherwise => model.stages.len(),
+        StageResult::Disqualified => model.stages.len() + 1,
+    }
+}
+
+/// Appends one CSV field, quoted when needed.
+fn push_csv_field(buf: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        buf.push('"');
+        buf.push_str(&s.replace('"', "\"\""));
+        buf.push('"');
+    } else {
+        buf.push_str(s);
+    }
+}
+
+impl Ctx<'_> {
+    fn write(&self, w: &Worker, part: &mut Part) {
+        match self.opts.output {
+            OutputFormat::Json => {
+                output::write_json_line(&self.names, &w.lead.id, &w.outcome, &mut part.out)
+            }
+            OutputFormat::Csv => {
+                for (i, cell) in output::csv_row(self.model, &w.lead.id, &w.outcome)
+                    .iter()
+                    .enumerate()
+                {
+                    if i > 0 {
+                        part.out.push(',');
+                    }
+                    push_csv_field(&mut part.out, cell);
+                }
+            }
+        }
+        part.out.push('\n');
+    }
+
+    fn finish_lead(&self, w: &mut Worker, part: &mut Part) {
+        self.ev
+            .evaluate_into(&w.lead, self.opts.as_of, &mut w.outcome);
+        self.write(w, part);
+        part.scored += 1;
+        part.stages[stage_index(self.model, &w.outcome)] += 1;
+        let end = part.out.len();
+        part.errors
+            .extend(w.errors.drain(..).map(|e| (e, None, end)));
+    }
+
+    fn reject(&self, part: &mut Part, text: &str, error: DataError) {
+        part.rejected += 1;
+        let end = part.out.len();
+        part.errors.push((error, Some(text.to_string()), end));
+    }
+
+    /// A parsed JSON object (CSV records, or lines the fast reader declined).
+    fn value(&self, w: &mut Worker, part: &mut Part, line: u64, mut value: Json) {
+        if let Some(events) = self.opts.events {
+            attach_events(self.model, &mut value, &self.opts.key, events);
+        }
+        w.lead = lead_from_json(self.model, &value, &self.opts.key, line, &mut w.errors);
+        self.finish_lead(w, part);
+    }
+
+    fn line(&self, w: &mut Worker, part: &mut Part, line: u64, bytes: &[u8]) {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t.strip_suffix('\r').unwrap_or(t),
+            Err(_) => {
+                part.read += 1;
+                let error = DataError {
+                    line,
+                    path: String::new(),
+                    kind: DataErrorKind::InvalidJson {
+                        message: "the line is not valid UTF-8".into(),
+                    },
+                };
+                self.reject(part, &String::from_utf8_lossy(bytes), error);
+                return;
+            }
+        };
+        if text.trim().is_empty() {
+            return;
+        }
+        part.read += 1;
+        if self.opts.events.is_none()
+            && project(
+                &self.projection,
+                self.model,
+                text,
+                line,
+                &mut w.scratch,
+                &mut w.lead,
+                &mut w.errors,
+            )
+        {
+            self.finish_lead(w, part);
+            return;
+        }
+        w.errors.clear();
+        match parse_json_line(text, line) {
+            Ok(v) => self.value(w, part, line, v),
+            Err(error) => self.reject(part, text, error),
+        }
+    }
+
+    fn new_part(&self) -> Part {
+        Part {
+            stages: vec![0; self.model.stages.len() + 2],
+            ..Part::default()
+        }
+    }
+}
+
+/// Reads `input` into chunks of about [`CHUNK`] bytes that end at a line
+/// break (the last may not), and sends them in order.
+fn read_chunks(
+    input: &mut (dyn BufRead + Send),
+    tx: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+) {
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let mut chunk = std::mem::take(&mut carry);
+        chunk.reserve(CHUNK + (64 << 10));
+        let mut eof = false;
+        while chunk.len() < CHUNK {
+            let len = chunk.len();
+            chunk.resize(len + (CHUNK - len).max(64 << 10), 0);
+            match input.read(&mut chunk[len..]) {
+                Ok(0) => {
+                    chunk.truncate(len);
+                    eof = true;
+                    break;
+                }
+                Ok(n) => chunk.truncate(len + n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => chunk.truncate(len),
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+        if eof {
+            if !chunk.is_empty() {
+                let _ = tx.send(Ok(chunk));
+            }
+            return;
+        }
+        match memchr::memrchr(b'\n', &chunk) {
+            Some(i) => {
+                carry = chunk.split_off(i + 1);
+                if tx.send(Ok(chunk)).is_err() {
+                    return;
+                }
+            }
+            // A line longer than a chunk: keep reading.
+            None => carry = chunk,
+        }
+    }
+}
+
+/// Splits a chunk into segments of about [`SEGMENT`] bytes at line breaks:
+/// (byte range, number of the line before it, lines in it).
+fn segments(chunk: &[u8], line_before: u64) -> Vec<((usize, usize), u64, u64)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut first = line_before;
+    while start < chunk.len() {
+        let target = (start + SEGMENT).min(chunk.len());
+        let end = if target == chunk.len() {
+            target
+        } else {
+            memchr::memchr(b'\n', &chunk[target..])
+                .map(|i| target + i + 1)
+                .unwrap_or(chunk.len())
+        };
+        let seg = &chunk[start..end];
+        let body = seg.strip_suffix(b"\n").unwrap_or(seg);
+        let lines = memchr::memchr_iter(b'\n', body).count() as u64 + 1;
+        out.push(((start, end), first, lines));
+        first += lines;
+        start = end;
+    }
+    out
+}
+
+/// Hands a finished part to the output and the sink. Returns false when the
+/// run must stop (strict mode).
+fn emit(
+    ctx: &Ctx<'_>,
+    part: Part,
+    out: &mut dyn Write,
+    sink: &mut dyn Sink,
+    summary: &mut Summary,
+    stage_counts: &mut [u64],
+) -> std::io::Result<bool> {
+    if let Some(first) = part.errors.first().filter(|_| ctx.opts.strict) {
+        // Strict: everything up to and including the first failing lead.
+        let (error, rejected, end) = first;
+        out.write_all(&part.out.as_bytes()[..*end])?;
+        *summary.errors_by_kind.entry(error.kind.name()).or_default() += 1;
+        sink.data_error(error, rejected.as_deref());
+        let leads = part.out[..*end].matches('\n').count() as u64;
+        summary.scored += leads;
+        summary.read += leads + u64::from(rejected.is_some());
+        summary.rejected += u64::from(rejected.is_some());
+        summary.stopped = true;
+        return Ok(false);
+    }
+    out.write_all(part.out.as_bytes())?;
+    summary.read += part.read;
+    summary.scored += part.scored;
+    summary.rejected += part.rejected;
+    for (c, n) in stage_counts.iter_mut().zip(&part.stages) {
+        *c += n;
+    }
+    for (error, rejected, _) in &part.errors {
+        *summary.errors_by_kind.entry(error.kind.name()).or_default() += 1;
+        if !sink.data_error(error, rejected.as_deref()) {
+            summary.stopped = true;
+        }
+    }
+    Ok(!summary.stopped)
 }
 
 /// Scores every record of `input`, writing one line per lead to `out`.
 pub fn score_stream(
     model: &Model,
-    input: Box<dyn BufRead + Send>,
+    mut input: Box<dyn BufRead + Send>,
     opts: &ScoreOptions<'_>,
     out: &mut dyn Write,
     sink: &mut dyn Sink,
 ) -> std::io::Result<Summary> {
-    let ev = Evaluator::new(model);
-    let mut summary = Summary::default();
-    if opts.output == OutputFormat::Csv {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record(output::csv_header(model));
-        out.write_all(&w.into_inner().unwrap_or_default())?;
-    }
-    let mut records: Box<dyn Iterator<Item = Raw> + Send> = match opts.input {
-        Format::Jsonl => Box::new(input.lines().enumerate().filter_map(|(i, l)| {
-            let n = i as u64 + 1;
-            match l {
-                Ok(text) if text.trim().is_empty() => None,
-                Ok(text) => Some(Raw::Text(n, text)),
-                Err(e) => Some(Raw::Rejected(
-                    String::new(),
-                    DataError {
-                        line: n,
-                        path: String::new(),
-                        kind: crate::io::record::DataErrorKind::InvalidJson {
-                            message: e.to_string(),
-                        },
-                    },
-                )),
-            }
-        })),
-        Format::Csv => Box::new(csv_records(input).map(|r| match r {
-            Record::Lead { line, value } => Raw::Value(line, value),
-            Record::Rejected { text, error, .. } => Raw::Rejected(text, error),
-        })),
+    let ctx = Ctx {
+        model,
+        ev: Evaluator::new(model),
+        names: Names::new(model),
+        projection: Projection::new(model, &opts.key),
+        opts,
     };
-    let batch_size = opts.batch.max(1);
-    loop {
-        let batch: Vec<Raw> = records.by_ref().take(batch_size).collect();
-        if batch.is_empty() {
-            break;
+    let mut summary = Summary::default();
+    let mut stage_counts = vec![0u64; model.stages.len() + 2];
+    if opts.output == OutputFormat::Csv {
+        let header: Vec<String> = output::csv_header(model);
+        let mut line = String::new();
+        for (i, h) in header.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            push_csv_field(&mut line, h);
         }
-        let done: Vec<Done> = batch
-            .into_par_iter()
-            .map(|raw| process(model, &ev, opts, raw))
-            .collect();
-        for d in done {
-            summary.read += 1;
-            match d {
-                Done::Scored {
-                    line,
-                    stage,
-                    errors,
-                } => {
-                    out.write_all(line.as_bytes())?;
-                    out.write_all(b"\n")?;
-                    summary.scored += 1;
-                    summary.count_stage(&stage);
-                    for e in &errors {
-                        *summary.errors_by_kind.entry(e.kind.name()).or_default() += 1;
-                        if !sink.data_error(e, None) || opts.strict {
-                            summary.stopped = true;
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    match opts.input {
+        Format::Jsonl => {
+            // A reader thread cuts the input into chunks that end at a line
+            // break, so reading overlaps scoring.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+            std::thread::scope(|scope| -> std::io::Result<()> {
+                scope.spawn(move || read_chunks(&mut *input, &tx));
+                let mut line_no = 0u64;
+                let mut bytes = 0u64;
+                for chunk in rx {
+                    let chunk = chunk?;
+                    bytes += chunk.len() as u64;
+                    let segments = segments(&chunk, line_no);
+                    line_no += segments
+                        .last()
+                        .map(|(_, first, n)| first - line_no + n)
+                        .unwrap_or(0);
+                    let parts: Vec<Part> = segments
+                        .par_iter()
+                        .map_init(Worker::new, |w, &(range, first, _)| {
+                            let mut part = ctx.new_part();
+                            let seg = &chunk[range.0..range.1];
+                            let mut start = 0;
+                            let mut n = first;
+                            for end in
+                                memchr::memchr_iter(b'\n', seg).chain(std::iter::once(seg.len()))
+                            {
+                                if start < seg.len() || end > start {
+                                    n += 1;
+                                    ctx.line(w, &mut part, n, &seg[start..end]);
+                                }
+                                start = end + 1;
+                            }
+                            part
+                        })
+                        .collect();
+                    for part in parts {
+                        if !emit(&ctx, part, out, sink, &mut summary, &mut stage_counts)? {
+                            // Dropping the receiver stops the reader.
+                            return Ok(());
                         }
                     }
+                    sink.progress(summary.read, bytes);
                 }
-                Done::Rejected { text, error } => {
-                    summary.rejected += 1;
-                    *summary.errors_by_kind.entry(error.kind.name()).or_default() += 1;
-                    if !sink.data_error(&error, Some(&text)) || opts.strict {
-                        summary.stopped = true;
+                Ok(())
+            })?;
+        }
+        Format::Csv => {
+            let mut records = csv_records(input);
+            let batch_size = opts.batch.max(1);
+            loop {
+                let batch: Vec<Record> = records.by_ref().take(batch_size).collect();
+                if batch.is_empty() {
+                    break;
+                }
+                let parts: Vec<Part> = batch
+                    .into_par_iter()
+                    .map_init(Worker::new, |w, rec| {
+                        let mut part = ctx.new_part();
+                        part.read += 1;
+                        match rec {
+                            Record::Lead { line, value } => ctx.value(w, &mut part, line, value),
+                            Record::Rejected { text, error, .. } => {
+                                ctx.reject(&mut part, &text, error)
+                            }
+                        }
+                        part
+                    })
+                    .collect();
+                let mut stop = false;
+                for part in parts {
+                    if !emit(&ctx, part, out, sink, &mut summary, &mut stage_counts)? {
+                        stop = true;
+                        break;
                     }
                 }
-            }
-            if summary.stopped {
-                out.flush()?;
-                return Ok(summary);
+                sink.progress(summary.read, 0);
+                if stop {
+                    break;
+                }
             }
         }
-        sink.progress(summary.read);
     }
     out.flush()?;
-    let rank = |name: &str| {
-        model
-            .stages
-            .iter()
-            .position(|s| s.name == name)
-            .unwrap_or(if name == "disqualified" {
-                usize::MAX
-            } else {
-                model.stages.len()
-            })
-    };
-    summary.stages.sort_by_key(|(name, _)| rank(name));
+    let mut names: Vec<String> = model.stages.iter().map(|s| s.name.clone()).collect();
+    names.push(model.fallback_stage().to_string());
+    names.push("disqualified".into());
+    summary.stages = names
+        .into_iter()
+        .zip(stage_counts)
+        .filter(|(_, n)| *n > 0)
+        .collect();
     Ok(summary)
 }

@@ -75,7 +75,8 @@ impl std::fmt::Display for DataError {
     }
 }
 
-fn describe(v: &Json) -> String {
+/// How a wrong value is named in a data error: `the text "abc"`.
+pub fn describe(v: &Json) -> String {
     match v {
         Json::Null => "null".into(),
         Json::Bool(b) => format!("the bool {b}"),
@@ -97,6 +98,18 @@ fn expected_name(ty: Type) -> &'static str {
         Type::Time => "a time",
         Type::TextList => "a list of text",
         Type::NumberList => "a list of numbers",
+    }
+}
+
+/// The data error for a value of the wrong type.
+pub fn wrong_type(line: u64, path: String, ty: Type, raw: &Json) -> DataError {
+    DataError {
+        line,
+        path,
+        kind: DataErrorKind::WrongType {
+            expected: expected_name(ty),
+            found: describe(raw),
+        },
     }
 }
 

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark: `leadscore score` against DuckDB running the same
+44-rule model (benches/model) written by hand as SQL, on the same JSON Lines
+file, with the same number of threads. Results are compared lead by lead.
+
+    python3 benches/bench.py --leads 1000000 --threads 2 --runs 3
+
+Needs: a release build (`cargo build --release`), `pip install duckdb`.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+AS_OF = "2026-11-01"
+
+DM = "('ceo','cfo','cro','vp sales','vp revenue','head of revenue','head of sales','founder')"
+INDUSTRIES = "('software','saas','fintech','financial services','healthcare')"
+COUNTRIES = "('us','ca','gb','de','fr','nl')"
+FREE = "('gmail.com','yahoo.com','hotmail.com','outlook.com','icloud.com','proton.me')"
+COMPETITORS = "('rivalscore.io','leadrank.com')"
+PRICING = "('pricing','/pricing','plans','/plans')"
+
+# Event terms: name -> (event type, extra condition, window in days or None)
+TERMS = {
+    "t_pricing": ("visited", f"page IN {PRICING}", None),
+    "t_pricing30": ("visited", f"page IN {PRICING}", 30),
+    "t_pricing60": ("visited", f"page IN {PRICING}", 60),
+    "t_blog": ("visited", "starts_with(page, '/blog')", 60),
+    "t_docs": ("visited", "contains(page, '/docs')", 30),
+    "t_integrations": ("visited", "regexp_matches(page, 'integrations/(salesforce|hubspot)')", None),
+    "t_customers": ("visited", "page = '/customers'", None),
+    "t_careers": ("visited", "page = '/careers'", None),
+    "t_visited90": ("visited", "true", 90),
+    "t_visited180": ("visited", "true", 180),
+    "t_visited7": ("visited", "true", 7),
+    "t_downloaded": ("downloaded", "true", None),
+    "t_roi": ("downloaded", "asset = 'roi calculator'", 30),
+    "t_attended": ("attended", "true", None),
+    "t_replied14": ("replied", "true", 14),
+    "t_replied": ("replied", "true", None),
+    "t_replied_li": ("replied", "channel = 'linkedin'", None),
+    "t_replied90": ("replied", "true", 90),
+    "t_demo": ("requested", "what = 'demo'", None),
+    "t_quote": ("requested", "what = 'quote'", 60),
+    "t_trial": ("requested", "what = 'trial'", None),
+    "t_bounced": ("bounced", "true", None),
+    "t_unsub": ("unsubscribed", "true", None),
+}
+
+def c(x):
+    return f"coalesce({x}, false)"
+
+SENIOR = r"regexp_matches(title, '\b(vp|head|director|chief)\b')"
+
+# (group, id, condition, points SQL given the condition holds, decay terms)
+RULES = [
+    ("fit", "Decision maker", c(f"title IN {DM}"), "15", []),
+    ("fit", "Senior title", c(SENIOR) + " AND " + c(f"title NOT IN {DM}"), "8", []),
+    ("fit", "Manager", c("contains(title, 'manager')"), "3", []),
+    ("fit", "Junior", c("title IN ('sdr','intern','account executive')"), "-5", []),
+    ("fit", "Mid-market", c("employees BETWEEN 50 AND 999"), "8", []),
+    ("fit", "Enterprise", c("employees >= 1000"), "12", []),
+    ("fit", "Too small", c("employees < 10"), "-5", []),
+    ("fit", "Target industry", c(f"industry IN {INDUSTRIES}"), "5", []),
+    ("fit", "Retail", c("industry = 'retail'"), "-2", []),
+    ("fit", "Salesforce shop", c("list_contains(tech, 'salesforce')"), "5", []),
+    ("fit", "HubSpot shop", c("list_contains(tech, 'hubspot')"), "4", []),
+    ("fit", "Uses Outreach or Gong", "(" + c("list_contains(tech, 'outreach')") + " OR " + c("list_contains(tech, 'gong')") + ")", "3", []),
+    ("fit", "Target country", c(f"country IN {COUNTRIES}"), "3", []),
+    ("fit", "Free email", c(f"domain IN {FREE}"), "-10", []),
+    ("fit", "Work email", c(f"domain NOT IN {FREE}"), "2", []),
+    ("bant", "Budget stated", c("budget >= 10000"), "10", []),
+    ("bant", "Big budget", c("budget >= 100000"), "5", []),
+    ("bant", "Can sign", c("authority"), "8", []),
+    ("bant", "Need described", "need IS NOT NULL", "4", []),
+    ("bant", "Buying this quarter", c("timeline_days <= 90"), "8", []),
+    ("bant", "Buying this year", c("timeline_days BETWEEN 91 AND 365"), "3", []),
+    ("engagement", "Came back to pricing", f"t_pricing_n >= 2 AND {c(f'title IN {DM}')}", "20", ["t_pricing"]),
+    ("engagement", "Saw pricing", "t_pricing30_n >= 1", "6", ["t_pricing30"]),
+    ("engagement", "Pricing, repeatedly", "t_pricing60_n >= 3", "5", ["t_pricing60"]),
+    ("engagement", "Reads the blog", "t_blog_n >= 3", "4", ["t_blog"]),
+    ("engagement", "API docs", "t_docs_n >= 1", "4", ["t_docs"]),
+    ("engagement", "Integrations page", "t_integrations_n >= 1", "3", ["t_integrations"]),
+    ("engagement", "Customer stories", "t_customers_n >= 1", "2", ["t_customers"]),
+    ("engagement", "Content downloads", "t_downloaded_n >= 1", "least(5 * t_downloaded_n, 15)", ["t_downloaded"]),
+    ("engagement", "ROI calculator", "t_roi_n >= 1", "6", ["t_roi"]),
+    ("engagement", "Webinar", "t_attended_n >= 1", "6", ["t_attended"]),
+    ("engagement", "Two webinars", "t_attended_n >= 2", "4", ["t_attended"]),
+    ("engagement", "Replied", "t_replied14_n >= 1", "10", ["t_replied14"]),
+    ("engagement", "Replied on LinkedIn", "t_replied_li_n >= 1", "3", ["t_replied_li"]),
+    ("engagement", "Asked for a demo", "t_demo_n >= 1", "25", ["t_demo"]),
+    ("engagement", "Asked for a quote", "t_quote_n >= 1", "15", ["t_quote"]),
+    ("engagement", "Trial", "t_trial_n >= 1", "8", ["t_trial"]),
+    ("engagement", "Engaged exec", f"{c(f'title IN {DM}')} AND t_replied_n >= 1", "5", ["t_replied"]),
+    ("risk", "Careers visitor", "t_careers_n >= 1 AND NOT (t_pricing_n >= 1)", "-8", []),
+    ("risk", "Bouncing", "t_bounced_n >= 1", "-5", []),
+    ("risk", "Quiet for months", "NOT (t_visited90_n >= 1) AND NOT (t_replied90_n >= 1)", "-10", []),
+    ("general", "Stale lead", f"{c('days_since_created > 365')} AND NOT (t_visited180_n >= 1)", "-10", []),
+    ("general", "New lead", c("days_since_created <= 14"), "3", []),
+    ("general", "Fresh interest", "t_visited7_n >= 1", "2", []),
+]
+GROUPS = [("fit", None, 45), ("bant", None, 30), ("engagement", None, 70), ("risk", -30, None), ("general", None, None)]
+
+
+def sql(leads_path):
+    def text(path):
+        return (f"nullif(lower(trim(regexp_replace(CASE WHEN json_type(json, '{path}') IN ('VARCHAR','BIGINT','UBIGINT','DOUBLE') "
+                f"THEN json->>'{path}' END, '\\s+', ' ', 'g'))), '')")
+
+    def number(path):
+        return (f"CASE WHEN json_type(json, '{path}') IN ('BIGINT','UBIGINT','DOUBLE') THEN (json->>'{path}')::DOUBLE "
+                f"WHEN json_type(json, '{path}') = 'VARCHAR' AND regexp_full_match(trim(json->>'{path}'), '[+-]?[0-9.]+') "
+                f"THEN TRY_CAST(trim(json->>'{path}') AS DOUBLE) END")
+
+    term_cols = []
+    for name, (ty, cond, window) in TERMS.items():
+        w = f" AND ev_at >= TIMESTAMPTZ '{AS_OF}' - INTERVAL {window} DAY" if window else ""
+        f = f"FILTER (WHERE ev_type = '{ty}' AND coalesce({cond}, false){w})"
+        term_cols.append(f"count(*) {f} AS {name}_n, max(ev_at) {f} AS {name}_new")
+    term_select = ",\n    ".join(term_cols)
+    term_coalesce = ", ".join(f"coalesce({n}_n, 0) AS {n}_n, {n}_new" for n in TERMS)
+
+    def contribution(group, cond, points, decay_terms):
+        if group == "engagement" and decay_terms:
+            newest = decay_terms[0] + "_new" if len(decay_terms) == 1 else f"greatest({', '.join(t + '_new' for t in decay_terms)})"
+            age = f"floor((epoch(TIMESTAMPTZ '{AS_OF}') - epoch({newest})) / 86400)"
+            value = f"CASE WHEN {newest} IS NULL THEN ({points})::DOUBLE ELSE ({points}) * power(0.75, floor({age} / 30)) END"
+        else:
+            value = f"({points})::DOUBLE"
+        return f"CASE WHEN {cond} THEN round({value}, 2) ELSE 0 END"
+
+    rule_cols = ",\n    ".join(f"{contribution(g, cond, p, d)} AS r{i}" for i, (g, _, cond, p, d) in enumerate(RULES))
+    group_cols = []
+    for g, lo, hi in GROUPS:
+        s = " + ".join(f"r{i}" for i, r in enumerate(RULES) if r[0] == g)
+        if hi is not None:
+            s = f"least({s}, {hi})"
+        if lo is not None:
+            s = f"greatest({s}, {lo})"
+        group_cols.append(f"{s} AS g_{g}")
+    fired = ", ".join(f"CASE WHEN r{i} <> 0 THEN '{r[1]}' END" for i, r in enumerate(RULES))
+    return f"""
+SET TimeZone = 'UTC';
+COPY (
+WITH raw AS (
+  SELECT json FROM read_ndjson_objects('{leads_path}', ignore_errors = true) WHERE json IS NOT NULL
+), leads AS (
+  SELECT
+    json->>'id' AS id, json,
+    {text('$.title')} AS title,
+    {text('$.email')} AS email,
+    {text('$.country')} AS country,
+    {text('$.company.industry')} AS industry,
+    {number('$.company.employees')} AS employees,
+    {number('$.budget')} AS budget,
+    {number('$.timeline_days')} AS timeline_days,
+    {text('$.need')} AS need,
+    CASE WHEN json_type(json, '$.authority') = 'BOOLEAN' THEN (json->>'$.authority')::BOOLEAN
+         WHEN lower(trim(json->>'$.authority')) IN ('true', 'yes') AND json_type(json, '$.authority') = 'VARCHAR' THEN true
+         WHEN lower(trim(json->>'$.authority')) IN ('false', 'no') AND json_type(json, '$.authority') = 'VARCHAR' THEN false END AS authority,
+    CASE WHEN json_type(json, '$.company.tech') = 'ARRAY'
+         THEN list_transform(json_extract_string(json, '$.company.tech[*]'), lambda x: lower(trim(x))) END AS tech,
+    CASE WHEN json_type(json, '$.created_at') = 'VARCHAR' THEN TRY_CAST(json->>'$.created_at' AS DATE) END AS created_at
+  FROM raw
+), leads2 AS (
+  SELECT *, nullif(trim(regexp_extract(email, '@([^@]*)$', 1)), '') AS domain,
+         floor((epoch(TIMESTAMPTZ '{AS_OF}') - epoch(created_at::TIMESTAMPTZ)) / 86400) AS days_since_created
+  FROM leads
+), ev AS (
+  SELECT id, e->>'type' AS ev_type, TRY_CAST(e->>'at' AS TIMESTAMPTZ) AS ev_at,
+         nullif(lower(trim(regexp_replace(e->>'page', '\\s+', ' ', 'g'))), '') AS page,
+         nullif(lower(trim(regexp_replace(e->>'asset', '\\s+', ' ', 'g'))), '') AS asset,
+         nullif(lower(trim(regexp_replace(e->>'what', '\\s+', ' ', 'g'))), '') AS what,
+         nullif(lower(trim(regexp_replace(e->>'channel', '\\s+', ' ', 'g'))), '') AS channel
+  FROM leads, unnest(json_extract(json, '$.events[*]')) AS t(e)
+), terms AS (
+  SELECT id,
+    {term_select}
+  FROM ev WHERE ev_at <= TIMESTAMPTZ '{AS_OF}'
+  GROUP BY id
+), joined AS (
+  SELECT l.*, {term_coalesce} FROM leads2 l LEFT JOIN terms USING (id)
+), scored AS (
+  SELECT *,
+    {rule_cols}
+  FROM joined
+), grouped AS (
+  SELECT *, {', '.join(group_cols)} FROM scored
+), totals AS (
+  SELECT *, greatest(least(g_fit + g_bant + g_engagement + g_risk + g_general, 100), 0) AS score,
+    list_filter([CASE WHEN {c(f'domain IN {COMPETITORS}')} THEN 'Competitor' END,
+                 CASE WHEN t_unsub_n >= 1 THEN 'Unsubscribed' END,
+                 CASE WHEN t_bounced_n >= 2 THEN 'Email bounced' END], lambda x: x IS NOT NULL) AS disqualified
+  FROM grouped
+)
+SELECT id, score,
+  CASE WHEN len(disqualified) > 0 THEN 'disqualified'
+       WHEN score >= 70 AND {c('authority')} AND {c('budget >= 10000')} AND {c('timeline_days <= 90')} THEN 'SQL'
+       WHEN score >= 50 AND g_fit >= 20 THEN 'SAL'
+       WHEN score >= 30 THEN 'MQL'
+       ELSE 'nurture' END AS stage,
+  {{'fit': g_fit, 'bant': g_bant, 'engagement': g_engagement, 'risk': g_risk, 'general': g_general}} AS groups,
+  list_filter([{fired}], lambda x: x IS NOT NULL) AS fired,
+  disqualified
+FROM totals
+) TO '{{out}}' (FORMAT JSON);
+"""
+
+
+def peak_rss_children_mb():
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--leads", type=int, default=1_000_000)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--file", default="/tmp/leadscore-bench-leads.jsonl")
+    p.add_argument("--skip-duckdb", action="store_true")
+    a = p.parse_args()
+    if not os.path.exists(a.file):
+        print(f"generating {a.leads} leads into {a.file} ...", file=sys.stderr)
+        with open(a.file, "w") as f:
+            subprocess.run([sys.executable, os.path.join(ROOT, "benches/gen_leads.py"), "--n", str(a.leads), "--seed", "42", "--messy", "0.01"], stdout=f, check=True)
+    size_mb = os.path.getsize(a.file) / 1e6
+    binary = os.path.join(ROOT, "target/release/leadscore")
+    out_ls = "/tmp/leadscore-bench-out.jsonl"
+    ls_times = []
+    for _ in range(a.runs):
+        t = time.perf_counter()
+        r = subprocess.run([binary, "score", os.path.join(ROOT, "benches/model"), a.file, "--as-of", AS_OF,
+                            "--threads", str(a.threads), "-o", out_ls, "-q"])
+        ls_times.append(time.perf_counter() - t)
+        assert r.returncode in (0, 3), r.returncode
+    ls_rss = peak_rss_children_mb()
+    print(f"input: {a.file}, {size_mb:.0f} MB")
+    print(f"leadscore: median {statistics.median(ls_times):.2f} s over {a.runs} runs {[round(x, 2) for x in ls_times]}, peak RSS {ls_rss:.0f} MB")
+    if a.skip_duckdb:
+        return
+    import duckdb
+    out_db = "/tmp/leadscore-bench-duckdb.jsonl"
+    query = sql(a.file).replace("{out}", out_db)
+    db_times = []
+    for _ in range(a.runs):
+        con = duckdb.connect()
+        con.execute(f"SET threads = {a.threads}")
+        t = time.perf_counter()
+        con.execute(query)
+        db_times.append(time.perf_counter() - t)
+        con.close()
+    print(f"duckdb {duckdb.__version__}: median {statistics.median(db_times):.2f} s over {a.runs} runs {[round(x, 2) for x in db_times]}")
+    print(f"speed-up: {statistics.median(db_times) / statistics.median(ls_times):.1f}x")
+    compare(out_ls, out_db)
+
+
+def compare(ours_path, theirs_path):
+    ours = {}
+    with open(ours_path) as f:
+        for line in f:
+            o = json.loads(line)
+            ours[o["id"]] = o
+    mismatches = 0
+    n = 0
+    with open(theirs_path) as f:
+        for line in f:
+            t = json.loads(line)
+            n += 1
+            o = ours.get(t["id"])
+            same = o is not None and abs(o["score"] - t["score"]) < 0.005 and o["stage"] == t["stage"] \
+                and o["fired"] == t["fired"] and o["disqualified"] == t["disqualified"] \
+                and all(abs(o["groups"][g] - t["groups"][g]) < 0.005 for g in o["groups"])
+            if not same:
+                mismatches += 1
+                if mismatches <= 5:
+                    print("MISMATCH", json.dumps(o), "\n        ", json.dumps(t))
+    print(f"compared {n} leads (leadscore scored {len(ours)}): {mismatches} differ")
+    if mismatches or n != len(ours):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+//! The fast projecting reader must read every line exactly as the general
+//! path (serde_json, then `lead_from_json`) does: same lead, same data
+//! errors, and the same lines rejected.
+
+mod support;
+
+use leadscore::eval::Lead;
+use leadscore::io::project::{project, Projection, Scratch};
+use leadscore::io::record::{lead_from_json, DataError};
+use proptest::prelude::*;
+use support::gen::{self, Rng};
+
+fn general(
+    model: &leadscore::check::Model,
+    line: &str,
+    key: &[String],
+) -> Option<(Lead, Vec<DataError>)> {
+    let v = leadscore::io::input::parse_json_line(line, 7).ok()?;
+    let mut errors = Vec::new();
+    let lead = lead_from_json(model, &v, key, 7, &mut errors);
+    Some((lead, errors))
+}
+
+fn fast(
+    model: &leadscore::check::Model,
+    p: &Projection,
+    line: &str,
+) -> Option<(Lead, Vec<DataError>)> {
+    let mut lead = Lead {
+        id: serde_json::Value::Null,
+        values: Vec::new(),
+        events: Vec::new(),
+    };
+    let mut errors = Vec::new();
+    project(
+        p,
+        model,
+        line,
+        7,
+        &mut Scratch::default(),
+        &mut lead,
+        &mut errors,
+    )
+    .then_some((lead, errors))
+}
+
+fn same(
+    model: &leadscore::check::Model,
+    p: &Projection,
+    key: &[String],
+    line: &str,
+) -> Result<(), TestCaseError> {
+    let g = general(model, line, key);
+    match fast(model, p, line) {
+        // The fast path may decline a line; the general path then decides.
+        None => Ok(()),
+        Some(f) => {
+            prop_assert!(
+                g.is_some(),
+                "the fast reader accepted a line serde_json rejects: {line}"
+            );
+            prop_assert_eq!(Some(f), g, "{}", line);
+            Ok(())
+        }
+    }
+}
+
+/// Variations of a valid line: duplicated keys, escapes, odd spacing,
+/// truncation, wrong nesting.
+fn variants(r: &mut Rng, line: &str) -> Vec<String> {
+    let cut = r.below(line.len().max(1));
+    vec![
+        line.to_string(),
+        line.replacen('{', "{\"title\": \"CFO\", ", 1),
+        line.replacen("\"title\"", "\"ti\\u0074le\"", 1),
+        line.replace(", ", " ,\n\t"),
+        line.replacen('}', ", \"company\": null}", 1),
+        line.replacen("\"events\": [", "\"events\": [1, {\"type\": 5}, ", 1),
+        format!("{line} "),
+        line[..cut].to_string(),
+        line.replacen("\"company\"", "\"company\": {\"employees\": 1}, \"company\"", 1),
+        line.replacen('"', "\"\\ud800", 1),
+        line.replacen(':', ": 01, \"x\":", 1),
+        line.replacen("{", "{\"big\": 1e400, ", 1),
+        line.replacen("{", "{\"deep\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]], ", 1),
+        format!("[{line}]"),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_reader_matches_the_general_path(seed in any::<u64>()) {
+        let mut r = Rng::new(seed);
+        let checked = leadscore::load::check_text("gen.rules", &format!("{}\n\"x\": title is known -> +1\n", gen::HEADER));
+        let model = checked.model.expect("header checks");
+        let key = vec!["id".to_string()];
+        let p = Projection::new(&model, &key);
+        for i in 0..10 {
+            let line = serde_json::to_string(&gen::lead(&mut r, i)).unwrap();
+            for v in variants(&mut r, &line) {
+                same(&model, &p, &key, &v)?;
+            }
+        }
+    }
+}
+
+#[test]
+fn the_bundled_data_reads_the_same_both_ways() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = leadscore::load::load(&root.join("benches/model"))
+        .unwrap()
+        .model
+        .unwrap();
+    for key in [
+        vec!["id".to_string()],
+        vec!["company".to_string(), "name".to_string()],
+    ] {
+        let p = Projection::new(&model, &key);
+        let mut accepted = 0;
+        for file in ["data/b2b-leads.jsonl", "data/messy-leads.jsonl"] {
+            for line in std::fs::read_to_string(root.join(file)).unwrap().lines() {
+                let f = fast(&model, &p, line);
+                accepted += usize::from(f.is_some());
+                if f.is_some() {
+                    assert_eq!(f, general(&model, line, &key), "{line}");
+                }
+            }
+        }
+        assert!(
+            accepted >= 79,
+            "the fast path declined {} valid lines",
+            80 - accepted
+        );
+    }
+}
