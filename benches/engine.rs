@@ -1,7 +1,7 @@
 //! Criterion benchmarks: checking a 10,000-rule model, evaluating leads in
 //! memory, and reading + scoring JSON lines. Run with `cargo bench`.
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use leadscore::eval::Evaluator;
 use leadscore::io::record::lead_from_json;
 use std::path::Path;
@@ -44,8 +44,9 @@ fn bench_check(c: &mut Criterion) {
     g.finish();
 }
 
+/// The 44-rule benchmark model (the B2B schema with more rules).
 fn b2b() -> leadscore::check::Model {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/b2b");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/model");
     leadscore::load::load(&dir).unwrap().model.unwrap()
 }
 
@@ -71,33 +72,49 @@ fn bench_eval(c: &mut Criterion) {
     let ev = Evaluator::new(&model);
     let mut g = c.benchmark_group("evaluate");
     g.throughput(Throughput::Elements(leads.len() as u64));
-    g.bench_function("b2b model, in memory, one core", |b| {
+    let mut o = leadscore::eval::Outcome::default();
+    g.bench_function("44-rule model, in memory, one core", |b| {
         b.iter(|| {
             leads
                 .iter()
-                .map(|l| ev.evaluate(l, as_of).score)
+                .map(|l| {
+                    ev.evaluate_into(l, as_of, &mut o);
+                    o.score
+                })
                 .sum::<i64>()
         })
     });
-    g.bench_function("b2b model, JSON line to output line", |b| {
-        b.iter_batched(
-            || text.lines().collect::<Vec<_>>(),
-            |lines| {
-                let mut n = 0;
-                for l in lines {
-                    let v = leadscore::io::input::parse_json_line(l, 1).unwrap();
-                    let lead = lead_from_json(&model, &v, &key, 1, &mut Vec::new());
-                    n += leadscore::io::output::json_line(
-                        &model,
-                        &lead.id,
-                        &ev.evaluate(&lead, as_of),
-                    )
-                    .len();
-                }
-                n
-            },
-            BatchSize::SmallInput,
-        )
+    let projection = leadscore::io::project::Projection::new(&model, &key);
+    let names = leadscore::io::output::Names::new(&model);
+    let mut scratch = leadscore::io::project::Scratch::default();
+    let mut lead = leadscore::eval::Lead {
+        id: serde_json::Value::Null,
+        values: Vec::new(),
+        events: Vec::new(),
+    };
+    let mut errors = Vec::new();
+    let mut out = String::new();
+    let lines: Vec<&str> = text.lines().collect();
+    g.bench_function("44-rule model, JSON line to output line, one core", |b| {
+        b.iter(|| {
+            out.clear();
+            for l in &lines {
+                errors.clear();
+                let ok = leadscore::io::project::project(
+                    &projection,
+                    &model,
+                    l,
+                    1,
+                    &mut scratch,
+                    &mut lead,
+                    &mut errors,
+                );
+                assert!(ok);
+                ev.evaluate_into(&lead, as_of, &mut o);
+                leadscore::io::output::write_json_line(&names, &lead.id, &o, &mut out);
+            }
+            out.len()
+        })
     });
     g.finish();
 }

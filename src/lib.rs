@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ast;
+pub mod backtest;
 pub mod check;
 pub mod diag;
 pub mod diff;

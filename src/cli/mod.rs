@@ -1,6 +1,7 @@
 //! The `leadscore` command line. Every subcommand uses the same exit codes:
 //! see [`exit`].
 
+mod backtest_cmd;
 mod diff_cmd;
 mod explain_cmd;
 mod model_cmds;
@@ -99,6 +100,31 @@ enum Command {
         all: bool,
         #[arg(long, value_enum, default_value = "text")]
         format: explain_cmd::ExplainFormat,
+    },
+    /// Check the model against real outcomes: which stages and rules predict conversion.
+    Backtest {
+        /// A `.rules` file or a directory of them.
+        model: PathBuf,
+        /// JSON Lines or CSV file of leads.
+        leads: String,
+        /// CSV or JSON Lines with `lead_id`, `converted` (true/false, won/lost) and optional `scored_at`.
+        #[arg(long)]
+        outcomes: String,
+        /// Score leads whose outcome has no `scored_at` as of this time.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, default_value = "id")]
+        key: String,
+        /// Also break conversion down by the values of this field (a path in the lead).
+        #[arg(long, value_name = "FIELD")]
+        by: Option<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: backtest_cmd::BacktestFormat,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// A rule that fired (or did not) for fewer leads than this is too rare to judge.
+        #[arg(long, default_value_t = 20)]
+        min_leads: u64,
     },
     /// Compare two versions of a model on the same leads: who changes stage, and why.
     Diff {
@@ -210,6 +236,27 @@ pub fn run() -> i32 {
             key,
             all,
             format,
+        }),
+        Command::Backtest {
+            model,
+            leads,
+            outcomes,
+            as_of,
+            key,
+            by,
+            format,
+            output,
+            min_leads,
+        } => backtest_cmd::run(backtest_cmd::BacktestArgs {
+            model,
+            leads,
+            outcomes,
+            as_of,
+            key,
+            by,
+            format,
+            output,
+            min_leads,
         }),
         Command::Diff {
             paths,

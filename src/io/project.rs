@@ -461,8 +461,8 @@ fn walk<'a>(
                     s.events_wrong[e] = Some(t);
                 }
             }
-        } else if slot.child.is_some() && c.peek()? == b'{' {
-            walk(p, slot.child.as_ref().expect("checked"), c, depth, s)?;
+        } else if let (Some(child), b'{') = (&slot.child, c.peek()?) {
+            walk(p, child, c, depth, s)?;
         } else {
             c.skip(depth)?;
         }

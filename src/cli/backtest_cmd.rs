@@ -1,0 +1,140 @@
+//! `leadscore backtest`: the model against real outcomes.
+
+use super::exit;
+use super::model_cmds::load_model;
+use super::score_cmd::{as_of, open_input};
+use leadscore::backtest::{outcomes_from, render, Backtest, Options};
+use leadscore::io::input::{csv_records, parse_json_line, Format, Record};
+use serde_json::Value as Json;
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum BacktestFormat {
+    Human,
+    Json,
+    Markdown,
+    Html,
+}
+
+pub struct BacktestArgs {
+    pub model: PathBuf,
+    pub leads: String,
+    pub outcomes: String,
+    pub as_of: Option<String>,
+    pub key: String,
+    pub by: Option<String>,
+    pub format: BacktestFormat,
+    pub output: Option<PathBuf>,
+    pub min_leads: u64,
+}
+
+/// Every record of a CSV or JSON Lines file, with bad lines reported.
+fn records(path: &str, input: Box<dyn BufRead + Send>, bad: &mut u64) -> Vec<(u64, Json)> {
+    let mut out = Vec::new();
+    match Format::guess(path) {
+        Format::Csv => {
+            for r in csv_records(input) {
+                match r {
+                    Record::Lead { line, value } => out.push((line, value)),
+                    Record::Rejected { error, .. } => {
+                        *bad += 1;
+                        eprintln!("data error in `{path}`: {error}");
+                    }
+                }
+            }
+        }
+        Format::Jsonl => {
+            for (i, line) in input.lines().enumerate() {
+                let n = i as u64 + 1;
+                match line {
+                    Ok(t) if t.trim().is_empty() => {}
+                    Ok(t) => match parse_json_line(&t, n) {
+                        Ok(v) => out.push((n, v)),
+                        Err(e) => {
+                            *bad += 1;
+                            eprintln!("data error in `{path}`: {e}");
+                        }
+                    },
+                    Err(e) => {
+                        *bad += 1;
+                        eprintln!("data error in `{path}`: line {n}: {e}");
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn run(a: BacktestArgs) -> i32 {
+    let model = match load_model(&a.model) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let as_of = match a.as_of.as_deref().map(|t| as_of(Some(t))).transpose() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let mut bad = 0u64;
+    let outcome_input = match open_input(&a.outcomes) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let (outcomes, errors) =
+        outcomes_from(records(&a.outcomes, outcome_input, &mut bad).into_iter());
+    for e in &errors {
+        eprintln!(
+            "data error in `{}`: line {}: {}",
+            a.outcomes, e.line, e.message
+        );
+    }
+    bad += errors.len() as u64;
+    let undated = outcomes.values().filter(|o| o.scored_at.is_none()).count();
+    if undated > 0 && as_of.is_none() {
+        eprintln!(
+            "error: {undated} outcome{} no `scored_at`; give `--as-of TIME` to score those leads as of one time",
+            if undated == 1 { " has" } else { "s have" }
+        );
+        return exit::USAGE;
+    }
+    let leads_input = match open_input(&a.leads) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let opts = Options {
+        as_of,
+        key: a.key.split('.').map(str::to_string).collect(),
+        by: a
+            .by
+            .as_ref()
+            .map(|b| b.split('.').map(str::to_string).collect()),
+        min_leads: a.min_leads,
+    };
+    let mut bt = Backtest::new(&model, outcomes, opts);
+    for (line, lead) in records(&a.leads, leads_input, &mut bad) {
+        // Every outcome has a time, or --as-of was given: checked above.
+        let _ = bt.add(&lead, line);
+    }
+    let report = bt.finish();
+    let text = match a.format {
+        BacktestFormat::Human => render::human(&report),
+        BacktestFormat::Json => render::json(&report),
+        BacktestFormat::Markdown => render::markdown(&report),
+        BacktestFormat::Html => render::html(&report),
+    };
+    match &a.output {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, text) {
+                eprintln!("error: can't write `{}`: {e}", p.display());
+                return exit::USAGE;
+            }
+        }
+        None => print!("{text}"),
+    }
+    if bad > 0 {
+        eprintln!("{bad} bad line{} skipped", if bad == 1 { "" } else { "s" });
+        return exit::DATA;
+    }
+    exit::OK
+}

@@ -1,0 +1,214 @@
+//! `leadscore backtest` on a dozen hand-computed leads; the working is in
+//! the comments.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const ARGS: [&str; 9] = [
+    "backtest",
+    "tests/data/backtest/model.rules",
+    "tests/data/backtest/leads.jsonl",
+    "--outcomes",
+    "tests/data/backtest/outcomes.csv",
+    "--as-of",
+    "2026-11-01",
+    "--min-leads",
+    "2",
+];
+
+fn close(a: &serde_json::Value, b: f64) -> bool {
+    (a.as_f64().unwrap() - b).abs() < 1e-9
+}
+
+#[test]
+fn every_number_matches_the_hand_count() {
+    let (code, out, err) = run(&[&ARGS[..], &["--format", "json", "--by", "source"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // L12 has no outcome.
+    assert_eq!(
+        (
+            r["leads"].as_u64(),
+            r["with_outcome"].as_u64(),
+            r["without_outcome"].as_u64()
+        ),
+        (Some(12), Some(11), Some(1))
+    );
+    // Converted: L1, L2, L4, L9, L11.
+    assert_eq!(r["converted"], 5);
+    // Scores: L1-L3 30 (hot), L4 L5 10 (warm), L6 L7 5, L8 25 (hot), L9 L10 0,
+    // L11 10 (warm: its demo came after its scored_at, so it does not count).
+    let s = &r["stages"];
+    assert_eq!(
+        (s["hot"]["leads"].as_u64(), s["hot"]["converted"].as_u64()),
+        (Some(4), Some(2))
+    );
+    assert_eq!(
+        (s["warm"]["leads"].as_u64(), s["warm"]["converted"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(
+        (s["cold"]["leads"].as_u64(), s["cold"]["converted"].as_u64()),
+        (Some(4), Some(1))
+    );
+    assert!(
+        close(&s["hot"]["rate"], 0.5)
+            && close(&s["hot"]["ci_low"], 0.15003898915214947)
+            && close(&s["hot"]["ci_high"], 0.849961010847851)
+    );
+    // Exec fired for L1-L5 and L11: 4 of 6 converted; not fired 1 of 5 (L9).
+    let exec = &r["rules"]["Exec"];
+    assert_eq!(
+        (
+            exec["fired"].as_u64(),
+            exec["converted_when_fired"].as_u64()
+        ),
+        (Some(6), Some(4))
+    );
+    assert!(close(&exec["lift"], (4.0 / 6.0) / (1.0 / 5.0)));
+    // Demo fired for L1-L3 and L8 (2 of 4); not fired 3 of 7.
+    let demo = &r["rules"]["Demo"];
+    assert_eq!(
+        (
+            demo["fired"].as_u64(),
+            demo["converted_when_fired"].as_u64()
+        ),
+        (Some(4), Some(2))
+    );
+    assert!(close(&demo["lift"], 0.5 / (3.0 / 7.0)));
+    assert_eq!(demo["flags"], serde_json::json!([]));
+    // Intern adds points but none of its 3 leads converted.
+    let intern = &r["rules"]["Intern"];
+    assert_eq!(intern["converted_when_fired"], 0);
+    assert_eq!(intern["flags"], serde_json::json!(["sign_disagrees"]));
+    // Pairs (converted, lost) = 5 × 6 = 30; the converted side wins 18.5 of them.
+    assert!(close(&r["auc"], 18.5 / 30.0));
+    // "At least hot": 4 leads, 2 converted of 5; "at least warm": 7 leads, 4 of 5.
+    let at = &r["stage_at_least"];
+    assert!(close(&at[0]["precision"], 0.5) && close(&at[0]["recall"], 0.4));
+    assert!(close(&at[1]["precision"], 4.0 / 7.0) && close(&at[1]["recall"], 0.8));
+    // score >= 10: precision 4/7, recall 4/5, F1 2/3 — the best.
+    assert!(
+        close(&r["best_threshold"]["score"], 10.0) && close(&r["best_threshold"]["f1"], 2.0 / 3.0)
+    );
+    let deciles = r["deciles"].as_array().unwrap();
+    assert_eq!(
+        deciles
+            .iter()
+            .map(|d| d["leads"].as_u64().unwrap())
+            .sum::<u64>(),
+        11
+    );
+    assert!(close(&deciles[9]["max_score"], 30.0));
+    assert_eq!(
+        (
+            r["by"]["partner"]["leads"].as_u64(),
+            r["by"]["partner"]["converted"].as_u64()
+        ),
+        (Some(5), Some(3))
+    );
+    assert_eq!(
+        (
+            r["by"]["paid"]["leads"].as_u64(),
+            r["by"]["paid"]["converted"].as_u64()
+        ),
+        (Some(6), Some(2))
+    );
+}
+
+#[test]
+fn rare_rules_are_flagged_as_too_rare() {
+    let args: Vec<&str> = ARGS[..7]
+        .iter()
+        .copied()
+        .chain(["--format", "json"])
+        .collect();
+    let (_, out, _) = run(&args);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        r["rules"]["Intern"]["flags"],
+        serde_json::json!(["too_rare"]),
+        "default --min-leads is 20"
+    );
+}
+
+#[test]
+fn reports_are_readable() {
+    let (_, human, _) = run(&ARGS);
+    insta::assert_snapshot!("backtest_human", human);
+    let (_, md, _) = run(&[&ARGS[..], &["--format", "markdown", "--by", "source"]].concat());
+    insta::assert_snapshot!("backtest_markdown", md);
+}
+
+#[test]
+fn html_is_one_file_with_svg_charts() {
+    let (code, html, _) = run(&[&ARGS[..], &["--format", "html", "--by", "source"]].concat());
+    assert_eq!(code, 0);
+    // Self-contained: no scripts, nothing loaded from elsewhere.
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="));
+    let body = html.trim_start_matches("<!DOCTYPE html>\n");
+    let doc = roxmltree::Document::parse(body).expect("well-formed");
+    let svgs: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("svg"))
+        .collect();
+    assert_eq!(svgs.len(), 3, "funnel, deciles, lift");
+    let bars = |i: usize| {
+        svgs[i]
+            .descendants()
+            .filter(|n| n.has_tag_name("rect"))
+            .count()
+    };
+    assert_eq!(
+        (bars(0), bars(2)),
+        (3, 3),
+        "a bar per stage reached and per rule"
+    );
+    assert!(doc
+        .descendants()
+        .any(|n| n.has_tag_name("tr") && n.attribute("class") == Some("flag")));
+}
+
+#[test]
+fn missing_times_and_bad_outcomes_are_reported() {
+    let (code, _, err) = run(&ARGS[..5]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("10 outcomes have no `scored_at`; give `--as-of TIME`"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let outcomes = dir.path().join("o.csv");
+    std::fs::write(&outcomes, "lead_id,converted\nL1,maybe\nL2,true\n,true\n").unwrap();
+    let (code, out, err) = run(&[
+        "backtest",
+        "tests/data/backtest/model.rules",
+        "tests/data/backtest/leads.jsonl",
+        "--outcomes",
+        outcomes.to_str().unwrap(),
+        "--as-of",
+        "2026-11-01",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains("line 2: `converted` must be true/false")
+            && err.contains("line 4: no `lead_id`"),
+        "{err}"
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["with_outcome"], 1);
+}
