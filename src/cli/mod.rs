@@ -7,6 +7,7 @@ mod explain_cmd;
 mod model_cmds;
 mod render;
 mod score_cmd;
+mod serve;
 mod test_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -100,6 +101,20 @@ enum Command {
         all: bool,
         #[arg(long, value_enum, default_value = "text")]
         format: explain_cmd::ExplainFormat,
+    },
+    /// Serve scores over HTTP (POST /v1/score), reloading the model safely.
+    Serve {
+        /// A `.rules` file or a directory of them.
+        model: PathBuf,
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Reload the model when its files change (a broken model is never served).
+        #[arg(long)]
+        watch: bool,
+        /// Largest request body in bytes; larger ones get 413.
+        #[arg(long, default_value_t = 1 << 20)]
+        max_body: usize,
     },
     /// Check the model against real outcomes: which stages and rules predict conversion.
     Backtest {
@@ -237,6 +252,12 @@ pub fn run() -> i32 {
             all,
             format,
         }),
+        Command::Serve {
+            model,
+            addr,
+            watch,
+            max_body,
+        } => serve::run(model, addr, watch, max_body),
         Command::Backtest {
             model,
             leads,
