@@ -156,9 +156,9 @@ struct ScoreQuery {
 
 /// The leads in a body: one object, an array, or JSON Lines. On bad JSON,
 /// the line and column of the problem.
-fn leads_of(body: &[u8]) -> Result<(Vec<Json>, bool), Response> {
+fn leads_of(body: &[u8]) -> Result<(Vec<Json>, bool), (StatusCode, Json)> {
     let bad = |e: serde_json::Error, line: usize| {
-        error(
+        (
             StatusCode::BAD_REQUEST,
             json!({"error": "invalid JSON", "message": e.to_string(), "line": line, "column": e.column()}),
         )
@@ -234,7 +234,7 @@ async fn score(
     };
     let (leads, batch) = match leads_of(&body) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err((status, body)) => return error(status, body),
     };
     let loaded = app.model();
     let model = &loaded.model;
