@@ -166,13 +166,13 @@ fn leads_of(body: &[u8]) -> Result<(Vec<Json>, bool), (StatusCode, Json)> {
     match serde_json::from_slice::<Json>(body) {
         Ok(Json::Array(items)) => Ok((items, true)),
         Ok(v @ Json::Object(_)) => Ok((vec![v], false)),
-        Ok(_) => Err(error(
+        Ok(_) => Err((
             StatusCode::BAD_REQUEST,
             json!({"error": "the body must be a lead (a JSON object), an array of leads, or JSON Lines"}),
         )),
         Err(e) => {
             let text = std::str::from_utf8(body).map_err(|_| {
-                error(
+                (
                     StatusCode::BAD_REQUEST,
                     json!({"error": "the body is not UTF-8"}),
                 )
@@ -196,7 +196,7 @@ fn leads_of(body: &[u8]) -> Result<(Vec<Json>, bool), (StatusCode, Json)> {
                 match serde_json::from_str::<Json>(l) {
                     Ok(v @ Json::Object(_)) => out.push(v),
                     Ok(_) => {
-                        return Err(error(
+                        return Err((
                             StatusCode::BAD_REQUEST,
                             json!({"error": "each JSON Lines line must be a lead (a JSON object)", "line": i + 1}),
                         ))
