@@ -19,6 +19,7 @@ pub mod fmt;
 pub mod io;
 pub mod load;
 pub mod num;
+pub mod plan;
 pub mod reference;
 pub mod source;
 pub mod syntax;

@@ -1,5 +1,6 @@
 //! Any input line against the bundled B2B model: reading, scoring and
-//! explaining never panic; CSV input neither.
+//! explaining never panic; CSV input neither; and the fast projecting
+//! reader reads every line it accepts exactly as the general path does.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,9 +19,19 @@ fuzz_target!(|data: &[u8]| {
     let as_of = 1_793_491_200_000_000; // 2026-11-01T00:00:00Z
     let key = vec!["id".to_string()];
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(v) = leadscore::io::input::parse_json_line(text, 1) {
+        let projection = leadscore::io::project::Projection::new(model, &key);
+        let mut fast = leadscore::eval::Lead { id: serde_json::Value::Null, values: Vec::new(), events: Vec::new() };
+        let mut fast_errors = Vec::new();
+        let accepted = leadscore::io::project::project(&projection, model, text, 1, &mut Default::default(), &mut fast, &mut fast_errors);
+        let general = leadscore::io::input::parse_json_line(text, 1);
+        assert!(!accepted || general.is_ok(), "the fast reader accepted a line serde_json rejects");
+        if let Ok(v) = general {
             let mut errors = Vec::new();
             let lead = leadscore::io::record::lead_from_json(model, &v, &key, 1, &mut errors);
+            if accepted {
+                assert_eq!(fast, lead);
+                assert_eq!(fast_errors, errors);
+            }
             let ev = leadscore::eval::Evaluator::new(model);
             let outcome = ev.evaluate(&lead, as_of);
             let _ = leadscore::io::output::json_line(model, &lead.id, &outcome);

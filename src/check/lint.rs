@@ -162,6 +162,27 @@ fn contradiction(e: &Expr) -> Option<(Span, Span)> {
     None
 }
 
+/// True only when no lead can meet `e`: used to leave rules out of the
+/// plan, so it must never be wrong (unlike the lint, which reports a
+/// contradiction inside any branch of an `or`).
+pub fn never_holds(e: &Expr) -> bool {
+    match e {
+        Expr::Pred(_) => contradiction(e).is_some(),
+        Expr::And(parts) => {
+            let direct = Expr::And(
+                parts
+                    .iter()
+                    .filter(|p| matches!(p, Expr::Pred(_)))
+                    .cloned()
+                    .collect(),
+            );
+            contradiction(&direct).is_some() || parts.iter().any(never_holds)
+        }
+        Expr::Or(parts) => parts.iter().all(never_holds),
+        Expr::Not(_) | Expr::Term(_) => false,
+    }
+}
+
 /// Does every lead meeting `later` also meet `earlier`? Decided for
 /// thresholds (`>`, `>=`, `<`, `<=`) and identical tests.
 fn implies(later: &Expr, earlier: &Expr, model: &Model) -> bool {

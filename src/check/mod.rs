@@ -4,6 +4,8 @@
 
 mod decls;
 mod lint;
+
+pub use lint::never_holds as contradicts;
 mod resolve;
 mod tests;
 

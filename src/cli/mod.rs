@@ -80,6 +80,11 @@ enum Command {
         #[arg(long)]
         stdout: bool,
     },
+    /// Print the compiled evaluation plan, each step with its source location.
+    Plan {
+        /// A `.rules` file or a directory of them.
+        model: PathBuf,
+    },
     /// Explain one lead's score and stage, rule by rule.
     Explain {
         /// A `.rules` file or a directory of them.
@@ -233,6 +238,14 @@ pub fn run() -> i32 {
             check,
             stdout,
         } => model_cmds::fmt(&paths, check, stdout),
+        Command::Plan { model } => match model_cmds::load_model(&model) {
+            Ok(m) => {
+                let plan = leadscore::plan::compile(&m);
+                print!("{}", leadscore::plan::print::print(&m, &plan));
+                exit::OK
+            }
+            Err(code) => code,
+        },
         Command::Explain {
             model,
             leads,

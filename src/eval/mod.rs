@@ -11,6 +11,7 @@ pub mod value;
 
 use crate::ast::TextOp;
 use crate::check::{Expr, Model, ObjectMatch, PredTest, ValueExpr};
+use crate::plan::{PExpr, Plan};
 use crate::time::whole_days;
 pub use value::{Event, Lead, Value};
 
@@ -47,6 +48,19 @@ pub struct Outcome {
     /// Indices of the disqualifiers that matched.
     pub disqualified: Vec<usize>,
     pub stage: StageResult,
+    /// The plan's per-lead predicate memo (scratch space, not a result).
+    pub memo: Memo,
+}
+
+/// Which shared predicates were evaluated for the current lead, and how:
+/// 0 not yet, 1 false, 2 true. Scratch space: ignored by equality.
+#[derive(Debug, Clone, Default)]
+pub struct Memo(Vec<u8>);
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Memo) -> bool {
+        true
+    }
 }
 
 impl Outcome {
@@ -278,15 +292,19 @@ fn clamp(v: i64, min: Option<i64>, max: Option<i64>) -> i64 {
 /// Scores a model's leads; build once, call [`Evaluator::evaluate`] per lead.
 pub struct Evaluator<'m> {
     pub model: &'m Model,
-    by_type: Vec<Vec<usize>>,
+    plan: Plan,
 }
 
 impl<'m> Evaluator<'m> {
     pub fn new(model: &'m Model) -> Self {
         Evaluator {
             model,
-            by_type: terms_by_type(model),
+            plan: crate::plan::compile(model),
         }
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
     }
 
     pub fn evaluate(&self, lead: &Lead, as_of: i64) -> Outcome {
@@ -295,10 +313,40 @@ impl<'m> Evaluator<'m> {
         o
     }
 
+    /// Evaluates a plan condition, computing each shared predicate once.
+    fn holds(&self, e: &PExpr, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
+        match e {
+            PExpr::And(parts) => parts.iter().all(|p| self.holds(p, scope, memo)),
+            PExpr::Or(parts) => parts.iter().any(|p| self.holds(p, scope, memo)),
+            PExpr::Not(inner) => !self.holds(inner, scope, memo),
+            PExpr::Const(c) => *c,
+            PExpr::Term(t) => self.model.terms[*t].count.holds(scope.terms[*t].count),
+            PExpr::Pred(i) => match memo[*i] {
+                1 => false,
+                2 => true,
+                _ => {
+                    let p = &self.plan.preds[*i].pred;
+                    let r = test(&p.test, scope.value(&p.value));
+                    memo[*i] = 1 + u8::from(r);
+                    r
+                }
+            },
+        }
+    }
+
     /// Like [`Evaluator::evaluate`], reusing `o`'s buffers.
     pub fn evaluate_into(&self, lead: &Lead, as_of: i64, o: &mut Outcome) {
         let model = self.model;
-        count_terms_into(model, lead, as_of, &self.by_type, &mut o.terms);
+        let plan = &self.plan;
+        count_terms_into(model, lead, as_of, &plan.by_type, &mut o.terms);
+        for (t, &same) in plan.same_as.iter().enumerate() {
+            if same != t {
+                o.terms[t] = o.terms[same];
+            }
+        }
+        let mut memo = std::mem::take(&mut o.memo.0);
+        memo.clear();
+        memo.resize(plan.preds.len(), 0);
         let terms = &o.terms;
         let scope = Scope {
             model,
@@ -309,18 +357,20 @@ impl<'m> Evaluator<'m> {
             totals: None,
         };
         o.contributions.clear();
-        o.contributions.extend(model.rules.iter().map(|rule| {
-            if !scope.holds(&rule.cond) {
-                return 0;
+        o.contributions.resize(model.rules.len(), 0);
+        for pr in &plan.rules {
+            if !self.holds(&pr.cond, &scope, &mut memo) {
+                continue;
             }
+            let rule = &model.rules[pr.rule];
             let count = rule.each.then(|| terms[rule.terms[0]].count);
             let value = points::capped(rule.points, count, rule.cap);
             let decay = model.groups[rule.group].decay.as_ref().and_then(|d| {
                 let newest = rule.terms.iter().filter_map(|&t| terms[t].newest).max()?;
                 Some((d, points::periods(d, whole_days(newest, as_of))))
             });
-            points::contribution(value, decay)
-        }));
+            o.contributions[pr.rule] = points::contribution(value, decay);
+        }
         o.groups_raw.clear();
         o.groups_raw.extend(
             model
@@ -338,14 +388,11 @@ impl<'m> Evaluator<'m> {
         );
         o.score = clamp(o.groups.iter().sum(), model.score_min, model.score_max);
         o.disqualified.clear();
-        o.disqualified.extend(
-            model
-                .disqualifiers
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| scope.holds(&d.cond))
-                .map(|(i, _)| i),
-        );
+        for (i, d) in plan.disqualifiers.iter().enumerate() {
+            if self.holds(d, &scope, &mut memo) {
+                o.disqualified.push(i);
+            }
+        }
         let stage_scope = Scope {
             totals: Some((o.score, &o.groups)),
             ..scope
@@ -353,12 +400,15 @@ impl<'m> Evaluator<'m> {
         o.stage = if !o.disqualified.is_empty() {
             StageResult::Disqualified
         } else {
-            model
-                .stages
-                .iter()
-                .position(|s| stage_scope.holds(&s.cond))
-                .map(StageResult::Stage)
-                .unwrap_or(StageResult::Otherwise)
+            let mut reached = StageResult::Otherwise;
+            for (i, s) in plan.stages.iter().enumerate() {
+                if self.holds(s, &stage_scope, &mut memo) {
+                    reached = StageResult::Stage(i);
+                    break;
+                }
+            }
+            reached
         };
+        o.memo.0 = memo;
     }
 }
