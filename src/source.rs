@@ -108,6 +108,14 @@ impl Sources {
     pub fn text(&self, span: Span) -> &str {
         &self.get(span.file).text[span.range()]
     }
+
+    /// The text of a span on one line: runs of white space folded to one space.
+    pub fn one_line(&self, span: Span) -> String {
+        self.text(span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// A resolved, human-facing location (1-based lines and columns).

@@ -19,10 +19,11 @@ fuzz_target!(|data: &[u8]| {
     let as_of = 1_793_491_200_000_000; // 2026-11-01T00:00:00Z
     let key = vec!["id".to_string()];
     if let Ok(text) = std::str::from_utf8(data) {
-        let projection = leadscore::io::project::Projection::new(model, &key);
+        static PROJECTION: OnceLock<leadscore::io::project::Projection> = OnceLock::new();
+        let projection = PROJECTION.get_or_init(|| leadscore::io::project::Projection::new(model, &["id".to_string()]));
         let mut fast = leadscore::eval::Lead { id: serde_json::Value::Null, values: Vec::new(), events: Vec::new() };
         let mut fast_errors = Vec::new();
-        let accepted = leadscore::io::project::project(&projection, model, text, 1, &mut Default::default(), &mut fast, &mut fast_errors);
+        let accepted = leadscore::io::project::project(projection, model, text, 1, &mut Default::default(), &mut fast, &mut fast_errors);
         let general = leadscore::io::input::parse_json_line(text, 1);
         assert!(!accepted || general.is_ok(), "the fast reader accepted a line serde_json rejects");
         if let Ok(v) = general {

@@ -207,7 +207,7 @@ fn part_implies(have: &Expr, need: &Expr, model: &Model) -> bool {
         .text
         .get(h.span.range())
         .is_some()
-        && normalized_source(model, h.span) == normalized_source(model, n.span)
+        && model.sources.one_line(h.span) == model.sources.one_line(n.span)
     {
         return true;
     }
@@ -224,15 +224,6 @@ fn part_implies(have: &Expr, need: &Expr, model: &Model) -> bool {
         (Some((nv, ni)), Some((hv, hi))) => hv < nv || (hv == nv && (ni || !hi)),
     };
     (n_lo.is_some() || n_hi.is_some()) && lower_ok && upper_ok
-}
-
-fn normalized_source(model: &Model, span: Span) -> String {
-    model
-        .sources
-        .text(span)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn unreachable_stages(model: &Model, out: &mut Vec<Diagnostic>) {

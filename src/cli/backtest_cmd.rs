@@ -2,11 +2,8 @@
 
 use super::exit;
 use super::model_cmds::load_model;
-use super::score_cmd::{as_of, open_input};
+use super::score_cmd::{as_of, each_record, open_input};
 use leadscore::backtest::{outcomes_from, render, Backtest, Options};
-use leadscore::io::input::{csv_records, parse_json_line, Format, Record};
-use serde_json::Value as Json;
-use std::io::BufRead;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -29,44 +26,6 @@ pub struct BacktestArgs {
     pub min_leads: u64,
 }
 
-/// Every record of a CSV or JSON Lines file, with bad lines reported.
-fn records(path: &str, input: Box<dyn BufRead + Send>, bad: &mut u64) -> Vec<(u64, Json)> {
-    let mut out = Vec::new();
-    match Format::guess(path) {
-        Format::Csv => {
-            for r in csv_records(input) {
-                match r {
-                    Record::Lead { line, value } => out.push((line, value)),
-                    Record::Rejected { error, .. } => {
-                        *bad += 1;
-                        eprintln!("data error in `{path}`: {error}");
-                    }
-                }
-            }
-        }
-        Format::Jsonl => {
-            for (i, line) in input.lines().enumerate() {
-                let n = i as u64 + 1;
-                match line {
-                    Ok(t) if t.trim().is_empty() => {}
-                    Ok(t) => match parse_json_line(&t, n) {
-                        Ok(v) => out.push((n, v)),
-                        Err(e) => {
-                            *bad += 1;
-                            eprintln!("data error in `{path}`: {e}");
-                        }
-                    },
-                    Err(e) => {
-                        *bad += 1;
-                        eprintln!("data error in `{path}`: line {n}: {e}");
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
 pub fn run(a: BacktestArgs) -> i32 {
     let model = match load_model(&a.model) {
         Ok(m) => m,
@@ -81,8 +40,11 @@ pub fn run(a: BacktestArgs) -> i32 {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let (outcomes, errors) =
-        outcomes_from(records(&a.outcomes, outcome_input, &mut bad).into_iter());
+    let mut records = Vec::new();
+    bad += each_record(&a.outcomes, outcome_input, |line, v| {
+        records.push((line, v))
+    });
+    let (outcomes, errors) = outcomes_from(records.into_iter());
     for e in &errors {
         eprintln!(
             "data error in `{}`: line {}: {}",
@@ -112,10 +74,10 @@ pub fn run(a: BacktestArgs) -> i32 {
         min_leads: a.min_leads,
     };
     let mut bt = Backtest::new(&model, outcomes, opts);
-    for (line, lead) in records(&a.leads, leads_input, &mut bad) {
+    bad += each_record(&a.leads, leads_input, |line, lead| {
         // Every outcome has a time, or --as-of was given: checked above.
         let _ = bt.add(&lead, line);
-    }
+    });
     let report = bt.finish();
     let text = match a.format {
         BacktestFormat::Human => render::human(&report),

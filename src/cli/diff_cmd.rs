@@ -2,11 +2,9 @@
 
 use super::exit;
 use super::model_cmds::{load_model, model_from_sources};
-use super::score_cmd::{as_of, open_input};
+use super::score_cmd::{as_of, each_record, open_input};
 use leadscore::diff::Differ;
-use leadscore::io::input::{csv_records, parse_json_line, Format, Record};
 use leadscore::source::{SourceFile, Sources};
-use std::io::BufRead;
 use std::path::Path;
 use std::process::Command;
 
@@ -95,39 +93,7 @@ pub fn run(a: DiffArgs) -> i32 {
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
     let mut differ = Differ::new(&old, &new, as_of, key, a.top);
-    let mut bad = 0u64;
-    match Format::guess(&leads) {
-        Format::Jsonl => {
-            for (i, line) in input.lines().enumerate() {
-                let n = i as u64 + 1;
-                match line {
-                    Ok(t) if t.trim().is_empty() => {}
-                    Ok(t) => match parse_json_line(&t, n) {
-                        Ok(v) => differ.add(&v, n),
-                        Err(e) => {
-                            bad += 1;
-                            eprintln!("data error: {e}");
-                        }
-                    },
-                    Err(e) => {
-                        bad += 1;
-                        eprintln!("data error: line {n}: {e}");
-                    }
-                }
-            }
-        }
-        Format::Csv => {
-            for rec in csv_records(input) {
-                match rec {
-                    Record::Lead { line, value } => differ.add(&value, line),
-                    Record::Rejected { error, .. } => {
-                        bad += 1;
-                        eprintln!("data error: {error}");
-                    }
-                }
-            }
-        }
-    }
+    let bad = each_record(&leads, input, |line, v| differ.add(&v, line));
     let report = differ.finish();
     print!(
         "{}",

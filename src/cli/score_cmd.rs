@@ -54,6 +54,50 @@ pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
     }
 }
 
+/// Calls `f` with every record of a JSON Lines or CSV file (by its name);
+/// reports each bad line and returns how many there were.
+pub fn each_record(
+    path: &str,
+    input: Box<dyn BufRead + Send>,
+    mut f: impl FnMut(u64, serde_json::Value),
+) -> u64 {
+    use leadscore::io::input::{csv_records, parse_json_line, Record};
+    let mut bad = 0;
+    match Format::guess(path) {
+        Format::Csv => {
+            for r in csv_records(input) {
+                match r {
+                    Record::Lead { line, value } => f(line, value),
+                    Record::Rejected { error, .. } => {
+                        bad += 1;
+                        eprintln!("data error in `{path}`: {error}");
+                    }
+                }
+            }
+        }
+        Format::Jsonl => {
+            for (i, line) in input.lines().enumerate() {
+                let n = i as u64 + 1;
+                match line {
+                    Ok(t) if t.trim().is_empty() => {}
+                    Ok(t) => match parse_json_line(&t, n) {
+                        Ok(v) => f(n, v),
+                        Err(e) => {
+                            bad += 1;
+                            eprintln!("data error in `{path}`: {e}");
+                        }
+                    },
+                    Err(e) => {
+                        bad += 1;
+                        eprintln!("data error in `{path}`: line {n}: {e}");
+                    }
+                }
+            }
+        }
+    }
+    bad
+}
+
 fn create(path: &Path) -> Result<BufWriter<std::fs::File>, i32> {
     std::fs::File::create(path)
         .map(BufWriter::new)

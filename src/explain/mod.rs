@@ -108,15 +108,6 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn source(&self, span: Span) -> String {
-        self.model
-            .sources
-            .text(span)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
     fn location(&self, span: Span) -> String {
         self.model.sources.locate(span).to_string()
     }
@@ -165,7 +156,7 @@ impl Ctx<'_> {
     }
 
     fn pred(&self, p: &Pred) -> String {
-        let cond = self.source(p.span);
+        let cond = self.model.sources.one_line(p.span);
         let v = self.scope.value(&p.value);
         let detail = match (&p.value, v) {
             (_, Val::Missing) => format!("{} is missing", self.operand_name(&p.value)),
@@ -180,7 +171,7 @@ impl Ctx<'_> {
     fn term(&self, t: usize) -> String {
         let term = &self.model.terms[t];
         let r = self.scope.terms[t];
-        let head = self.source(term.span);
+        let head = self.model.sources.one_line(term.span);
         match (r.count, r.newest) {
             (0, _) | (_, None) => format!("{head} (no matching events)"),
             (n, Some(newest)) => {

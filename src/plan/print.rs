@@ -10,15 +10,6 @@ fn at(model: &Model, span: Span) -> String {
     model.sources.locate(span).to_string()
 }
 
-fn source(model: &Model, span: Span) -> String {
-    model
-        .sources
-        .text(span)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// `P0 and (P1 or not T2)`.
 fn expr(e: &PExpr, parent: u8) -> String {
     let (text, prec) = match e {
@@ -84,7 +75,7 @@ pub fn print(model: &Model, plan: &Plan) -> String {
             let term = &model.terms[t];
             line(
                 &mut out,
-                format!("    T{t:<3} {}", source(model, term.span)),
+                format!("    T{t:<3} {}", model.sources.one_line(term.span)),
                 &at(model, term.span),
             );
             for (other, _) in plan
@@ -98,7 +89,7 @@ pub fn print(model: &Model, plan: &Plan) -> String {
                     &mut out,
                     format!(
                         "    T{other:<3} {}  (counts with T{t})",
-                        source(model, o.span)
+                        model.sources.one_line(o.span)
                     ),
                     &at(model, o.span),
                 );
@@ -111,7 +102,7 @@ pub fn print(model: &Model, plan: &Plan) -> String {
     for (i, p) in plan.preds.iter().enumerate() {
         line(
             &mut out,
-            format!("  P{i:<3} {}", source(model, p.pred.span)),
+            format!("  P{i:<3} {}", model.sources.one_line(p.pred.span)),
             &at(model, p.pred.span),
         );
         if p.uses.len() > 1 {

@@ -1,6 +1,20 @@
 //! Turning a pest error into a diagnostic a rule author can act on.
 
 use super::{Rule, KEYWORDS};
+
+/// The words that start a declaration: what a misspelt first word most
+/// likely meant.
+const ITEM_WORDS: [&str; 9] = [
+    "lead",
+    "events",
+    "list",
+    "group",
+    "score",
+    "stage",
+    "otherwise",
+    "disqualify",
+    "test",
+];
 use crate::diag::{suggest, Code, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::error::{Error, ErrorVariant, InputLocation};
@@ -169,19 +183,8 @@ pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnos
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_')
         .collect();
-    let item_words = [
-        "lead",
-        "events",
-        "list",
-        "group",
-        "score",
-        "stage",
-        "otherwise",
-        "disqualify",
-        "test",
-    ];
     if !KEYWORDS.contains(&first_word.as_str()) {
-        if let Some(s) = suggest(&first_word, item_words.iter().copied()) {
+        if let Some(s) = suggest(&first_word, ITEM_WORDS.iter().copied()) {
             help = format!("did you mean `{s}`? `{first_word}` is not a keyword, so the line was read as a rule");
         }
     }
@@ -195,19 +198,8 @@ fn help_for(positives: &[Rule], found: &str) -> String {
     {
         return format!("`{found}` is a reserved word and can't be used as a name; see the list in docs/language.md");
     }
-    let item_words = [
-        "lead",
-        "events",
-        "list",
-        "group",
-        "score",
-        "stage",
-        "otherwise",
-        "disqualify",
-        "test",
-    ];
     if !found.is_empty() && !KEYWORDS.contains(&found) {
-        if let Some(s) = suggest(found, item_words.iter().copied()) {
+        if let Some(s) = suggest(found, ITEM_WORDS.iter().copied()) {
             if wants(Rule::arrow) || wants(Rule::rule) || wants(Rule::op_cmp) {
                 return format!("did you mean `{s}`?");
             }
