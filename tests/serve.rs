@@ -19,6 +19,10 @@ impl Drop for Server {
 }
 
 fn start() -> Server {
+    start_with(&["--watch"])
+}
+
+fn start_with(extra: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model.rules");
     std::fs::write(&model, MODEL).unwrap();
@@ -28,10 +32,10 @@ fn start() -> Server {
             model.to_str().unwrap(),
             "--addr",
             "127.0.0.1:0",
-            "--watch",
             "--max-body",
             "4096",
         ])
+        .args(extra)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -224,6 +228,38 @@ fn reload_never_serves_a_broken_model() {
     std::fs::write(&model_path, MODEL.replace("-> +10", "-> +7")).unwrap();
     wait_for(|| score() == 7.0);
     assert!(json(&http(&srv.addr, "GET", "/v1/model", "").1)["last_reload_failure"].is_null());
+}
+
+#[test]
+fn sighup_reloads_without_watch() {
+    let srv = start_with(&[]);
+    let score = || {
+        json(
+            &http(
+                &srv.addr,
+                "POST",
+                "/v1/score?as_of=2026-11-01",
+                r#"{"title": "CEO"}"#,
+            )
+            .1,
+        )["score"]
+            .as_f64()
+            .unwrap()
+    };
+    std::fs::write(
+        srv.dir.path().join("model.rules"),
+        MODEL.replace("-> +10", "-> +4"),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(score(), 10.0, "no --watch: nothing changes by itself");
+    let pid = srv.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    wait_for(|| score() == 4.0);
 }
 
 #[test]
