@@ -112,12 +112,39 @@ struct Reporter {
     quiet: bool,
     rejects: Option<BufWriter<std::fs::File>>,
     errors: Option<BufWriter<std::fs::File>>,
+    /// Shown only when standard error is a terminal.
+    progress: Option<indicatif::ProgressBar>,
+}
+
+/// A progress bar over the input's bytes (or leads, for standard input),
+/// when standard error is a terminal and `--quiet` is off.
+fn progress_bar(leads: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let size = (leads != "-")
+        .then(|| std::fs::metadata(leads).ok().map(|m| m.len()))
+        .flatten();
+    let bar = match size {
+        Some(n) => indicatif::ProgressBar::new(n).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        ),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    Some(bar)
 }
 
 impl Sink for Reporter {
     fn data_error(&mut self, error: &DataError, rejected: Option<&str>) -> bool {
         if !self.quiet && self.printed < PRINTED_ERRORS {
-            eprintln!("data error: {error}");
+            match &self.progress {
+                Some(bar) => bar.suspend(|| eprintln!("data error: {error}")),
+                None => eprintln!("data error: {error}"),
+            }
         }
         self.printed += 1;
         if let (Some(w), Some(text)) = (&mut self.rejects, rejected) {
@@ -127,6 +154,15 @@ impl Sink for Reporter {
             let _ = writeln!(w, "{}", serde_json::to_string(error).unwrap_or_default());
         }
         true
+    }
+
+    fn progress(&mut self, read: u64, bytes: u64) {
+        if let Some(bar) = &self.progress {
+            if bar.length().is_some() {
+                bar.set_position(bytes);
+            }
+            bar.set_message(format!("{read} leads"));
+        }
     }
 }
 
@@ -211,6 +247,7 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         quiet: a.quiet,
         rejects: a.rejects.as_deref().map(create).transpose()?,
         errors: a.errors.as_deref().map(create).transpose()?,
+        progress: progress_bar(&a.leads, a.quiet),
     };
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(create(p)?),
@@ -224,6 +261,9 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         }
     };
     drop(out);
+    if let Some(bar) = &reporter.progress {
+        bar.finish_and_clear();
+    }
     for w in [&mut reporter.rejects, &mut reporter.errors]
         .into_iter()
         .flatten()
