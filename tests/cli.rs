@@ -85,7 +85,10 @@ fn bad_lines_are_reported_counted_and_skipped_and_wrong_types_become_missing() {
         err.contains("line 5: `company.employees` should be a number but is the text \"lots\""),
         "{err}"
     );
-    assert!(err.contains("leads: 4 read, 2 scored, 2 skipped"), "{err}");
+    assert!(
+        err.contains("leads: 4 read, 2 scored, 2 skipped, 1 blank line ignored"),
+        "{err}"
+    );
     assert!(
         err.contains("data errors: 3 (invalid_json 2, wrong_type 1)"),
         "{err}"

@@ -174,6 +174,13 @@ pub fn print_summary(summary: &Summary, printed_all: bool) {
     if summary.rejected > 0 {
         parts.push(format!("{} skipped", summary.rejected));
     }
+    if summary.blank > 0 {
+        parts.push(format!(
+            "{} blank line{} ignored",
+            summary.blank,
+            if summary.blank == 1 { "" } else { "s" }
+        ));
+    }
     eprintln!("leads: {}", parts.join(", "));
     if !summary.stages.is_empty() {
         let stages: Vec<String> = summary

@@ -45,6 +45,8 @@ pub struct Summary {
     pub scored: u64,
     /// Lines skipped because they are not a lead (invalid JSON, bad CSV).
     pub rejected: u64,
+    /// Empty lines, ignored (not errors, but counted so every line is accounted for).
+    pub blank: u64,
     /// Leads per stage, in model order.
     pub stages: Vec<(String, u64)>,
     pub errors_by_kind: BTreeMap<&'static str, u64>,
@@ -72,6 +74,7 @@ pub trait Sink {
 struct Part {
     out: String,
     read: u64,
+    blank: u64,
     scored: u64,
     rejected: u64,
     /// Per stage index (stages, then the fallback, then `disqualified`).
@@ -195,6 +198,7 @@ impl Ctx<'_> {
             }
         };
         if text.trim().is_empty() {
+            part.blank += 1;
             return;
         }
         part.read += 1;
@@ -324,6 +328,7 @@ fn emit(
     }
     out.write_all(part.out.as_bytes())?;
     summary.read += part.read;
+    summary.blank += part.blank;
     summary.scored += part.scored;
     summary.rejected += part.rejected;
     for (c, n) in stage_counts.iter_mut().zip(&part.stages) {
