@@ -174,7 +174,7 @@ pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnos
         )
         .help("strings end with `\"` on the same line; write `\\\"` for a quote inside a string");
     }
-    let mut help = help_for(&positives, found);
+    let mut help = help_for(&positives, found, text, pos);
     // A misspelt keyword at the start of the line (`stge SQL when …`) reads
     // as a rule, and fails later: name the likely keyword.
     let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
@@ -191,19 +191,79 @@ pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnos
     Diagnostic::new(Code::Syntax, message, span, label).help(help)
 }
 
-fn help_for(positives: &[Rule], found: &str) -> String {
+/// Words that may follow others in the grammar: what a misspelling most
+/// likely meant.
+const OTHER_WORDS: [&str; 13] = [
+    "times", "time", "with", "every", "least", "most", "than", "hours", "days", "weeks", "months",
+    "of", "as",
+];
+
+/// The line before the one `pos` is on, without its comment.
+fn previous_line(text: &str, pos: usize) -> Option<&str> {
+    let line_start = text[..pos].rfind('\n')?;
+    text[..line_start]
+        .lines()
+        .rev()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .find(|l| !l.is_empty())
+}
+
+fn first_on_line(text: &str, pos: usize) -> bool {
+    let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    text[line_start..pos].trim().is_empty()
+}
+
+fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
     let wants = |r: Rule| positives.contains(&r);
-    if KEYWORDS.contains(&found)
-        && (wants(Rule::ident) || wants(Rule::path) || wants(Rule::operand))
-    {
-        return format!("`{found}` is a reserved word and can't be used as a name; see the list in docs/language.md");
-    }
-    if !found.is_empty() && !KEYWORDS.contains(&found) {
-        if let Some(s) = suggest(found, ITEM_WORDS.iter().copied()) {
-            if wants(Rule::arrow) || wants(Rule::rule) || wants(Rule::op_cmp) {
-                return format!("did you mean `{s}`?");
-            }
+    let wants_name = wants(Rule::ident) || wants(Rule::path) || wants(Rule::operand);
+    let prev = previous_line(text, pos);
+    // The previous line stopped short: `otherwise` with no name, say.
+    if first_on_line(text, pos) && wants_name {
+        if let Some(p) = prev {
+            let last = p.split_whitespace().last().unwrap_or(p);
+            return format!("a name is missing after `{last}` at the end of the previous line");
         }
+    }
+    // A block header without its `{`.
+    if let Some(p) = prev.filter(|_| first_on_line(text, pos)) {
+        let head = p.split_whitespace().next().unwrap_or("");
+        if ["group", "lead", "events", "test"].contains(&head) && !p.contains('{') {
+            return format!(
+                "`{p}` needs `{{` at its end: the block's contents go between `{{` and `}}`"
+            );
+        }
+    }
+    // A misspelt keyword: `twise`, `is knwon`.
+    if !found.is_empty()
+        && found.chars().all(|c| c.is_ascii_alphabetic())
+        && !KEYWORDS.contains(&found)
+    {
+        let words = KEYWORDS.iter().chain(OTHER_WORDS.iter()).copied();
+        if let Some(s) = suggest(found, words) {
+            return format!("did you mean `{s}`?");
+        }
+    }
+    let is_operator = |r: &Rule| {
+        matches!(
+            r,
+            Rule::op_known
+                | Rule::op_missing
+                | Rule::op_is
+                | Rule::op_is_not
+                | Rule::op_in
+                | Rule::op_not_in
+                | Rule::op_between
+                | Rule::op_includes
+                | Rule::op_contains
+                | Rule::op_starts
+                | Rule::op_ends
+                | Rule::op_matches
+                | Rule::op_cmp
+                | Rule::cmp_op
+        )
+    };
+    if KEYWORDS.contains(&found) && wants_name {
+        return format!("`{found}` is a reserved word and can't be used as a name; see the list in docs/language.md");
     }
     if wants(Rule::arrow) {
         return "a rule is written `CONDITION -> POINTS`, for example `title in decision_makers -> +15`".into();
@@ -211,7 +271,16 @@ fn help_for(positives: &[Rule], found: &str) -> String {
     if wants(Rule::literal) {
         return "compare with a value: a number (`10k`), a quoted string (`\"VP Sales\"`), a date (`2026-01-01`) or `true`/`false`".into();
     }
-    if wants(Rule::op_cmp) {
+    if wants(Rule::percent) {
+        return "decay is a percentage and a period: `decay 25% every 30 days`".into();
+    }
+    if wants(Rule::string)
+        && !found.is_empty()
+        && found.chars().all(|c| c.is_alphanumeric() || c == '_')
+    {
+        return format!("write text in double quotes: `\"{found}\"`");
+    }
+    if positives.iter().any(is_operator) {
         return "a test needs an operator, such as `= \"CEO\"`, `>= 50`, `in some_list`, `contains \"vp\"` or `is known`".into();
     }
     if wants(Rule::signed_number) {
