@@ -301,3 +301,41 @@ fn explain_finds_leads_by_line_or_stdin_and_reports_missing_ones() {
     assert_eq!(code, 2);
     assert!(err.contains("no lead with id `nobody`"), "{err}");
 }
+
+#[test]
+fn a_byte_order_mark_and_windows_line_ends_are_tolerated() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("leads.csv");
+    std::fs::write(&csv, "\u{feff}id,title\r\nL1,CEO\r\n").unwrap();
+    let (code, out, err) = run(
+        &[
+            "score",
+            SPEC,
+            csv.to_str().unwrap(),
+            "--as-of",
+            "2026-11-01",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("{\"id\": \"L1\", \"score\": 15.0"), "{out}");
+    let jsonl = dir.path().join("leads.jsonl");
+    std::fs::write(
+        &jsonl,
+        "\u{feff}{\"id\": \"L2\", \"title\": \"CFO\"}\r\n{\"id\": \"L3\"}\r\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(
+        &[
+            "score",
+            SPEC,
+            jsonl.to_str().unwrap(),
+            "--as-of",
+            "2026-11-01",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2);
+    assert!(out.starts_with("{\"id\": \"L2\", \"score\": 15.0"), "{out}");
+}

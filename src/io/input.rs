@@ -41,6 +41,8 @@ impl Format {
 
 /// Parses one JSON Lines line into an object, or the error to report.
 pub fn parse_json_line(text: &str, line: u64) -> Result<Json, DataError> {
+    // A byte-order mark (written by some Windows tools) is not part of the lead.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match serde_json::from_str::<Json>(text) {
         Ok(v @ Json::Object(_)) => Ok(v),
         Ok(_) => Err(DataError {

@@ -74,6 +74,9 @@ fn is_keyword(kind: R) -> bool {
 /// Length of `text` once trailing white space and `#` comments are removed.
 fn tight_len(text: &str) -> usize {
     let mut end = text.trim_end().len();
+    if !text.as_bytes()[..end].contains(&b'#') {
+        return end;
+    }
     loop {
         let line_start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
         match comment_start(&text[line_start..end]) {

@@ -170,6 +170,21 @@ mod tests {
     }
 
     #[test]
+    fn reserved_words_are_refused_as_names_and_near_misses_are_not() {
+        for k in KEYWORDS {
+            let reserved = format!("lead {{\n  {k}: text\n}}\n");
+            assert!(
+                parse(FileId(0), &reserved).is_err(),
+                "`{k}` must be reserved"
+            );
+            for name in [format!("{k}x"), format!("{k}_1"), format!("x{k}")] {
+                let ok = format!("lead {{\n  {name}: text\n}}\n");
+                assert!(parse(FileId(0), &ok).is_ok(), "`{name}` is a name");
+            }
+        }
+    }
+
+    #[test]
     fn deep_nesting_is_refused() {
         let text = format!("{}a{}", "(".repeat(100), ")".repeat(100));
         let err = parse(FileId(0), &text).unwrap_err();
