@@ -243,25 +243,8 @@ fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
             return format!("did you mean `{s}`?");
         }
     }
-    let is_operator = |r: &Rule| {
-        matches!(
-            r,
-            Rule::op_known
-                | Rule::op_missing
-                | Rule::op_is
-                | Rule::op_is_not
-                | Rule::op_in
-                | Rule::op_not_in
-                | Rule::op_between
-                | Rule::op_includes
-                | Rule::op_contains
-                | Rule::op_starts
-                | Rule::op_ends
-                | Rule::op_matches
-                | Rule::op_cmp
-                | Rule::cmp_op
-        )
-    };
+    // The operator rules are the ones `describe` calls "an operator".
+    let is_operator = |r: &Rule| describe(*r) == Some("an operator");
     if KEYWORDS.contains(&found) && wants_name {
         return format!("`{found}` is a reserved word and can't be used as a name; see the list in docs/language.md");
     }
