@@ -26,6 +26,8 @@ pub struct ExplainArgs {
     pub key: String,
     pub all: bool,
     pub format: ExplainFormat,
+    /// Events to join by the lead's key (for CSV leads, say).
+    pub events: Option<String>,
 }
 
 /// Finds the lead: by id, by line, or the first one.
@@ -101,7 +103,7 @@ pub fn run(a: ExplainArgs) -> i32 {
             return exit::DATA;
         }
     };
-    let Some((line, value)) = found else {
+    let Some((line, mut value)) = found else {
         match (&a.id, a.line) {
             (Some(id), _) => eprintln!("error: no lead with {} `{id}` in `{}`", a.key, a.leads),
             (None, Some(l)) => eprintln!("error: `{}` has no lead on line {l}", a.leads),
@@ -109,6 +111,17 @@ pub fn run(a: ExplainArgs) -> i32 {
         }
         return exit::USAGE;
     };
+    if let Some(path) = &a.events {
+        let input = match open_input(path) {
+            Ok(i) => i,
+            Err(code) => return code,
+        };
+        let (events, errors) = leadscore::io::input::read_events(path, input);
+        for e in &errors {
+            eprintln!("data error in `{path}`: {e}");
+        }
+        leadscore::io::input::attach_events(&model, &mut value, &key, &events);
+    }
     let mut errors = Vec::new();
     let lead = lead_from_json(&model, &value, &key, line, &mut errors);
     let notes: Vec<String> = errors.iter().map(|e| e.to_string()).collect();

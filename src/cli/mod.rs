@@ -106,6 +106,9 @@ enum Command {
         all: bool,
         #[arg(long, value_enum, default_value = "text")]
         format: explain_cmd::ExplainFormat,
+        /// Events to join to the lead by `lead_id` (CSV or JSON Lines).
+        #[arg(long)]
+        events: Option<String>,
     },
     /// Serve scores over HTTP (POST /v1/score), reloading the model safely.
     Serve {
@@ -255,6 +258,7 @@ pub fn run() -> i32 {
             key,
             all,
             format,
+            events,
         } => explain_cmd::run(explain_cmd::ExplainArgs {
             model,
             leads,
@@ -264,6 +268,7 @@ pub fn run() -> i32 {
             key,
             all,
             format,
+            events,
         }),
         Command::Serve {
             model,
