@@ -181,6 +181,26 @@ fn csv_in_with_joined_events_and_csv_out() {
         err.contains("line 3: `company.employees` should be a number"),
         "{err}"
     );
+    // explain joins the same events.
+    let (code, out, err) = run(
+        &[
+            "explain",
+            SPEC,
+            leads.to_str().unwrap(),
+            "--id",
+            "L1",
+            "--events",
+            events.to_str().unwrap(),
+            "--as-of",
+            "2026-11-01",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("visited pricing twice (2 matching events, newest 2026-10-30, 2 days ago)"),
+        "{out}"
+    );
 }
 
 #[test]
