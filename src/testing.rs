@@ -145,10 +145,6 @@ fn list(items: &[&str]) -> String {
     }
 }
 
-pub fn expectation_text(e: &Expectation) -> String {
-    crate::fmt::expectation_text(e)
-}
-
 fn rule_line(r: &RuleNote) -> String {
     format!(
         "{} {} ({})",
@@ -250,9 +246,9 @@ pub fn run(model: &Model, filter: Option<&str>) -> (Vec<TestResult>, Coverage) {
             .filter_map(|e| {
                 check(model, &e.node, &outcome).map(|(expected, actual)| {
                     let x = explanation
-                        .get_or_insert_with(|| explain(model, &lead, t.as_of, true, Vec::new()));
+                        .get_or_insert_with(|| explain(&ev, &lead, t.as_of, true, Vec::new()));
                     Failure {
-                        expectation: expectation_text(&e.node),
+                        expectation: crate::fmt::expectation_text(&e.node),
                         expected,
                         actual,
                         location: model.sources.locate(e.span),

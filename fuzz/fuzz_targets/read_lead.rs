@@ -33,17 +33,18 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(fast, lead);
                 assert_eq!(fast_errors, errors);
             }
-            let ev = leadscore::eval::Evaluator::new(model);
+            static EV: OnceLock<leadscore::eval::Evaluator<'static>> = OnceLock::new();
+            let ev = EV.get_or_init(|| leadscore::eval::Evaluator::new(model));
             let outcome = ev.evaluate(&lead, as_of);
             let _ = leadscore::io::output::json_line(model, &lead.id, &outcome);
-            let e = leadscore::explain::explain(model, &lead, as_of, true, Vec::new());
+            let e = leadscore::explain::explain(ev, &lead, as_of, true, Vec::new());
             let _ = leadscore::explain::render::text(&e);
         }
     }
     for record in leadscore::io::input::csv_records(data) {
         if let leadscore::io::input::Record::Lead { value, .. } = record {
             let lead = leadscore::io::record::lead_from_json(model, &value, &key, 1, &mut Vec::new());
-            let _ = leadscore::eval::Evaluator::new(model).evaluate(&lead, as_of);
+            let _ = leadscore::eval::Evaluator::new(model).evaluate(&lead, as_of); // CSV: rare
         }
     }
 });

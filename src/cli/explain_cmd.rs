@@ -125,7 +125,13 @@ pub fn run(a: ExplainArgs) -> i32 {
     let mut errors = Vec::new();
     let lead = lead_from_json(&model, &value, &key, line, &mut errors);
     let notes: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    let e = explain(&model, &lead, as_of, a.all, notes);
+    let e = explain(
+        &leadscore::eval::Evaluator::new(&model),
+        &lead,
+        as_of,
+        a.all,
+        notes,
+    );
     print!(
         "{}",
         match a.format {

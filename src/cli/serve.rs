@@ -25,6 +25,8 @@ use std::time::{Instant, SystemTime};
 /// A checked model ready to serve.
 struct Loaded {
     model: Model,
+    /// Compiled once per model, not once per request.
+    plan: leadscore::plan::Plan,
     names: Names,
     fingerprint: String,
     files: Vec<String>,
@@ -77,6 +79,7 @@ fn load(path: &Path) -> Result<Loaded, Json> {
     match checked.model {
         Some(model) => Ok(Loaded {
             names: Names::new(&model),
+            plan: leadscore::plan::compile(&model),
             model,
             fingerprint,
             files,
@@ -238,7 +241,7 @@ async fn score(
     };
     let loaded = app.model();
     let model = &loaded.model;
-    let ev = Evaluator::new(model);
+    let ev = Evaluator::with_plan(model, &loaded.plan);
     let key = ["id".to_string()];
     let mut results = Vec::with_capacity(leads.len());
     let mut stages: BTreeMap<String, u64> = BTreeMap::new();
@@ -256,7 +259,7 @@ async fn score(
             }
             if q.explain {
                 let notes = errors.iter().map(|e| e.to_string()).collect();
-                let x = leadscore::explain::explain(model, &lead, as_of, true, notes);
+                let x = leadscore::explain::explain(&ev, &lead, as_of, true, notes);
                 obj["explanation"] = serde_json::to_value(&x).unwrap_or(Json::Null);
             }
             line = obj.to_string();

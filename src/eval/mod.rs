@@ -218,17 +218,6 @@ pub fn object_matches(object: &ObjectMatch, first: Option<&Value>) -> bool {
 }
 
 /// One pass over the lead's events: every term's count and newest time.
-pub fn count_terms(
-    model: &Model,
-    lead: &Lead,
-    as_of: i64,
-    by_type: &[Vec<usize>],
-) -> Vec<TermResult> {
-    let mut results = Vec::new();
-    count_terms_into(model, lead, as_of, by_type, &mut results);
-    results
-}
-
 fn count_terms_into(
     model: &Model,
     lead: &Lead,
@@ -274,16 +263,6 @@ fn count_terms_into(
     }
 }
 
-/// Terms by event type, so that each event is checked only against the
-/// terms that can count it.
-pub fn terms_by_type(model: &Model) -> Vec<Vec<usize>> {
-    let mut by_type = vec![Vec::new(); model.event_types.len()];
-    for (i, t) in model.terms.iter().enumerate() {
-        by_type[t.event_type].push(i);
-    }
-    by_type
-}
-
 fn clamp(v: i64, min: Option<i64>, max: Option<i64>) -> i64 {
     let v = max.map_or(v, |m| v.min(m));
     min.map_or(v, |m| v.max(m))
@@ -292,14 +271,24 @@ fn clamp(v: i64, min: Option<i64>, max: Option<i64>) -> i64 {
 /// Scores a model's leads; build once, call [`Evaluator::evaluate`] per lead.
 pub struct Evaluator<'m> {
     pub model: &'m Model,
-    plan: Plan,
+    plan: std::borrow::Cow<'m, Plan>,
 }
 
 impl<'m> Evaluator<'m> {
+    /// Compiles the model's plan.
     pub fn new(model: &'m Model) -> Self {
         Evaluator {
             model,
-            plan: crate::plan::compile(model),
+            plan: std::borrow::Cow::Owned(crate::plan::compile(model)),
+        }
+    }
+
+    /// Uses a plan compiled earlier from the same model (a server compiles
+    /// once per model, not once per request).
+    pub fn with_plan(model: &'m Model, plan: &'m Plan) -> Self {
+        Evaluator {
+            model,
+            plan: std::borrow::Cow::Borrowed(plan),
         }
     }
 

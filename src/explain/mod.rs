@@ -234,15 +234,16 @@ impl Ctx<'_> {
     }
 }
 
-/// Explains one lead. `data_errors` are the reader's messages for it.
+/// Explains one lead with the model's evaluator. `data_errors` are the
+/// reader's messages for it.
 pub fn explain(
-    model: &Model,
+    ev: &Evaluator<'_>,
     lead: &Lead,
     as_of: i64,
     all: bool,
     data_errors: Vec<String>,
 ) -> Explanation {
-    let ev = Evaluator::new(model);
+    let model = ev.model;
     let o: Outcome = ev.evaluate(lead, as_of);
     let base = Scope {
         model,

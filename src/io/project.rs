@@ -320,64 +320,40 @@ impl<'a> Cursor<'a> {
             b'"' => {
                 self.string()?;
             }
-            b'{' => {
-                if depth >= MAX_DEPTH {
-                    return Err(Invalid);
-                }
-                self.i += 1;
-                self.ws();
-                if self.peek()? == b'}' {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        self.string()?;
-                        self.ws();
-                        self.expect(b':')?;
-                        self.ws();
-                        self.skip(depth + 1)?;
-                        self.ws();
-                        match self.peek()? {
-                            b',' => self.i += 1,
-                            b'}' => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(Invalid),
-                        }
-                    }
-                }
-            }
-            b'[' => {
-                if depth >= MAX_DEPTH {
-                    return Err(Invalid);
-                }
-                self.i += 1;
-                self.ws();
-                if self.peek()? == b']' {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        self.skip(depth + 1)?;
-                        self.ws();
-                        match self.peek()? {
-                            b',' => self.i += 1,
-                            b']' => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(Invalid),
-                        }
-                    }
-                }
-            }
+            b'{' => self.object(depth, |_, c, d| c.skip(d).map(|_| ()))?,
+            b'[' => self.array(depth, |c, d| c.skip(d).map(|_| ()))?,
             b't' => self.literal(b"true")?,
             b'f' => self.literal(b"false")?,
             b'n' => self.literal(b"null")?,
             _ => self.number()?,
         }
         Ok(Tok { start, end: self.i })
+    }
+
+    /// Iterates an array's elements: `f(cursor, depth)` must consume each.
+    fn array(&mut self, depth: usize, mut f: impl FnMut(&mut Cursor<'a>, usize) -> R<()>) -> R<()> {
+        if depth >= MAX_DEPTH {
+            return Err(Invalid);
+        }
+        self.expect(b'[')?;
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            f(self, depth + 1)?;
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(Invalid),
+            }
+        }
     }
 
     /// Iterates an object's members: `f(key_bytes, cursor)` must consume the value.
@@ -483,55 +459,38 @@ fn read_events(
     c: &mut Cursor<'_>,
     depth: usize,
 ) -> R<Vec<RawEvent>> {
-    if depth >= MAX_DEPTH {
-        return Err(Invalid);
-    }
     let props = &p.source_props[source];
     let mut out = Vec::new();
-    c.expect(b'[')?;
-    c.ws();
-    if c.peek()? == b']' {
-        c.i += 1;
-        return Ok(out);
-    }
-    loop {
-        c.ws();
-        if c.peek()? == b'{' {
-            let mut ty = None;
-            let mut at = None;
-            let mut found: Vec<(usize, Tok)> = Vec::new();
-            c.object(depth + 1, |key, c, depth| {
-                let t = c.skip(depth)?;
-                if key == b"type" {
-                    ty = Some(t);
-                } else if key == b"at" {
-                    at = Some(t);
-                }
-                if let Some(pi) = props.iter().position(|n| n.as_bytes() == key) {
-                    found.retain(|(i, _)| *i != pi);
-                    found.push((pi, t));
-                }
-                Ok(())
-            })?;
-            out.push(RawEvent::Object {
-                ty,
-                at,
-                props: found,
-            });
-        } else {
-            c.skip(depth + 1)?;
+    c.array(depth, |c, depth| {
+        if c.peek()? != b'{' {
+            c.skip(depth)?;
             out.push(RawEvent::Bad);
+            return Ok(());
         }
-        c.ws();
-        match c.peek()? {
-            b',' => c.i += 1,
-            b']' => {
-                c.i += 1;
-                return Ok(out);
+        let mut ty = None;
+        let mut at = None;
+        let mut found: Vec<(usize, Tok)> = Vec::new();
+        c.object(depth, |key, c, depth| {
+            let t = c.skip(depth)?;
+            if key == b"type" {
+                ty = Some(t);
+            } else if key == b"at" {
+                at = Some(t);
             }
-            _ => return Err(Invalid),
-        }
-    }
+            if let Some(pi) = props.iter().position(|n| n.as_bytes() == key) {
+                found.retain(|(i, _)| *i != pi);
+                found.push((pi, t));
+            }
+            Ok(())
+        })?;
+        out.push(RawEvent::Object {
+            ty,
+            at,
+            props: found,
+        });
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Parses a token that the cursor validated. Strings without escapes are

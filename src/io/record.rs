@@ -253,15 +253,9 @@ pub fn lead_from_json(
             None | Some(Json::Null) => {}
             Some(Json::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    read_event(
-                        model,
-                        source,
-                        item,
-                        &format!("{name}[{i}]"),
-                        line,
-                        errors,
-                        &mut events,
-                    );
+                    // The path (`events[3]`) is only spelled out for an error.
+                    let at_path = || format!("{name}[{i}]");
+                    read_event(model, source, item, &at_path, line, errors, &mut events);
                 }
             }
             Some(other) => errors.push(DataError {
@@ -281,7 +275,7 @@ fn read_event(
     model: &Model,
     source: usize,
     item: &Json,
-    at_path: &str,
+    at_path: &dyn Fn() -> String,
     line: u64,
     errors: &mut Vec<DataError>,
     events: &mut Vec<Event>,
@@ -289,7 +283,7 @@ fn read_event(
     let Some(obj) = item.as_object() else {
         errors.push(DataError {
             line,
-            path: at_path.to_string(),
+            path: at_path(),
             kind: DataErrorKind::BadEvent,
         });
         return;
@@ -297,7 +291,7 @@ fn read_event(
     let Some(type_name) = obj.get("type").and_then(Json::as_str) else {
         errors.push(DataError {
             line,
-            path: at_path.to_string(),
+            path: at_path(),
             kind: DataErrorKind::BadEvent,
         });
         return;
@@ -317,7 +311,7 @@ fn read_event(
     let Some(at) = at else {
         errors.push(DataError {
             line,
-            path: format!("{at_path}.at"),
+            path: format!("{}.at", at_path()),
             kind: DataErrorKind::EventTime,
         });
         return;
@@ -330,7 +324,7 @@ fn read_event(
             Some(raw) => convert(p.ty, raw).unwrap_or_else(|WrongType| {
                 errors.push(DataError {
                     line,
-                    path: format!("{at_path}.{}", p.name),
+                    path: format!("{}.{}", at_path(), p.name),
                     kind: DataErrorKind::WrongType {
                         expected: expected_name(p.ty),
                         found: describe(raw),

@@ -63,12 +63,11 @@ pub struct Plan {
 }
 
 /// What a term matches, without its count or its place in the source.
-fn term_key(t: &crate::check::EventTerm) -> String {
+fn term_key(t: &crate::check::EventTerm, spans: &regex::Regex) -> String {
     let raw = format!(
         "{:?}|{:?}|{:?}|{:?}",
         t.event_type, t.object, t.filter, t.window
     );
-    let spans = regex::Regex::new(r"span: Span \{[^}]*\}").expect("valid pattern");
     spans.replace_all(&raw, "").into_owned()
 }
 
@@ -204,7 +203,8 @@ pub fn compile(model: &Model) -> Plan {
         .map(|s| b.expr(&s.cond, &format!("stage `{}`", s.name)))
         .collect();
     let _ = b.model;
-    let keys: Vec<String> = model.terms.iter().map(term_key).collect();
+    let spans = regex::Regex::new(r"span: Span \{[^}]*\}").expect("valid pattern");
+    let keys: Vec<String> = model.terms.iter().map(|t| term_key(t, &spans)).collect();
     let same_as: Vec<usize> = keys
         .iter()
         .enumerate()
