@@ -59,6 +59,10 @@ pub enum Code {
     NeverFires,
     UnreachableThreshold,
     DecayWithoutEvents,
+    // compiling to SQL
+    SqlRegex,
+    SqlColumnClash,
+    SqlPropertyType,
 }
 
 impl Code {
@@ -101,6 +105,9 @@ impl Code {
             Code::NeverFires => "leadscore::never_fires",
             Code::UnreachableThreshold => "leadscore::unreachable_threshold",
             Code::DecayWithoutEvents => "leadscore::decay_without_events",
+            Code::SqlRegex => "leadscore::sql_regex",
+            Code::SqlColumnClash => "leadscore::sql_column_clash",
+            Code::SqlPropertyType => "leadscore::sql_property_type",
         }
     }
 

@@ -22,6 +22,7 @@ pub mod num;
 pub mod plan;
 pub mod reference;
 pub mod source;
+pub mod sql;
 pub mod syntax;
 pub mod testing;
 pub mod text;

@@ -33,6 +33,16 @@ pub enum TextSet {
 }
 
 impl TextSet {
+    /// The entries, sorted (for output that must not depend on hashing).
+    pub fn sorted(&self) -> Vec<&str> {
+        let mut items: Vec<&str> = match self {
+            TextSet::Small(items) => items.iter().map(String::as_str).collect(),
+            TextSet::Hashed(set) => set.iter().map(String::as_str).collect(),
+        };
+        items.sort_unstable();
+        items
+    }
+
     pub fn contains(&self, s: &str) -> bool {
         match self {
             TextSet::Small(items) => items.iter().any(|i| i == s),

@@ -8,6 +8,7 @@ mod model_cmds;
 mod render;
 mod score_cmd;
 mod serve;
+mod sql_cmd;
 mod test_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -110,6 +111,10 @@ enum Command {
         #[arg(long)]
         events: Option<String>,
     },
+    /// Print the model as one SQL query (DuckDB, Spark SQL or PostgreSQL).
+    Sql(sql_cmd::SqlArgs),
+    /// Write leads as the CSV tables the SQL query reads, with load scripts.
+    Export(sql_cmd::ExportArgs),
     /// Serve scores over HTTP (POST /v1/score), reloading the model safely.
     Serve {
         /// A `.rules` file or a directory of them.
@@ -241,6 +246,8 @@ pub fn run() -> i32 {
             check,
             stdout,
         } => model_cmds::fmt(&paths, check, stdout),
+        Command::Sql(a) => sql_cmd::sql(a),
+        Command::Export(a) => sql_cmd::export(a),
         Command::Plan { model } => match model_cmds::load_model(&model) {
             Ok(m) => {
                 let plan = leadscore::plan::compile(&m);
