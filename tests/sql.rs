@@ -2,9 +2,10 @@
 //! `leadscore score` writes, lead by lead, for the example models and for
 //! generated models with messy generated leads.
 //!
-//! DuckDB runs through its Python package and PostgreSQL through `psql`;
-//! `scripts/test.sh` installs the one and starts the other (and sets the
-//! `PG*` variables). Without them these tests fail; they never skip.
+//! DuckDB and Spark run through their Python packages (Spark in local mode)
+//! and PostgreSQL through `psql`; `scripts/test.sh` installs the packages
+//! and starts a throwaway server (setting the `PG*` variables). Without
+//! them these tests fail; they never skip.
 
 mod support;
 
@@ -235,4 +236,22 @@ fn duckdb_without_as_of_uses_the_current_time() {
 fn postgres_matches_score() {
     example_models("postgres");
     assert!(generated_models("postgres", 12, 100) >= 1000);
+}
+
+#[test]
+fn spark_matches_score() {
+    let r = root();
+    check(
+        "spark",
+        &r.join("rules/b2b"),
+        &r.join("data/b2b-leads.jsonl"),
+        "2026-11-01",
+    );
+    check(
+        "spark",
+        &r.join("rules/plg.rules"),
+        &r.join("tests/data/sql/plg-leads.jsonl"),
+        "2026-11-01T12:00:00Z",
+    );
+    assert!(generated_models("spark", 4, 100) >= 300);
 }

@@ -310,6 +310,16 @@ impl Dialect {
         }
     }
 
+    /// Written before each common table expression's body. PostgreSQL
+    /// would otherwise inline every step into the next, repeating each
+    /// rule's expression wherever a later step names it.
+    pub fn cte_keyword(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "MATERIALIZED ",
+            Dialect::DuckDb | Dialect::Spark => "",
+        }
+    }
+
     /// The text type, for casts.
     pub fn text_type(self) -> &'static str {
         self.column_type(Type::Text)

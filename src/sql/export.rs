@@ -133,6 +133,9 @@ pub fn load_script(model: &Model, c: &Contract, d: Dialect, dir: &str) -> String
         (&c.events_table, event_columns(c), format!("{dir}/events.csv")),
     ];
     let mut out = format!("-- Loads leadscore's export into {}.\n", d.name());
+    if d == Dialect::Postgres {
+        out.push_str("SET client_min_messages = warning;\n");
+    }
     for (table, cols, file) in tables {
         let select: Vec<String> = cols
             .iter()

@@ -262,7 +262,7 @@ impl<'a> Query<'a> {
         }
         let with: Vec<String> = ctes
             .iter()
-            .map(|(name, body)| format!("{name} AS (\n  {body}\n)"))
+            .map(|(name, body)| format!("{name} AS {}(\n  {body}\n)", d.cte_keyword()))
             .collect();
         Ok(format!(
             "WITH\n{}\nSELECT\n  {}\nFROM s\n",
