@@ -133,7 +133,11 @@ fn assert_same(what: &str, expected: &[Json], actual: &[Json]) {
         .take(3)
         .map(|(e, a)| format!("  leadscore: {e}\n  sql:       {a}"))
         .collect();
-    assert!(diffs.is_empty(), "{what}: rows differ:\n{}", diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{what}: rows differ:\n{}",
+        diffs.join("\n")
+    );
 }
 
 fn check(engine: &str, model: &Path, leads: &Path, as_of: &str) -> usize {
@@ -199,7 +203,11 @@ fn generated_models(engine: &str, models: u64, leads_each: usize) -> usize {
         let (expected, groups) = scored(&model, &leads, as_of);
         let out = dir.path().join(format!("m{seed}"));
         let actual = on_engine(engine, &model, &leads, Some(as_of), &groups, &out);
-        assert_same(&format!("generated model {seed}:\n{text}"), &expected, &actual);
+        assert_same(
+            &format!("generated model {seed}:\n{text}"),
+            &expected,
+            &actual,
+        );
         total += expected.len();
     }
     total

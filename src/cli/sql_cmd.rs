@@ -98,7 +98,9 @@ fn report(e: SqlError, model: &leadscore::check::Model) -> i32 {
             exit::MODEL
         }
         SqlError::UnknownColumn(path) => {
-            eprintln!("error: `--column {path}=…` names no field, `id` or `events.PROP` of the model");
+            eprintln!(
+                "error: `--column {path}=…` names no field, `id` or `events.PROP` of the model"
+            );
             exit::USAGE
         }
     }

@@ -126,11 +126,12 @@ impl Dialect {
         }
     }
 
-    /// Can the exact decay arithmetic hold integers of this many digits?
+    /// How many digits the exact decay arithmetic may use (HUGEINT and
+    /// DECIMAL(38) hold 38; PostgreSQL's numeric more, but 37 already covers
+    /// every value where a rounding tie can occur).
     pub fn wide_digits(self) -> u32 {
         match self {
-            Dialect::DuckDb | Dialect::Spark => 37,
-            Dialect::Postgres => 1000,
+            Dialect::DuckDb | Dialect::Spark | Dialect::Postgres => 37,
         }
     }
 
@@ -238,9 +239,9 @@ impl Dialect {
                 let inner = format!("filter({col}, x -> x IS NOT NULL)");
                 format!("CASE WHEN size({inner}) > 0 THEN {inner} END")
             }
-            Dialect::Postgres => format!(
-                "(SELECT array_agg(u.x) FROM unnest({col}) AS u(x) WHERE u.x IS NOT NULL)"
-            ),
+            Dialect::Postgres => {
+                format!("(SELECT array_agg(u.x) FROM unnest({col}) AS u(x) WHERE u.x IS NOT NULL)")
+            }
         }
     }
 

@@ -129,8 +129,16 @@ fn event_columns(c: &Contract) -> Vec<(String, Type)> {
 /// contract's tables.
 pub fn load_script(model: &Model, c: &Contract, d: Dialect, dir: &str) -> String {
     let tables = [
-        (&c.leads_table, lead_columns(model, c), format!("{dir}/leads.csv")),
-        (&c.events_table, event_columns(c), format!("{dir}/events.csv")),
+        (
+            &c.leads_table,
+            lead_columns(model, c),
+            format!("{dir}/leads.csv"),
+        ),
+        (
+            &c.events_table,
+            event_columns(c),
+            format!("{dir}/events.csv"),
+        ),
     ];
     let mut out = format!("-- Loads leadscore's export into {}.\n", d.name());
     if d == Dialect::Postgres {
@@ -155,7 +163,10 @@ pub fn load_script(model: &Model, c: &Contract, d: Dialect, dir: &str) -> String
                 ));
             }
             Dialect::Postgres => {
-                let raw: Vec<String> = cols.iter().map(|(n, _)| format!("{} text", d.ident(n))).collect();
+                let raw: Vec<String> = cols
+                    .iter()
+                    .map(|(n, _)| format!("{} text", d.ident(n)))
+                    .collect();
                 let typed: Vec<String> = cols
                     .iter()
                     .map(|(n, t)| format!("{} {}", d.ident(n), d.column_type(*t)))
@@ -182,7 +193,8 @@ pub fn load_script(model: &Model, c: &Contract, d: Dialect, dir: &str) -> String
 
 /// A CSV text column read as its contract type.
 fn convert(d: Dialect, col: &str, ty: Type) -> String {
-    let json_list = |elem: &str| match d {
+    let json_list = |elem: &str| {
+        match d {
         Dialect::DuckDb => format!("CAST(from_json({col}, '[\"{elem}\"]') AS {elem}[])"),
         Dialect::Spark => format!(
             "from_json({col}, 'array<{}>')",
@@ -192,6 +204,7 @@ fn convert(d: Dialect, col: &str, ty: Type) -> String {
             "CASE WHEN {col} IS NOT NULL THEN ARRAY(SELECT CAST(x AS {}) FROM json_array_elements_text(CAST({col} AS json)) AS u(x)) END",
             if elem == "VARCHAR" { "text" } else { "double precision" }
         ),
+    }
     };
     match ty {
         Type::Text => col.to_string(),

@@ -165,7 +165,10 @@ impl Contract {
                 diagnostics.push(
                     Diagnostic::new(
                         Code::SqlColumnClash,
-                        format!("the field `{}` and {what} would both be the column `{col}`", f.name()),
+                        format!(
+                            "the field `{}` and {what} would both be the column `{col}`",
+                            f.name()
+                        ),
                         f.span,
                         format!("this field's column is `{col}`"),
                     )
@@ -243,16 +246,17 @@ pub fn ddl(model: &Model, opts: &Options) -> Result<String, SqlError> {
         (c.event_type.clone(), d.text_type()),
         (c.event_at.clone(), d.column_type(Type::Time)),
     ];
-    event_cols.extend(c.props.iter().map(|p| (p.column.clone(), d.column_type(p.ty))));
+    event_cols.extend(
+        c.props
+            .iter()
+            .map(|p| (p.column.clone(), d.column_type(p.ty))),
+    );
     let table = |name: &str, cols: &[(String, &str)]| {
         let body: Vec<String> = cols
             .iter()
             .map(|(n, t)| format!("  {} {t}", d.ident(n)))
             .collect();
-        format!(
-            "CREATE TABLE {name} (\n{}\n){using};\n",
-            body.join(",\n")
-        )
+        format!("CREATE TABLE {name} (\n{}\n){using};\n", body.join(",\n"))
     };
     Ok(format!(
         "{}{}",

@@ -20,6 +20,7 @@ use crate::check::{Expr, Model, ObjectMatch, PredTest, RuleDef, Type, ValueExpr}
 use crate::diag::{Code, Diagnostic};
 use crate::eval::points;
 use crate::time::MICROS_PER_DAY;
+use num_bigint::BigInt;
 
 /// Where a condition is evaluated.
 #[derive(Clone, Copy)]
@@ -144,8 +145,13 @@ impl<'a> Query<'a> {
         for (r, rule) in m.rules.iter().enumerate() {
             if let Some(keep) = self.decay_of(rule) {
                 let newest = self.newest(rule);
-                let age = d.int_div(&format!("{} - {newest}", self.as_of), &MICROS_PER_DAY.to_string());
-                let every = m.groups[rule.group].decay.map_or(1, |x| x.every_days.max(1));
+                let age = d.int_div(
+                    &format!("{} - {newest}", self.as_of),
+                    &MICROS_PER_DAY.to_string(),
+                );
+                let every = m.groups[rule.group]
+                    .decay
+                    .map_or(1, |x| x.every_days.max(1));
                 cols.push(format!("{} AS k{r}", d.int_div(&age, &every.to_string())));
                 let (v, s) = self.value(rule);
                 let x = format!(
@@ -157,6 +163,11 @@ impl<'a> Query<'a> {
                     d.to_double(&d.int_div(&age, &every.to_string()))
                 );
                 cols.push(format!("{x} AS x{r}"));
+                let kexpr = d.int_div(&age, &every.to_string());
+                if let Some((pa, pb)) = self.exact_powers(rule, &kexpr) {
+                    cols.push(format!("{pa} AS pa{r}"));
+                    cols.push(format!("{pb} AS pb{r}"));
+                }
             }
         }
         ctes.push((
@@ -218,7 +229,9 @@ impl<'a> Query<'a> {
         // The output.
         let mut stage = String::from("CASE");
         if !m.disqualifiers.is_empty() {
-            let any: Vec<String> = (0..m.disqualifiers.len()).map(|q| format!("q{q}")).collect();
+            let any: Vec<String> = (0..m.disqualifiers.len())
+                .map(|q| format!("q{q}"))
+                .collect();
             stage.push_str(&format!(" WHEN {} THEN 'disqualified'", any.join(" OR ")));
         }
         for st in &m.stages {
@@ -236,7 +249,11 @@ impl<'a> Query<'a> {
             format!("{stage} AS {}", d.ident("stage")),
         ];
         for (gi, g) in m.groups.iter().enumerate() {
-            out.push(format!("{} AS {}", d.cents(&format!("g{gi}")), d.ident(&g.name)));
+            out.push(format!(
+                "{} AS {}",
+                d.cents(&format!("g{gi}")),
+                d.ident(&g.name)
+            ));
         }
         let fired: Vec<String> = m
             .rules
@@ -244,7 +261,11 @@ impl<'a> Query<'a> {
             .enumerate()
             .map(|(r, rule)| format!("CASE WHEN c{r} <> 0 THEN {} END", d.string(&rule.id)))
             .collect();
-        out.push(format!("{} AS {}", d.non_null_array(&fired), d.ident("fired")));
+        out.push(format!(
+            "{} AS {}",
+            d.non_null_array(&fired),
+            d.ident("fired")
+        ));
         let reasons: Vec<String> = m
             .disqualifiers
             .iter()
@@ -359,9 +380,14 @@ impl<'a> Query<'a> {
                     }
                     PredTest::BoolEq { value, negated } => {
                         let op = if *negated { "<>" } else { "=" };
-                        known(format!("{v} {op} {}", if *value { "TRUE" } else { "FALSE" }))
+                        known(format!(
+                            "{v} {op} {}",
+                            if *value { "TRUE" } else { "FALSE" }
+                        ))
                     }
-                    PredTest::NumCmp(op, x) => known(format!("{v} {} {}", sql_op(*op), d.double(*x))),
+                    PredTest::NumCmp(op, x) => {
+                        known(format!("{v} {} {}", sql_op(*op), d.double(*x)))
+                    }
                     PredTest::TimeCmp(op, x) => known(format!("{v} {} {x}", sql_op(*op))),
                     PredTest::NumBetween(lo, hi) => known(format!(
                         "{v} >= {} AND {v} <= {}",
@@ -373,7 +399,9 @@ impl<'a> Query<'a> {
                         let items: Vec<String> = set.sorted().iter().map(|s| d.string(s)).collect();
                         in_list(&v, &items, *negated)
                     }
-                    PredTest::NumIn { values, negated, .. } => {
+                    PredTest::NumIn {
+                        values, negated, ..
+                    } => {
                         let items: Vec<String> = values.iter().map(|x| d.double(*x)).collect();
                         in_list(&v, &items, *negated)
                     }
@@ -487,7 +515,7 @@ impl<'a> Query<'a> {
                 d.int_div(&format!("-2 * {v} + {div}"), &(2 * div).to_string())
             )
         };
-        let Some((a, b)) = self.decay_of(rule) else {
+        let Some((a, _)) = self.decay_of(rule) else {
             return undecayed;
         };
         let newest = self.newest(rule);
@@ -498,45 +526,70 @@ impl<'a> Query<'a> {
         let x = format!("x{r}");
         let fast = format!("CAST(ROUND({x}) AS BIGINT)");
         let near = format!("ABS({x} - FLOOR({x}) - 0.5) <= 0.000001");
-        // Exact tie-breaking: N = V·a^k, D = 10^(s-2)·b^k, both within the
-        // engine's exact integers while b^k stays small enough.
-        let base = 10i128.pow(s - 2);
-        let budget = d.wide_digits().saturating_sub(VALUE_DIGITS + 1);
-        let mut powers = Vec::new();
-        let mut bk = num_bigint::BigInt::from(base);
-        let mut ak = num_bigint::BigInt::from(1);
+        let Some(last) = self.exact_steps(rule) else {
+            return format!(
+                "CASE WHEN {newest} IS NULL OR {k} = 0 THEN {undecayed} ELSE {fast} END"
+            );
+        };
+        let wide = d.wide_int();
+        let num = format!("(CAST({v} AS {wide}) * pa{r})");
+        let den = format!("pb{r}");
+        let exact = format!(
+            "CASE WHEN {v} >= 0 THEN {} ELSE -{} END",
+            d.wide_div(&format!("2 * {num} + {den}"), &format!("2 * {den}")),
+            d.wide_div(&format!("-2 * {num} + {den}"), &format!("2 * {den}"))
+        );
+        format!(
+            "CASE WHEN {newest} IS NULL OR {k} = 0 THEN {undecayed} WHEN {near} AND {k} <= {last} THEN {exact} ELSE {fast} END"
+        )
+    }
+}
+
+impl Query<'_> {
+    /// For exact tie-breaking under decay: `a^k` and `10^(s-2)·b^k` for
+    /// each number of periods k up to the last that keeps
+    /// `N = V·a^k` and `D = 10^(s-2)·b^k` within the engine's exact
+    /// integers (for |V| < 10^13). Beyond it no tie is possible.
+    fn powers(&self, rule: &RuleDef) -> Vec<(u32, BigInt, BigInt)> {
+        let Some((a, b)) = self.decay_of(rule) else {
+            return Vec::new();
+        };
+        let (_, s) = self.value(rule);
+        let budget = self.d.wide_digits().saturating_sub(VALUE_DIGITS + 1);
+        let mut out = Vec::new();
+        let mut bk = BigInt::from(10i128.pow(s - 2));
+        let mut ak = BigInt::from(1);
         for step in 1..=2000u32 {
             bk *= b;
             ak *= a;
             if bk.to_string().len() as u32 > budget {
                 break;
             }
-            powers.push((step, ak.clone(), bk.clone()));
+            out.push((step, ak.clone(), bk.clone()));
         }
+        out
+    }
+
+    fn exact_steps(&self, rule: &RuleDef) -> Option<usize> {
+        let n = self.powers(rule).len();
+        (n > 0).then_some(n)
+    }
+
+    /// The `CASE k …` expressions for `a^k` and `D`.
+    fn exact_powers(&self, rule: &RuleDef, k: &str) -> Option<(String, String)> {
+        let powers = self.powers(rule);
         if powers.is_empty() {
-            return format!(
-                "CASE WHEN {newest} IS NULL OR {k} = 0 THEN {undecayed} ELSE {fast} END"
-            );
+            return None;
         }
-        let wide = d.wide_int();
-        let pick = |which: &dyn Fn(&(u32, num_bigint::BigInt, num_bigint::BigInt)) -> String| {
+        let wide = self.d.wide_int();
+        let pick = |which: &dyn Fn(&(u32, BigInt, BigInt)) -> String| {
             let arms: Vec<String> = powers
                 .iter()
                 .map(|p| format!("WHEN {} THEN CAST('{}' AS {wide})", p.0, which(p)))
                 .collect();
             format!("CASE {k} {} END", arms.join(" "))
         };
-        let num = format!("(CAST({v} AS {wide}) * {})", pick(&|p| p.1.to_string()));
-        let den = pick(&|p| p.2.to_string());
-        let exact = format!(
-            "CASE WHEN {v} >= 0 THEN {} ELSE -{} END",
-            d.wide_div(&format!("2 * {num} + {den}"), &format!("2 * {den}")),
-            d.wide_div(&format!("-2 * {num} + {den}"), &format!("2 * {den}"))
-        );
-        let last = powers.len();
-        format!(
-            "CASE WHEN {newest} IS NULL OR {k} = 0 THEN {undecayed} WHEN {near} AND {k} <= {last} THEN {exact} ELSE {fast} END"
-        )
+        Some((pick(&|p| p.1.to_string()), pick(&|p| p.2.to_string())))
     }
 }
 
@@ -561,7 +614,10 @@ fn in_list(v: &str, items: &[String], negated: bool) -> String {
 /// Floor division of a 64-bit integer expression by a positive constant.
 fn floor_div(d: Dialect, a: &str, by: i64) -> String {
     let a = format!("({a})");
-    d.int_div(&format!("{a} - ((({a}) % {by}) + {by}) % {by}"), &by.to_string())
+    d.int_div(
+        &format!("{a} - ((({a}) % {by}) + {by}) % {by}"),
+        &by.to_string(),
+    )
 }
 
 fn clamp(sum: &str, min: Option<i64>, max: Option<i64>) -> String {

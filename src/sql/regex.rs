@@ -103,15 +103,17 @@ pub fn translate(pattern: &str, dialect: Dialect) -> Result<String, Refusal> {
 /// what normalisation folds to one space.
 pub fn whitespace_run(dialect: Dialect) -> String {
     let ws = ClassUnicode::new(
-        ['\t', '\n', '\u{b}', '\u{c}', '\r', ' ', '\u{85}', '\u{a0}', '\u{1680}']
-            .into_iter()
-            .map(|c| ClassUnicodeRange::new(c, c))
-            .chain([ClassUnicodeRange::new('\u{2000}', '\u{200a}')])
-            .chain(
-                ['\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}', '\u{3000}']
-                    .into_iter()
-                    .map(|c| ClassUnicodeRange::new(c, c)),
-            ),
+        [
+            '\t', '\n', '\u{b}', '\u{c}', '\r', ' ', '\u{85}', '\u{a0}', '\u{1680}',
+        ]
+        .into_iter()
+        .map(|c| ClassUnicodeRange::new(c, c))
+        .chain([ClassUnicodeRange::new('\u{2000}', '\u{200a}')])
+        .chain(
+            ['\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}', '\u{3000}']
+                .into_iter()
+                .map(|c| ClassUnicodeRange::new(c, c)),
+        ),
     );
     let mut e = Emitter {
         dialect,
@@ -193,7 +195,10 @@ fn is_start(h: &Hir) -> bool {
 }
 
 fn is_end(h: &Hir) -> bool {
-    matches!(h.kind(), HirKind::Look(Look::End | Look::EndLF | Look::EndCRLF))
+    matches!(
+        h.kind(),
+        HirKind::Look(Look::End | Look::EndLF | Look::EndCRLF)
+    )
 }
 
 impl Emitter {
@@ -424,8 +429,12 @@ mod tests {
 
     #[test]
     fn literals_fold_case() {
-        assert_eq!(duck("ab").unwrap(), "[ABab][Bb]");
-        assert_eq!(duck("a.b").unwrap().len() > 10, true);
+        assert_eq!(duck("ab").unwrap(), "[Aa][Bb]");
+        // `.` is every character but a line break, spelled out.
+        assert_eq!(
+            duck("a.b").unwrap(),
+            r"[Aa][\x{1}-\x{9}\x{B}-\x{10FFFF}][Bb]"
+        );
         assert_eq!(duck(r"\.").unwrap(), r"\.");
     }
 
@@ -442,6 +451,50 @@ mod tests {
         assert_eq!(duck(r"a\b b").unwrap(), "[Aa] [Bb]");
         assert_eq!(duck(r"a\bb"), Err(Refusal::NeverMatches));
         assert_eq!(duck(r"(a|\.)\bb"), Err(Refusal::WordBoundary));
+    }
+
+    #[test]
+    fn whitespace_is_rusts_white_space() {
+        let class = whitespace_run(Dialect::DuckDb);
+        let re = regex::Regex::new(&format!("^{class}$")).unwrap();
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(re.is_match(&c.to_string()), c.is_whitespace(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn translated_patterns_mean_the_same_in_rust() {
+        // The DuckDB spelling is also valid Rust syntax: both are RE2-style.
+        let texts = [
+            "vp sales",
+            "head of x",
+            "svp",
+            "vp",
+            "über vp",
+            "vp-ops",
+            "ǅa",
+            "k",
+            "\u{212a}",
+        ];
+        for p in [
+            r"^(vp|head)\b",
+            r"\bvp\b",
+            r"[0-9]",
+            r"k",
+            r"\w+\.",
+            r"^\bvp",
+            r"a\b b",
+            r"\Bp",
+        ] {
+            let ours = regex::RegexBuilder::new(p)
+                .case_insensitive(true)
+                .build()
+                .unwrap();
+            let theirs = regex::Regex::new(&duck(p).unwrap()).unwrap();
+            for t in texts {
+                assert_eq!(ours.is_match(t), theirs.is_match(t), "{p} on {t:?}");
+            }
+        }
     }
 
     #[test]
