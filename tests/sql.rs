@@ -263,3 +263,76 @@ fn spark_matches_score() {
     );
     assert!(generated_models("spark", 4, 100) >= 300);
 }
+
+#[test]
+fn duckdb_matches_score_for_csv_leads_with_separate_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().to_str().unwrap();
+    let (code, _, err) = leadscore(&[
+        "export",
+        "rules/b2b",
+        "data/b2b-leads.csv",
+        "--events",
+        "data/b2b-events.csv",
+        "--to",
+        to,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = leadscore(&[
+        "score",
+        "rules/b2b",
+        "data/b2b-leads.csv",
+        "--events",
+        "data/b2b-events.csv",
+        "--as-of",
+        "2026-11-01",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let scored_path = dir.path().join("scored.jsonl");
+    std::fs::write(&scored_path, out).unwrap();
+    let (_, query, _) = leadscore(&["sql", "rules/b2b", "--as-of", "2026-11-01"]);
+    let query_path = dir.path().join("q.sql");
+    std::fs::write(&query_path, query).unwrap();
+    let expected: Vec<Json> = {
+        let text = std::fs::read_to_string(&scored_path).unwrap();
+        let mut rows: Vec<Json> = text
+            .lines()
+            .map(|l| {
+                let o: Json = serde_json::from_str(l).unwrap();
+                json!({
+                    "id": o["id"].as_str().unwrap(),
+                    "score": two(&o["score"]),
+                    "stage": o["stage"],
+                    "groups": o["groups"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), json!(two(v)))).collect::<serde_json::Map<_, _>>(),
+                    "fired": o["fired"],
+                    "disqualified": o["disqualified"],
+                })
+            })
+            .collect();
+        rows.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        rows
+    };
+    assert_eq!(expected.len(), 20);
+    assert!(expected
+        .iter()
+        .any(|r| !r["fired"].as_array().unwrap().is_empty()));
+    let out = Command::new("python3")
+        .arg(root().join("tests/sql/run.py"))
+        .arg("duckdb")
+        .arg(dir.path().join("load-duckdb.sql"))
+        .arg(&query_path)
+        .arg("fit,bant,engagement,general")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let actual: Vec<Json> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_same("CSV leads with events", &expected, &actual);
+}

@@ -69,6 +69,9 @@ pub struct ExportArgs {
     /// The field that identifies a lead.
     #[arg(long, default_value = "id")]
     key: String,
+    /// Events to join to the leads by `lead_id` (CSV or JSON Lines), as for `score`.
+    #[arg(long)]
+    events: Option<String>,
     #[command(flatten)]
     tables: TableArgs,
 }
@@ -177,10 +180,29 @@ pub fn export(a: ExportArgs) -> i32 {
         Err(code) => return code,
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
+    let mut event_errors = 0u64;
+    let events = match &a.events {
+        None => None,
+        Some(path) => {
+            let reader = match open_input(path) {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            let (events, errors) = leadscore::io::input::read_events(path, reader);
+            for e in &errors {
+                eprintln!("data error in `{path}`: {e}");
+            }
+            event_errors = errors.len() as u64;
+            Some(events)
+        }
+    };
     let mut seen = std::collections::HashSet::new();
     let (mut written, mut bad_leads, mut field_errors) = (0u64, 0u64, 0u64);
     let mut write_error = None;
-    let bad_lines = each_record(&a.leads, input, |line, json| {
+    let bad_lines = each_record(&a.leads, input, |line, mut json| {
+        if let Some(events) = &events {
+            leadscore::io::input::attach_events(&model, &mut json, &key, events);
+        }
         let mut errors = Vec::new();
         let lead = leadscore::io::record::lead_from_json(&model, &json, &key, line, &mut errors);
         for e in &errors {
@@ -232,7 +254,7 @@ pub fn export(a: ExportArgs) -> i32 {
         "exported {written} leads to `{}` ({bad_lines} unreadable lines, {bad_leads} leads skipped, {field_errors} values of the wrong type left empty)",
         a.to.display()
     );
-    if bad_lines + bad_leads + field_errors > 0 {
+    if bad_lines + bad_leads + field_errors + event_errors > 0 {
         exit::DATA
     } else {
         exit::OK
