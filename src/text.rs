@@ -4,12 +4,31 @@
 /// Literals and list entries go through this once, at compile time; lead
 /// values once, when read.
 pub fn normalize(s: &str) -> String {
-    if is_normal(s) {
-        return s.to_string();
+    let mut out = String::new();
+    normalize_into(s, &mut out);
+    out
+}
+
+/// Appends [`normalize`]`(s)` to `out`.
+pub fn normalize_into(s: &str, out: &mut String) {
+    match ascii_shape(s.as_bytes()) {
+        Shape::Normal => {
+            out.push_str(s);
+            return;
+        }
+        Shape::Upper => {
+            // Only upper-case letters to fold: copy, then fold in place.
+            let start = out.len();
+            out.push_str(s);
+            out[start..].make_ascii_lowercase();
+            return;
+        }
+        Shape::Other => {}
     }
-    let mut out = String::with_capacity(s.len());
+    out.reserve(s.len());
+    let start = out.len();
     for word in s.split_whitespace() {
-        if !out.is_empty() {
+        if out.len() > start {
             out.push(' ');
         }
         for c in word.chars() {
@@ -20,7 +39,6 @@ pub fn normalize(s: &str) -> String {
             }
         }
     }
-    out
 }
 
 /// A set of normalised texts, built once at compile time. Small sets (most
@@ -66,28 +84,38 @@ impl FromIterator<String> for TextSet {
 
 /// Already normalised: ASCII without upper case, tabs or line breaks, no
 /// white space at either end and no double spaces.
-pub fn is_normal(s: &str) -> bool {
-    let b = s.as_bytes();
+/// What an ASCII text needs to become normal.
+#[derive(Debug, PartialEq, Eq)]
+enum Shape {
+    Normal,
+    /// Single inner spaces only, but upper-case letters.
+    Upper,
+    /// White space to fold or trim, or non-ASCII text.
+    Other,
+}
+
+fn ascii_shape(b: &[u8]) -> Shape {
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
-        return false;
+        return Shape::Other;
     }
+    let mut upper = false;
     let mut prev_space = false;
     for &c in b {
-        if c >= 0x80
-            || c.is_ascii_uppercase()
-            || (c.is_ascii_whitespace() && c != b' ')
-            || c == 0x0b
-            || c == 0x0c
-        {
-            return false;
+        if c >= 0x80 || (c.is_ascii_whitespace() && c != b' ') || c == 0x0b {
+            return Shape::Other;
         }
         let space = c == b' ';
         if space && prev_space {
-            return false;
+            return Shape::Other;
         }
         prev_space = space;
+        upper |= c.is_ascii_uppercase();
     }
-    true
+    if upper {
+        Shape::Upper
+    } else {
+        Shape::Normal
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +144,9 @@ mod tests {
             "a\u{0b}b",
             "",
             "/blog/x?y=1",
+            "Director of Marketing",
+            "A\u{0c}B",
+            "MiXeD Case With Single Spaces",
         ] {
             let slow: Vec<&str> = s.split_whitespace().collect();
             let slow = slow.join(" ").to_lowercase();

@@ -106,6 +106,32 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// The reader reuses its scratch space and the lead's buffers from one
+    /// line to the next: nothing of an earlier line may leak into a later one.
+    #[test]
+    fn reused_buffers_read_each_line_afresh(seed in any::<u64>()) {
+        let mut r = Rng::new(seed);
+        let checked = leadscore::load::check_text("gen.rules", &format!("{}\n\"x\": title is known -> +1\n", gen::HEADER));
+        let model = checked.model.expect("header checks");
+        let key = vec!["id".to_string()];
+        let p = Projection::new(&model, &key);
+        let mut scratch = Scratch::default();
+        let mut lead = Lead { id: serde_json::Value::Null, values: Vec::new(), events: Vec::new() };
+        for i in 0..10 {
+            let line = serde_json::to_string(&gen::lead(&mut r, i)).unwrap();
+            for v in variants(&mut r, &line) {
+                let mut errors = Vec::new();
+                if project(&p, &model, &v, 7, &mut scratch, &mut lead, &mut errors) {
+                    prop_assert_eq!(Some((lead.clone(), errors)), general(&model, &v, &key), "{}", v);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_bundled_data_reads_the_same_both_ways() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -11,7 +11,7 @@ pub mod value;
 
 use crate::ast::TextOp;
 use crate::check::{Expr, Model, ObjectMatch, PredTest, ValueExpr};
-use crate::plan::{PExpr, Plan};
+use crate::plan::{Matcher, PExpr, Plan};
 use crate::time::whole_days;
 pub use value::{Event, Lead, Value};
 
@@ -218,11 +218,13 @@ pub fn object_matches(object: &ObjectMatch, first: Option<&Value>) -> bool {
 }
 
 /// One pass over the lead's events: every term's count and newest time.
+/// Each event is tested once per [`Matcher`] of its type; the matcher's
+/// terms then check their own windows.
 fn count_terms_into(
     model: &Model,
     lead: &Lead,
     as_of: i64,
-    by_type: &[Vec<usize>],
+    matchers: &[Vec<Matcher>],
     results: &mut Vec<TermResult>,
 ) {
     results.clear();
@@ -231,13 +233,11 @@ fn count_terms_into(
         if event.at > as_of {
             continue;
         }
-        for &t in &by_type[event.ty] {
-            let term = &model.terms[t];
-            if let Some(window) = term.window {
-                if event.at < as_of.saturating_sub(window) {
-                    continue;
-                }
+        for m in &matchers[event.ty] {
+            if m.widest.is_some_and(|w| event.at < as_of.saturating_sub(w)) {
+                continue;
             }
+            let term = &model.terms[m.term];
             if let Some(object) = &term.object {
                 if !object_matches(object, event.props.first()) {
                     continue;
@@ -256,9 +256,14 @@ fn count_terms_into(
                     continue;
                 }
             }
-            let r = &mut results[t];
-            r.count += 1;
-            r.newest = Some(r.newest.map_or(event.at, |n| n.max(event.at)));
+            for &(t, window) in &m.terms {
+                if window.is_some_and(|w| event.at < as_of.saturating_sub(w)) {
+                    continue;
+                }
+                let r = &mut results[t];
+                r.count += 1;
+                r.newest = Some(r.newest.map_or(event.at, |n| n.max(event.at)));
+            }
         }
     }
 }
@@ -327,7 +332,7 @@ impl<'m> Evaluator<'m> {
     pub fn evaluate_into(&self, lead: &Lead, as_of: i64, o: &mut Outcome) {
         let model = self.model;
         let plan = &self.plan;
-        count_terms_into(model, lead, as_of, &plan.by_type, &mut o.terms);
+        count_terms_into(model, lead, as_of, &plan.matchers, &mut o.terms);
         for (t, &same) in plan.same_as.iter().enumerate() {
             if same != t {
                 o.terms[t] = o.terms[same];

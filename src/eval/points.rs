@@ -53,6 +53,27 @@ pub fn periods(decay: &DecaySpec, age_days: i64) -> u32 {
     (age_days.max(0) / decay.every_days.max(1)).min(u32::MAX as i64) as u32
 }
 
+/// [`contribution`]'s exact tie-break in 128-bit integers, when nothing overflows.
+fn exact_in_i128(value: Decimal, decay: &DecaySpec, k: u32) -> Option<i64> {
+    let hundred = 100i128.checked_mul(10i128.checked_pow(decay.percent.scale)?)?;
+    let keep_num = hundred.checked_sub(decay.percent.mantissa)?;
+    let num = value
+        .mantissa
+        .checked_mul(keep_num.checked_pow(k)?)?
+        .checked_mul(100)?;
+    let den = 10i128
+        .checked_pow(value.scale)?
+        .checked_mul(hundred.checked_pow(k)?)?;
+    // Half away from zero: (2|num| + den) / (2·den).
+    let q = num
+        .checked_abs()?
+        .checked_mul(2)?
+        .checked_add(den)?
+        .checked_div(den.checked_mul(2)?)?;
+    let q = i64::try_from(q).ok()?;
+    Some(if num < 0 { -q } else { q })
+}
+
 /// The contribution in hundredths.
 pub fn contribution(value: Decimal, decay: Option<(&DecaySpec, u32)>) -> i64 {
     let Some((decay, k)) = decay.filter(|(_, k)| *k > 0) else {
@@ -66,6 +87,9 @@ pub fn contribution(value: Decimal, decay: Option<(&DecaySpec, u32)>) -> i64 {
     }
     // Close to a tie: decide exactly. P = p / 10^t, so the factor is
     // ((100·10^t − p) / (100·10^t))^k.
+    if let Some(cents) = exact_in_i128(value, decay, k) {
+        return cents;
+    }
     let t = decay.percent.scale;
     let hundred = BigInt::from(100) * BigInt::from(10).pow(t);
     let keep_num = &hundred - BigInt::from(decay.percent.mantissa);
@@ -105,6 +129,32 @@ mod tests {
         assert_eq!(contribution(d("20"), Some((&decay("25"), 2))), 1125);
         // 5 × 0.9 = 4.5 exactly
         assert_eq!(contribution(d("5"), Some((&decay("10"), 1))), 450);
+        // 6 × 0.75² = 3.375: a tie at the third decimal, decided exactly.
+        assert_eq!(contribution(d("6"), Some((&decay("25"), 2))), 338);
+        assert_eq!(contribution(d("-6"), Some((&decay("25"), 2))), -338);
+    }
+
+    #[test]
+    fn the_128_bit_path_agrees_with_big_integers() {
+        for (v, p, k) in [
+            ("6", "25", 2),
+            ("0.02", "25", 1),
+            ("-7.5", "12.5", 3),
+            ("20", "25", 20),
+            ("3", "33.333", 5),
+        ] {
+            let (value, spec) = (d(v), decay(p));
+            let Some(fast) = exact_in_i128(value, &spec, k) else {
+                continue;
+            };
+            let hundred = BigInt::from(100) * BigInt::from(10).pow(spec.percent.scale);
+            let keep = &hundred - BigInt::from(spec.percent.mantissa);
+            let num = BigInt::from(value.mantissa) * keep.pow(k) * BigInt::from(100);
+            let den = BigInt::from(10).pow(value.scale) * hundred.pow(k);
+            assert_eq!(fast, round_div(&num, &den), "{v} {p} {k}");
+        }
+        // Too big for 128 bits: the big-integer path answers.
+        assert_eq!(exact_in_i128(d("3"), &decay("33.333"), 40), None);
     }
 
     #[test]

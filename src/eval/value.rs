@@ -6,10 +6,10 @@
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Missing,
-    /// `raw` is kept only when it differs from `norm`.
+    /// `raw` is empty when the text as written is `norm` itself.
     Text {
         norm: String,
-        raw: Option<Box<str>>,
+        raw: String,
     },
     Number(f64),
     Bool(bool),
@@ -26,7 +26,11 @@ impl Value {
         if norm.is_empty() {
             Value::Missing
         } else {
-            let raw = (norm != raw).then(|| raw.into());
+            let raw = if norm == raw {
+                String::new()
+            } else {
+                raw.to_string()
+            };
             Value::Text { norm, raw }
         }
     }
@@ -34,7 +38,8 @@ impl Value {
     /// Text as it was written in the data.
     pub fn raw_text(&self) -> Option<&str> {
         match self {
-            Value::Text { norm, raw } => Some(raw.as_deref().unwrap_or(norm)),
+            Value::Text { norm, raw } if raw.is_empty() => Some(norm),
+            Value::Text { raw, .. } => Some(raw),
             _ => None,
         }
     }

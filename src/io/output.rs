@@ -34,15 +34,31 @@ impl Names {
     }
 }
 
+/// Appends a whole number's decimal digits.
+fn push_int(buf: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        buf.push(d as char);
+    }
+}
+
 /// Appends hundredths the way outputs show them (see [`format_cents`]).
 pub fn push_cents(buf: &mut String, cents: i64) {
-    use std::fmt::Write;
     if cents < 0 {
         buf.push('-');
     }
     let abs = cents.unsigned_abs();
     let (int, frac) = (abs / 100, abs % 100);
-    let _ = write!(buf, "{int}");
+    push_int(buf, int);
     if frac == 0 {
         buf.push_str(".0");
     } else if frac % 10 == 0 {
@@ -157,7 +173,22 @@ mod tests {
     #[test]
     fn push_cents_matches_format_cents() {
         for c in [
-            0, 5, 50, 99, 100, 105, 550, 5500, -5, -550, -12345, 123456789,
+            0,
+            5,
+            50,
+            99,
+            100,
+            105,
+            550,
+            5500,
+            -5,
+            -550,
+            -12345,
+            123456789,
+            i64::MAX,
+            i64::MIN + 1,
+            1000,
+            100100,
         ] {
             let mut s = String::new();
             super::push_cents(&mut s, c);

@@ -13,7 +13,7 @@ use crate::io::record::{lead_from_json, DataError, DataErrorKind};
 use rayon::prelude::*;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 
 /// Bytes of input read per chunk.
 const CHUNK: usize = 4 << 20;
@@ -243,16 +243,15 @@ fn read_chunks(
         chunk.reserve(CHUNK + (64 << 10));
         let mut eof = false;
         while chunk.len() < CHUNK {
-            let len = chunk.len();
-            chunk.resize(len + (CHUNK - len).max(64 << 10), 0);
-            match input.read(&mut chunk[len..]) {
+            // `read_to_end` reads into spare capacity without zeroing it first.
+            let want = (CHUNK - chunk.len()).max(64 << 10) as u64;
+            match (&mut *input).take(want).read_to_end(&mut chunk) {
                 Ok(0) => {
-                    chunk.truncate(len);
                     eof = true;
                     break;
                 }
-                Ok(n) => chunk.truncate(len + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => chunk.truncate(len),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let _ = tx.send(Err(e));
                     return;

@@ -5,16 +5,24 @@
 //! It must agree exactly with the general path ([`crate::io::input::parse_json_line`]
 //! then [`crate::io::record::lead_from_json`]): the fuzz target `read_lead` and
 //! `tests/projection.rs` compare the two. Whenever this reader finds the line
-//! invalid, it hands the line to the general path, which decides and words the
-//! error, so being stricter than serde_json here is safe.
+//! invalid, or meets something rare it does not handle (an object or event
+//! list given twice), it hands the line to the general path, which decides
+//! and words any error, so being stricter than serde_json here is safe.
+//!
+//! Speed comes from: strings scanned eight bytes at a time ([`scan`]), keys
+//! compared by length and first eight bytes ([`Key`]), no allocation per line
+//! (event spans go into flat buffers reused from line to line, and the lead's
+//! text buffers are overwritten in place, see [`fill`]), and plain strings,
+//! integers, booleans and lists of strings converted without serde_json.
 
-use crate::check::{Model, Type};
+mod fill;
+mod scan;
+
+use crate::check::Model;
 use crate::eval::{Event, Lead, Value};
-use crate::io::record::{convert, DataError, DataErrorKind};
+use crate::io::record::{DataError, DataErrorKind};
+use scan::{Cursor, Invalid, Key, Tok, R};
 use serde_json::Value as Json;
-
-/// serde_json's nesting limit.
-const MAX_DEPTH: usize = 128;
 
 /// What a key leads to.
 #[derive(Debug, Default)]
@@ -23,65 +31,78 @@ struct Slot {
     key: bool,
     events: Option<usize>,
     child: Option<Box<Node>>,
+    /// For slots that must be seen at most once per line (an object the
+    /// model reads inside, an event list): their flag in [`Scratch::seen`].
+    once: Option<usize>,
 }
 
 #[derive(Debug, Default)]
 struct Node {
-    keys: Vec<(Box<str>, Slot)>,
-    /// Fields, key and event sources at or below this node, to reset when an
-    /// object is replaced by a later duplicate key.
-    fields_below: Vec<usize>,
-    key_below: bool,
-    events_below: Vec<usize>,
+    keys: Vec<Key>,
+    slots: Vec<Slot>,
 }
 
 impl Node {
     fn slot_mut(&mut self, key: &str) -> &mut Slot {
-        let i = match self.keys.iter().position(|(k, _)| &**k == key) {
+        let i = match self.keys.iter().position(|k| k.text() == key) {
             Some(i) => i,
             None => {
-                self.keys.push((key.into(), Slot::default()));
-                self.keys.len() - 1
+                self.keys.push(Key::new(key));
+                self.slots.push(Slot::default());
+                self.slots.len() - 1
             }
         };
-        &mut self.keys[i].1
+        &mut self.slots[i]
     }
 
-    fn get(&self, key: &[u8]) -> Option<&Slot> {
-        let first = *key.first()?;
-        self.keys
-            .iter()
-            .find(|(k, _)| k.as_bytes().first() == Some(&first) && k.as_bytes() == key)
-            .map(|(_, s)| s)
+    fn get(&self, key: &[u8], head: u64) -> Option<&Slot> {
+        let i = self.keys.iter().position(|k| k.is(key, head))?;
+        self.slots.get(i)
     }
 
-    fn finish(&mut self) {
-        for (_, slot) in &mut self.keys {
-            if let Some(f) = slot.field {
-                self.fields_below.push(f);
-            }
-            self.key_below |= slot.key;
-            if let Some(e) = slot.events {
-                self.events_below.push(e);
+    /// Numbers the slots that must be seen at most once.
+    fn number(&mut self, next: &mut usize) {
+        for slot in &mut self.slots {
+            if slot.child.is_some() || slot.events.is_some() {
+                slot.once = Some(*next);
+                *next += 1;
             }
             if let Some(child) = &mut slot.child {
-                child.finish();
-                self.fields_below.extend(child.fields_below.iter().copied());
-                self.key_below |= child.key_below;
-                self.events_below.extend(child.events_below.iter().copied());
+                child.number(next);
             }
         }
     }
+}
+
+/// What a member of an event object is to the model.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    Type,
+    At,
+    /// Index into the source's properties.
+    Prop(usize),
+}
+
+/// An event source (a list of events somewhere in the record).
+#[derive(Debug)]
+struct Source {
+    /// Property names of all its types (their union).
+    props: Vec<Box<str>>,
+    /// The members to look for in each event.
+    members: Vec<(Key, Role)>,
+    /// The event types read from it: (type name, type index).
+    types: Vec<(Key, usize)>,
 }
 
 /// What the reader extracts from a model: compiled once, used for every line.
 #[derive(Debug)]
 pub struct Projection {
     root: Node,
-    /// Per event source: property names of all its types (their union).
-    source_props: Vec<Vec<Box<str>>>,
-    /// Per event source: (type name, type index).
-    source_types: Vec<Vec<(Box<str>, usize)>>,
+    sources: Vec<Source>,
+    /// Per event type: the index in its source's properties of each declared property.
+    type_props: Vec<Vec<usize>>,
+    /// How many once-only slots there are.
+    once: usize,
 }
 
 fn insert(root: &mut Node, path: &[String], mut set: impl FnMut(&mut Slot)) {
@@ -106,37 +127,55 @@ impl Projection {
         for (i, path) in model.event_sources.iter().enumerate() {
             insert(&mut root, path, |s| s.events = Some(i));
         }
-        root.finish();
-        let mut source_props = vec![Vec::new(); model.event_sources.len()];
-        let mut source_types = vec![Vec::new(); model.event_sources.len()];
+        let mut once = 0;
+        root.number(&mut once);
+        let mut sources: Vec<Source> = model
+            .event_sources
+            .iter()
+            .map(|_| Source {
+                props: Vec::new(),
+                members: vec![(Key::new("type"), Role::Type), (Key::new("at"), Role::At)],
+                types: Vec::new(),
+            })
+            .collect();
+        let mut type_props = Vec::new();
         for (ti, t) in model.event_types.iter().enumerate() {
-            source_types[t.source].push((t.name.as_str().into(), ti));
+            let source = &mut sources[t.source];
+            source.types.push((Key::new(&t.name), ti));
+            let mut indices = Vec::new();
             for p in &t.props {
-                let names: &mut Vec<Box<str>> = &mut source_props[t.source];
-                if !names.iter().any(|n| **n == *p.name) {
-                    names.push(p.name.as_str().into());
-                }
+                let pi = match source.props.iter().position(|n| **n == *p.name) {
+                    Some(pi) => pi,
+                    None => {
+                        source.props.push(p.name.as_str().into());
+                        source
+                            .members
+                            .push((Key::new(&p.name), Role::Prop(source.props.len() - 1)));
+                        source.props.len() - 1
+                    }
+                };
+                indices.push(pi);
             }
+            type_props.push(indices);
         }
         Projection {
             root,
-            source_props,
-            source_types,
+            sources,
+            type_props,
+            once,
         }
     }
 }
 
-/// The line is not something this reader accepts (the general path decides).
-#[derive(Debug)]
-struct Invalid;
-
-type R<T> = Result<T, Invalid>;
-
-/// A value's place in the line, and its kind.
+/// One element of an event list, as spans of the line.
 #[derive(Clone, Copy, Debug)]
-struct Tok {
-    start: usize,
-    end: usize,
+struct RawEvent {
+    /// Not an object.
+    bad: bool,
+    ty: Option<Tok>,
+    at: Option<Tok>,
+    /// Where its property spans start in [`Scratch::props`].
+    props: usize,
 }
 
 /// Per-line state, reused across lines.
@@ -144,305 +183,47 @@ struct Tok {
 pub struct Scratch {
     field_toks: Vec<Option<Tok>>,
     key_tok: Option<Tok>,
-    /// Per event source: the array's events, as (element index, type, at, props) spans.
-    events: Vec<Option<Vec<RawEvent>>>,
+    seen: Vec<bool>,
+    /// Every event of the line, source after source.
+    events: Vec<RawEvent>,
+    /// Per event: one span (or none) per property of its source.
+    props: Vec<Option<Tok>>,
+    /// Per event source: its events in [`Scratch::events`].
+    ranges: Vec<Option<(usize, usize)>>,
     /// Per event source: a non-array value found where events belong.
     events_wrong: Vec<Option<Tok>>,
 }
 
-#[derive(Clone, Debug)]
-enum RawEvent {
-    /// Not an object, or no string `type`.
-    Bad,
-    /// An object: its `type`, `at` and property values.
-    Object {
-        ty: Option<Tok>,
-        at: Option<Tok>,
-        props: Vec<(usize, Tok)>,
-    },
-}
-
-struct Cursor<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-fn is_ws(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
-}
-
-impl<'a> Cursor<'a> {
-    fn ws(&mut self) {
-        while self.i < self.b.len() && is_ws(self.b[self.i]) {
-            self.i += 1;
-        }
-    }
-
-    fn peek(&self) -> R<u8> {
-        self.b.get(self.i).copied().ok_or(Invalid)
-    }
-
-    fn expect(&mut self, c: u8) -> R<()> {
-        if self.peek()? == c {
-            self.i += 1;
-            Ok(())
-        } else {
-            Err(Invalid)
-        }
-    }
-
-    /// Validates a string (cursor on the opening quote); returns the span of
-    /// its contents and whether it has escapes.
-    fn string(&mut self) -> R<(usize, usize, bool)> {
-        self.expect(b'"')?;
-        let start = self.i;
-        let mut escaped = false;
-        loop {
-            let rest = &self.b[self.i..];
-            let Some(pos) = memchr::memchr2(b'"', b'\\', rest) else {
-                return Err(Invalid);
-            };
-            // Control characters must be escaped in JSON strings.
-            if rest[..pos].iter().any(|&c| c < 0x20) {
-                return Err(Invalid);
-            }
-            self.i += pos;
-            match self.b[self.i] {
-                b'"' => {
-                    let end = self.i;
-                    self.i += 1;
-                    return Ok((start, end, escaped));
-                }
-                b'\\' => {
-                    escaped = true;
-                    self.i += 1;
-                    match self.peek()? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
-                        b'u' => {
-                            let cp = self.hex4()?;
-                            if (0xDC00..0xE000).contains(&cp) {
-                                return Err(Invalid);
-                            }
-                            if (0xD800..0xDC00).contains(&cp) {
-                                if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
-                                    return Err(Invalid);
-                                }
-                                self.i += 1;
-                                let low = self.hex4()?;
-                                if !(0xDC00..0xE000).contains(&low) {
-                                    return Err(Invalid);
-                                }
-                            }
-                        }
-                        _ => return Err(Invalid),
-                    }
-                }
-                _ => return Err(Invalid),
-            }
-        }
-    }
-
-    /// After a `u`: four hex digits.
-    fn hex4(&mut self) -> R<u32> {
-        self.i += 1;
-        let digits = self.b.get(self.i..self.i + 4).ok_or(Invalid)?;
-        let mut v = 0u32;
-        for &d in digits {
-            v = v * 16 + (d as char).to_digit(16).ok_or(Invalid)?;
-        }
-        self.i += 4;
-        Ok(v)
-    }
-
-    fn number(&mut self) -> R<()> {
-        let start = self.i;
-        if self.peek()? == b'-' {
-            self.i += 1;
-        }
-        match self.peek()? {
-            b'0' => self.i += 1,
-            b'1'..=b'9' => {
-                while self.i < self.b.len() && self.b[self.i].is_ascii_digit() {
-                    self.i += 1;
-                }
-            }
-            _ => return Err(Invalid),
-        }
-        let mut float = false;
-        if self.b.get(self.i) == Some(&b'.') {
-            float = true;
-            self.i += 1;
-            let d = self.i;
-            while self.i < self.b.len() && self.b[self.i].is_ascii_digit() {
-                self.i += 1;
-            }
-            if self.i == d {
-                return Err(Invalid);
-            }
-        }
-        if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
-            float = true;
-            self.i += 1;
-            if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
-                self.i += 1;
-            }
-            let d = self.i;
-            while self.i < self.b.len() && self.b[self.i].is_ascii_digit() {
-                self.i += 1;
-            }
-            if self.i == d {
-                return Err(Invalid);
-            }
-        }
-        // Out-of-range numbers are errors for serde_json.
-        if float || self.i - start > 18 {
-            let text = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| Invalid)?;
-            if !text.parse::<f64>().map_err(|_| Invalid)?.is_finite() {
-                return Err(Invalid);
-            }
-        }
-        Ok(())
-    }
-
-    fn literal(&mut self, word: &[u8]) -> R<()> {
-        if self.b.get(self.i..self.i + word.len()) == Some(word) {
-            self.i += word.len();
-            Ok(())
-        } else {
-            Err(Invalid)
-        }
-    }
-
-    /// Validates and skips any value; returns its span.
-    fn skip(&mut self, depth: usize) -> R<Tok> {
-        let start = self.i;
-        match self.peek()? {
-            b'"' => {
-                self.string()?;
-            }
-            b'{' => self.object(depth, |_, c, d| c.skip(d).map(|_| ()))?,
-            b'[' => self.array(depth, |c, d| c.skip(d).map(|_| ()))?,
-            b't' => self.literal(b"true")?,
-            b'f' => self.literal(b"false")?,
-            b'n' => self.literal(b"null")?,
-            _ => self.number()?,
-        }
-        Ok(Tok { start, end: self.i })
-    }
-
-    /// Iterates an array's elements: `f(cursor, depth)` must consume each.
-    fn array(&mut self, depth: usize, mut f: impl FnMut(&mut Cursor<'a>, usize) -> R<()>) -> R<()> {
-        if depth >= MAX_DEPTH {
-            return Err(Invalid);
-        }
-        self.expect(b'[')?;
-        self.ws();
-        if self.peek()? == b']' {
-            self.i += 1;
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            f(self, depth + 1)?;
-            self.ws();
-            match self.peek()? {
-                b',' => self.i += 1,
-                b']' => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(Invalid),
-            }
-        }
-    }
-
-    /// Iterates an object's members: `f(key_bytes, cursor)` must consume the value.
-    fn object(
-        &mut self,
-        depth: usize,
-        mut f: impl FnMut(&[u8], &mut Cursor<'a>, usize) -> R<()>,
-    ) -> R<()> {
-        if depth >= MAX_DEPTH {
-            return Err(Invalid);
-        }
-        self.expect(b'{')?;
-        self.ws();
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            let (ks, ke, esc) = self.string()?;
-            self.ws();
-            self.expect(b':')?;
-            self.ws();
-            if esc {
-                // Keys with escapes are rare: decode to compare.
-                let decoded: String =
-                    serde_json::from_slice(&self.b[ks - 1..ke + 1]).map_err(|_| Invalid)?;
-                f(decoded.as_bytes(), self, depth + 1)?;
-            } else {
-                let key = &self.b[ks..ke];
-                f(key, self, depth + 1)?;
-            }
-            self.ws();
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(Invalid),
-            }
-        }
-    }
-}
-
-fn walk<'a>(
-    p: &Projection,
-    node: &Node,
-    c: &mut Cursor<'a>,
-    depth: usize,
-    s: &mut Scratch,
-) -> R<()> {
-    c.object(depth, |key, c, depth| {
-        let Some(slot) = node.get(key) else {
+fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut Scratch) -> R<()> {
+    c.object(depth, |key, head, c, depth| {
+        let Some(slot) = node.get(key, head) else {
             c.skip(depth)?;
             return Ok(());
         };
-        let start = c.i;
-        // A later duplicate key replaces everything an earlier one gave.
-        if let Some(child) = &slot.child {
-            for &f in &child.fields_below {
-                s.field_toks[f] = None;
-            }
-            if child.key_below {
-                s.key_tok = None;
-            }
-            for &e in &child.events_below {
-                s.events[e] = None;
-                s.events_wrong[e] = None;
+        if let Some(once) = slot.once {
+            if std::mem::replace(&mut s.seen[once], true) {
+                // Given twice: the later one replaces the earlier. Rare
+                // enough to leave to the general path.
+                return Err(Invalid);
             }
         }
-        if let Some(e) = slot.events {
-            s.events[e] = None;
-            s.events_wrong[e] = None;
+        let start = c.i;
+        let tok = if let Some(e) = slot.events {
             if c.peek()? == b'[' {
-                let events = read_events(p, e, c, depth)?;
-                s.events[e] = Some(events);
+                read_events(p, e, c, depth, s)?;
             } else {
                 let t = c.skip(depth)?;
                 if &c.b[t.start..t.end] != b"null" {
                     s.events_wrong[e] = Some(t);
                 }
             }
+            Tok::span(start, c.i)
         } else if let (Some(child), b'{') = (&slot.child, c.peek()?) {
             walk(p, child, c, depth, s)?;
+            Tok::span(start, c.i)
         } else {
-            c.skip(depth)?;
-        }
-        let tok = Tok { start, end: c.i };
+            c.skip(depth)?
+        };
         if let Some(f) = slot.field {
             s.field_toks[f] = Some(tok);
         }
@@ -458,82 +239,70 @@ fn read_events(
     source: usize,
     c: &mut Cursor<'_>,
     depth: usize,
-) -> R<Vec<RawEvent>> {
-    let props = &p.source_props[source];
-    let mut out = Vec::new();
+    s: &mut Scratch,
+) -> R<()> {
+    let src = &p.sources[source];
+    let n = src.props.len();
+    let begin = s.events.len();
     c.array(depth, |c, depth| {
         if c.peek()? != b'{' {
             c.skip(depth)?;
-            out.push(RawEvent::Bad);
+            s.events.push(RawEvent {
+                bad: true,
+                ty: None,
+                at: None,
+                props: 0,
+            });
             return Ok(());
         }
+        let props = s.props.len();
+        s.props.resize(props + n, None);
         let mut ty = None;
         let mut at = None;
-        let mut found: Vec<(usize, Tok)> = Vec::new();
-        c.object(depth, |key, c, depth| {
+        let found = &mut s.props[props..];
+        c.object(depth, |key, head, c, depth| {
             let t = c.skip(depth)?;
-            if key == b"type" {
-                ty = Some(t);
-            } else if key == b"at" {
-                at = Some(t);
-            }
-            if let Some(pi) = props.iter().position(|n| n.as_bytes() == key) {
-                found.retain(|(i, _)| *i != pi);
-                found.push((pi, t));
+            for (k, role) in &src.members {
+                if k.is(key, head) {
+                    match *role {
+                        Role::Type => ty = Some(t),
+                        Role::At => at = Some(t),
+                        Role::Prop(pi) => found[pi] = Some(t),
+                    }
+                }
             }
             Ok(())
         })?;
-        out.push(RawEvent::Object {
+        s.events.push(RawEvent {
+            bad: false,
             ty,
             at,
-            props: found,
+            props,
         });
         Ok(())
     })?;
-    Ok(out)
+    s.ranges[source] = Some((begin, s.events.len()));
+    Ok(())
 }
 
-/// Parses a token that the cursor validated. Strings without escapes are
-/// borrowed; everything else goes through serde_json (rare, and exact).
-fn json_of(line: &str, t: Tok) -> Json {
-    let raw = &line[t.start..t.end];
-    serde_json::from_str(raw).unwrap_or(Json::Null)
-}
-
-/// The text of a string token without escapes, if it is one.
-fn plain_str(line: &str, t: Tok) -> Option<&str> {
-    let raw = &line[t.start..t.end];
-    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains('\\')).then_some(inner)
-}
-
-/// Converts a token to a value of `ty` (the same rules as `record::convert`).
-fn value_of(line: &str, t: Tok, ty: Type) -> Result<Value, Json> {
-    if let Some(s) = plain_str(line, t) {
-        // The common case: a plain string.
-        let as_json = || Json::String(s.to_string());
-        return match ty {
-            Type::Text => Ok(Value::text(s)),
-            Type::Number if s.trim().is_empty() => Ok(Value::Missing),
-            Type::Number => crate::io::record::number_from_text(s)
-                .map(Value::Number)
-                .ok_or_else(as_json),
-            Type::Time if s.trim().is_empty() => Ok(Value::Missing),
-            Type::Time => crate::time::parse_time(s)
-                .map(Value::Time)
-                .ok_or_else(as_json),
-            _ => {
-                let j = as_json();
-                convert(ty, &j).map_err(|_| j)
-            }
-        };
+impl Scratch {
+    fn reset(&mut self, p: &Projection, model: &Model) {
+        self.field_toks.clear();
+        self.field_toks.resize(model.fields.len(), None);
+        self.key_tok = None;
+        self.seen.clear();
+        self.seen.resize(p.once, false);
+        self.events.clear();
+        self.props.clear();
+        self.ranges.clear();
+        self.ranges.resize(model.event_sources.len(), None);
+        self.events_wrong.clear();
+        self.events_wrong.resize(model.event_sources.len(), None);
     }
-    let j = json_of(line, t);
-    convert(ty, &j).map_err(|_| j)
 }
 
 /// Reads one line into `lead`. Returns `false` when the line must go to the
-/// general path (invalid JSON, or not an object).
+/// general path (invalid JSON, not an object, or a case left to it).
 pub fn project(
     p: &Projection,
     model: &Model,
@@ -543,17 +312,8 @@ pub fn project(
     lead: &mut Lead,
     errors: &mut Vec<DataError>,
 ) -> bool {
-    s.field_toks.clear();
-    s.field_toks.resize(model.fields.len(), None);
-    s.key_tok = None;
-    s.events.clear();
-    s.events.resize(model.event_sources.len(), None);
-    s.events_wrong.clear();
-    s.events_wrong.resize(model.event_sources.len(), None);
-    let mut c = Cursor {
-        b: line.as_bytes(),
-        i: 0,
-    };
+    s.reset(p, model);
+    let mut c = Cursor::new(line.as_bytes());
     c.ws();
     if c.peek().ok() != Some(b'{') || walk(p, &p.root, &mut c, 0, s).is_err() {
         return false;
@@ -562,29 +322,34 @@ pub fn project(
     if c.i != c.b.len() {
         return false;
     }
-    lead.id = match s.key_tok {
-        None => Json::Null,
-        Some(t) => match plain_str(line, t) {
-            Some(text) => Json::String(text.to_string()),
-            None => json_of(line, t),
+    match s.key_tok {
+        None => lead.id = Json::Null,
+        Some(t) => match (t.plain, &mut lead.id) {
+            (true, Json::String(id)) => {
+                id.clear();
+                id.push_str(fill::inner(line, t));
+            }
+            (true, id) => *id = Json::String(fill::inner(line, t).to_string()),
+            (false, id) => *id = fill::json_of(line, t),
         },
-    };
-    lead.values.clear();
-    for (i, f) in model.fields.iter().enumerate() {
-        let v = match s.field_toks[i] {
-            None => Value::Missing,
-            Some(t) => value_of(line, t, f.ty).unwrap_or_else(|raw| {
-                errors.push(crate::io::record::wrong_type(line_no, f.name(), f.ty, &raw));
-                Value::Missing
-            }),
-        };
-        lead.values.push(v);
     }
-    // Event slots (and their property vectors) are reused from line to line.
+    lead.values.resize(model.fields.len(), Value::Missing);
+    for ((f, tok), slot) in model.fields.iter().zip(&s.field_toks).zip(&mut lead.values) {
+        match tok {
+            None => *slot = Value::Missing,
+            Some(t) => {
+                if let Err(raw) = fill::set(slot, line, *t, f.ty) {
+                    *slot = Value::Missing;
+                    errors.push(crate::io::record::wrong_type(line_no, f.name(), f.ty, &raw));
+                }
+            }
+        }
+    }
+    // Event slots (and their property values) are reused from line to line.
     let mut used = 0;
     for (source, path) in model.event_sources.iter().enumerate() {
         if let Some(t) = s.events_wrong[source] {
-            let raw = json_of(line, t);
+            let raw = fill::json_of(line, t);
             errors.push(DataError {
                 line: line_no,
                 path: path.join("."),
@@ -595,47 +360,49 @@ pub fn project(
             });
             continue;
         }
-        let Some(events) = &s.events[source] else {
+        let Some((begin, end)) = s.ranges[source] else {
             continue;
         };
-        for (i, e) in events.iter().enumerate() {
+        for (i, e) in s.events[begin..end].iter().enumerate() {
             let at_path = || format!("{}[{i}]", path.join("."));
-            let RawEvent::Object { ty, at, props } = e else {
-                errors.push(DataError {
-                    line: line_no,
-                    path: at_path(),
-                    kind: DataErrorKind::BadEvent,
-                });
-                continue;
+            let bad_event = || DataError {
+                line: line_no,
+                path: at_path(),
+                kind: DataErrorKind::BadEvent,
             };
+            if e.bad {
+                errors.push(bad_event());
+                continue;
+            }
             let decoded;
-            let type_name = match *ty {
-                Some(t) => match plain_str(line, t) {
-                    Some(s) => Some(s),
-                    None => {
-                        decoded = json_of(line, t);
-                        decoded.as_str()
-                    }
-                },
+            let type_name: Option<&[u8]> = match e.ty {
+                Some(t) if t.plain => Some(fill::inner(line, t).as_bytes()),
+                Some(t) => {
+                    decoded = fill::json_of(line, t);
+                    decoded.as_str().map(str::as_bytes)
+                }
                 None => None,
             };
             let Some(type_name) = type_name else {
-                errors.push(DataError {
-                    line: line_no,
-                    path: at_path(),
-                    kind: DataErrorKind::BadEvent,
-                });
+                errors.push(bad_event());
                 continue;
             };
-            let Some(&(_, ti)) = p.source_types[source]
+            let head = scan::head_of(type_name);
+            let Some(&(_, ti)) = p.sources[source]
+                .types
                 .iter()
-                .find(|(n, _)| &**n == type_name)
+                .find(|(k, _)| k.is(type_name, head))
             else {
                 continue;
             };
-            let at_value = at.and_then(|t| match plain_str(line, t) {
-                Some(sv) => crate::time::parse_time(sv),
-                None => json_of(line, t).as_str().and_then(crate::time::parse_time),
+            let at_value = e.at.and_then(|t| {
+                if t.plain {
+                    crate::time::parse_time(fill::inner(line, t))
+                } else {
+                    fill::json_of(line, t)
+                        .as_str()
+                        .and_then(crate::time::parse_time)
+                }
             });
             let Some(at_value) = at_value else {
                 errors.push(DataError {
@@ -657,26 +424,27 @@ pub fn project(
             used += 1;
             slot.ty = ti;
             slot.at = at_value;
-            let values = &mut slot.props;
-            values.clear();
-            for prop in &decl.props {
-                let pi = p.source_props[source]
-                    .iter()
-                    .position(|n| **n == *prop.name)
-                    .expect("known property");
-                let v = match props.iter().find(|(i, _)| *i == pi) {
-                    None => Value::Missing,
-                    Some((_, t)) => value_of(line, *t, prop.ty).unwrap_or_else(|raw| {
-                        errors.push(crate::io::record::wrong_type(
-                            line_no,
-                            format!("{}.{}", at_path(), prop.name),
-                            prop.ty,
-                            &raw,
-                        ));
-                        Value::Missing
-                    }),
-                };
-                values.push(v);
+            slot.props.resize(decl.props.len(), Value::Missing);
+            for ((prop, &pi), value) in decl
+                .props
+                .iter()
+                .zip(&p.type_props[ti])
+                .zip(&mut slot.props)
+            {
+                match s.props[e.props + pi] {
+                    None => *value = Value::Missing,
+                    Some(t) => {
+                        if let Err(raw) = fill::set(value, line, t, prop.ty) {
+                            *value = Value::Missing;
+                            errors.push(crate::io::record::wrong_type(
+                                line_no,
+                                format!("{}.{}", at_path(), prop.name),
+                                prop.ty,
+                                &raw,
+                            ));
+                        }
+                    }
+                }
             }
         }
     }

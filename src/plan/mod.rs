@@ -60,6 +60,63 @@ pub struct Plan {
     /// only in their count (`visited pricing` and `visited pricing twice`)
     /// match the same events, so they are counted once.
     pub same_as: Vec<usize>,
+    /// Per event type: its terms grouped by what they match (see [`Matcher`]).
+    pub matchers: Vec<Vec<Matcher>>,
+}
+
+/// Terms of one event type that test the same object and filter, and differ
+/// only in their window (`visited pricing_pages`, `… in the last 30 days`):
+/// the test runs once per event, then each term checks its own window.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    /// The term whose object and filter are tested.
+    pub term: usize,
+    /// The terms counted when it matches, with their windows (microseconds).
+    pub terms: Vec<(usize, Option<i64>)>,
+    /// The widest window when every term has one: older events can't count.
+    pub widest: Option<i64>,
+}
+
+/// What a term tests on each event, without its window, count or place in the source.
+fn match_key(t: &crate::check::EventTerm, spans: &regex::Regex) -> String {
+    let raw = format!("{:?}|{:?}|{:?}", t.event_type, t.object, t.filter);
+    spans.replace_all(&raw, "").into_owned()
+}
+
+/// Groups each type's terms by what they test.
+fn matchers(model: &Model, by_type: &[Vec<usize>], spans: &regex::Regex) -> Vec<Vec<Matcher>> {
+    by_type
+        .iter()
+        .map(|terms| {
+            let mut out: Vec<(String, Matcher)> = Vec::new();
+            for &t in terms {
+                let term = &model.terms[t];
+                let key = match_key(term, spans);
+                match out.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, m)) => m.terms.push((t, term.window)),
+                    None => out.push((
+                        key,
+                        Matcher {
+                            term: t,
+                            terms: vec![(t, term.window)],
+                            widest: None,
+                        },
+                    )),
+                }
+            }
+            out.into_iter()
+                .map(|(_, mut m)| {
+                    m.widest = m
+                        .terms
+                        .iter()
+                        .map(|(_, w)| *w)
+                        .collect::<Option<Vec<i64>>>()
+                        .and_then(|ws| ws.into_iter().max());
+                    m
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// What a term matches, without its count or its place in the source.
@@ -216,6 +273,7 @@ pub fn compile(model: &Model) -> Plan {
             by_type[t.event_type].push(i);
         }
     }
+    let matchers = matchers(model, &by_type, &spans);
     Plan {
         preds: b.preds,
         rules,
@@ -224,6 +282,7 @@ pub fn compile(model: &Model) -> Plan {
         stages,
         by_type,
         same_as,
+        matchers,
     }
 }
 

@@ -66,6 +66,7 @@ pub fn print(model: &Model, plan: &Plan) -> String {
         model.terms.len()
     );
     out.push_str("\nevent pass: one pass over each lead's events; an event is checked only against its type's terms\n");
+    out.push_str("  (terms that test the same object and filter are tested once per event; each checks its own window)\n");
     for (ty, terms) in plan.by_type.iter().enumerate() {
         if terms.is_empty() {
             continue;
@@ -73,9 +74,16 @@ pub fn print(model: &Model, plan: &Plan) -> String {
         out.push_str(&format!("  {}\n", model.event_types[ty].name));
         for &t in terms {
             let term = &model.terms[t];
+            // A term whose object and filter another term of the type tests
+            // already: only its window is checked.
+            let shared = plan.matchers[ty]
+                .iter()
+                .find(|m| m.term != t && m.terms.iter().any(|(o, _)| *o == t))
+                .map(|m| format!("  (tested with T{})", m.term))
+                .unwrap_or_default();
             line(
                 &mut out,
-                format!("    T{t:<3} {}", model.sources.one_line(term.span)),
+                format!("    T{t:<3} {}{shared}", model.sources.one_line(term.span)),
                 &at(model, term.span),
             );
             for (other, _) in plan

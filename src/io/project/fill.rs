@@ -1,0 +1,211 @@
+//! Converting a validated token to a field's type, in place: the value's
+//! buffers (normalised text, text as written, list entries) are reused from
+//! one lead to the next. The rules are those of [`crate::io::record::convert`];
+//! plain strings, integers, booleans, `null` and lists of plain strings are
+//! converted directly, anything else through serde_json (rare, and exact).
+
+use super::scan::Tok;
+use crate::check::Type;
+use crate::eval::Value;
+use crate::io::record::{convert, number_from_text};
+use serde_json::Value as Json;
+
+/// The text between the quotes of a plain string token.
+pub fn inner(line: &str, t: Tok) -> &str {
+    &line[t.start + 1..t.end - 1]
+}
+
+/// Parses a token that the cursor validated.
+pub fn json_of(line: &str, t: Tok) -> Json {
+    serde_json::from_str(&line[t.start..t.end]).unwrap_or(Json::Null)
+}
+
+/// Sets `slot` to text read from `raw` (missing when it normalises to nothing).
+fn set_text(slot: &mut Value, raw: &str) {
+    let (mut norm, mut kept) = match std::mem::replace(slot, Value::Missing) {
+        Value::Text { norm, raw } => (norm, raw),
+        _ => (String::new(), String::new()),
+    };
+    norm.clear();
+    crate::text::normalize_into(raw, &mut norm);
+    if norm.is_empty() {
+        return;
+    }
+    kept.clear();
+    if norm != raw {
+        kept.push_str(raw);
+    }
+    *slot = Value::Text { norm, raw: kept };
+}
+
+/// Sets `slot` to a list of the normalised, non-empty texts `items` yields.
+fn set_text_list<'a>(slot: &mut Value, items: impl Iterator<Item = &'a str>) {
+    let mut list = match std::mem::replace(slot, Value::Missing) {
+        Value::TextList(list) => list,
+        _ => Vec::new(),
+    };
+    let mut n = 0;
+    for item in items {
+        if n == list.len() {
+            list.push(String::new());
+        }
+        let entry = &mut list[n];
+        entry.clear();
+        crate::text::normalize_into(item, entry);
+        n += usize::from(!entry.is_empty());
+    }
+    list.truncate(n);
+    if n > 0 {
+        *slot = Value::TextList(list);
+    }
+}
+
+/// The elements of a JSON array token when all are strings without escapes.
+fn plain_strings(raw: &str) -> Option<Vec<&str>> {
+    let b = raw.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 1;
+    let skip_ws = |i: &mut usize| {
+        while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            *i += 1;
+        }
+    };
+    skip_ws(&mut i);
+    if b.get(i) == Some(&b']') {
+        return Some(out);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let len = memchr::memchr2(b'"', b'\\', &b[i + 1..])?;
+        if b[i + 1 + len] != b'"' {
+            return None;
+        }
+        out.push(&raw[i + 1..i + 1 + len]);
+        i += len + 2;
+        skip_ws(&mut i);
+        match b.get(i) {
+            Some(b',') => {
+                i += 1;
+                skip_ws(&mut i);
+            }
+            Some(b']') => return Some(out),
+            _ => return None,
+        }
+    }
+}
+
+/// A non-negative integer of at most 15 digits: exact as `f64`, and read
+/// the same as serde_json reads it.
+fn small_integer(raw: &str) -> Option<f64> {
+    if raw.is_empty() || raw.len() > 15 || !raw.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse::<u64>().ok().map(|n| n as f64)
+}
+
+/// Converts token `t` of `line` to a value of `ty` in `slot`. `Err` holds
+/// the value as JSON when it has the wrong type (the slot is then unspecified).
+pub fn set(slot: &mut Value, line: &str, t: Tok, ty: Type) -> Result<(), Json> {
+    let raw = &line[t.start..t.end];
+    if t.plain {
+        let s = inner(line, t);
+        let as_json = || Json::String(s.to_string());
+        match ty {
+            Type::Text => set_text(slot, s),
+            Type::TextList => set_text_list(slot, s.split(';')),
+            Type::Number if s.trim().is_empty() => *slot = Value::Missing,
+            Type::Number => *slot = Value::Number(number_from_text(s).ok_or_else(as_json)?),
+            Type::Time if s.trim().is_empty() => *slot = Value::Missing,
+            Type::Time => *slot = Value::Time(crate::time::parse_time(s).ok_or_else(as_json)?),
+            Type::Bool | Type::NumberList => {
+                let j = as_json();
+                *slot = convert(ty, &j).map_err(|_| j)?;
+            }
+        }
+        return Ok(());
+    }
+    match (ty, raw.as_bytes().first()) {
+        (_, Some(b'n')) => *slot = Value::Missing,
+        (Type::Bool, Some(b't')) => *slot = Value::Bool(true),
+        (Type::Bool, Some(b'f')) => *slot = Value::Bool(false),
+        (Type::Number, Some(b'0'..=b'9')) if small_integer(raw).is_some() => {
+            *slot = Value::Number(small_integer(raw).unwrap_or_default());
+        }
+        (Type::TextList, Some(b'[')) if plain_strings(raw).is_some() => {
+            set_text_list(slot, plain_strings(raw).unwrap_or_default().into_iter());
+        }
+        _ => {
+            let j = json_of(line, t);
+            *slot = convert(ty, &j).map_err(|_| j)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tok(line: &str) -> Tok {
+        let plain = line.starts_with('"') && !line.contains('\\');
+        Tok {
+            start: 0,
+            end: line.len(),
+            plain,
+        }
+    }
+
+    /// The in-place conversion gives what `convert` gives, whatever the slot held.
+    #[test]
+    fn matches_convert_whatever_the_slot_held() {
+        let cases = [
+            (Type::Text, r#""  Head of   SALES ""#),
+            (Type::Text, r#""cfo""#),
+            (Type::Text, r#""   ""#),
+            (Type::Text, "12"),
+            (Type::Text, r#""\u0041B""#),
+            (Type::TextList, r#"["Gong", " ", "HubSpot"]"#),
+            (Type::TextList, r#"[ ]"#),
+            (Type::TextList, r#"["a", 1]"#),
+            (Type::TextList, r#""a; B ;;""#),
+            (Type::Number, "120"),
+            (Type::Number, "-3"),
+            (Type::Number, "2.50"),
+            (Type::Number, "1234567890123456789"),
+            (Type::Number, r#"" 42 ""#),
+            (Type::Number, "null"),
+            (Type::Bool, "true"),
+            (Type::Bool, r#""yes""#),
+            (Type::Time, r#""2026-10-01""#),
+        ];
+        let held = [
+            Value::Missing,
+            Value::text("Old Text"),
+            Value::TextList(vec!["x".into(), "y".into(), "z".into()]),
+        ];
+        for (ty, line) in cases {
+            let j: Json = serde_json::from_str(line).unwrap();
+            let want = convert(ty, &j);
+            for h in &held {
+                let mut slot = h.clone();
+                let got = set(&mut slot, line, tok(line), ty);
+                match &want {
+                    Ok(v) => assert_eq!((got, &slot), (Ok(()), v), "{line}"),
+                    Err(_) => assert_eq!(got, Err(j.clone()), "{line}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_types_are_reported_as_json() {
+        let mut slot = Value::Missing;
+        let line = r#""soon""#;
+        assert_eq!(
+            set(&mut slot, line, tok(line), Type::Number),
+            Err(Json::String("soon".into()))
+        );
+    }
+}

@@ -1,0 +1,399 @@
+//! Validating JSON scanning over one line: strings eight bytes at a time,
+//! numbers and literals checked as serde_json would, nothing decoded.
+
+/// serde_json's nesting limit.
+const MAX_DEPTH: usize = 128;
+
+/// The line is not something this reader accepts (the general path decides).
+#[derive(Debug)]
+pub struct Invalid;
+
+pub type R<T> = Result<T, Invalid>;
+
+/// A value's place in the line.
+#[derive(Clone, Copy, Debug)]
+pub struct Tok {
+    pub start: usize,
+    pub end: usize,
+    /// A string without escapes: its text is the bytes between the quotes.
+    pub plain: bool,
+}
+
+impl Tok {
+    pub fn span(start: usize, end: usize) -> Tok {
+        Tok {
+            start,
+            end,
+            plain: false,
+        }
+    }
+}
+
+/// Up to the first eight bytes of `b`, little-endian, zero-padded.
+pub fn head_of(b: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    let n = b.len().min(8);
+    buf[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(buf)
+}
+
+/// A member name to look for, compared by length and first eight bytes
+/// before the rest: no call to `memcmp` for the short names records have.
+#[derive(Debug)]
+pub struct Key {
+    text: Box<str>,
+    head: u64,
+}
+
+impl Key {
+    pub fn new(text: &str) -> Key {
+        Key {
+            head: head_of(text.as_bytes()),
+            text: text.into(),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Is `key` (whose [`head_of`] is `head`) this name?
+    #[inline]
+    pub fn is(&self, key: &[u8], head: u64) -> bool {
+        let b = self.text.as_bytes();
+        b.len() == key.len() && self.head == head && (b.len() <= 8 || b[8..] == key[8..])
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// A mask with the high bit set in the lowest byte of `w` that is a quote,
+/// a backslash or a control character (higher bytes may be flagged falsely
+/// by borrows, but never the lowest).
+#[inline]
+fn special(w: u64) -> u64 {
+    let q = w ^ (ONES * u64::from(b'"'));
+    let bs = w ^ (ONES * u64::from(b'\\'));
+    let quote = q.wrapping_sub(ONES) & !q;
+    let backslash = bs.wrapping_sub(ONES) & !bs;
+    let control = w.wrapping_sub(ONES * 0x20) & !w;
+    (quote | backslash | control) & HIGHS
+}
+
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+pub struct Cursor<'a> {
+    pub b: &'a [u8],
+    pub i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(b: &'a [u8]) -> Cursor<'a> {
+        Cursor { b, i: 0 }
+    }
+
+    #[inline]
+    pub fn ws(&mut self) {
+        // Compact JSON, the common case: nothing to skip.
+        if self.b.get(self.i).is_some_and(|&c| c > b' ') {
+            return;
+        }
+        while self.i < self.b.len() && is_ws(self.b[self.i]) {
+            self.i += 1;
+        }
+    }
+
+    #[inline]
+    pub fn peek(&self) -> R<u8> {
+        self.b.get(self.i).copied().ok_or(Invalid)
+    }
+
+    #[inline]
+    fn expect(&mut self, c: u8) -> R<()> {
+        if self.peek()? == c {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(Invalid)
+        }
+    }
+
+    /// The first eight bytes of `len` bytes at `start`, as [`head_of`].
+    #[inline]
+    fn head_at(&self, start: usize, len: usize) -> u64 {
+        match self.b.get(start..start + 8) {
+            Some(w) => {
+                let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+                if len >= 8 {
+                    w
+                } else {
+                    w & ((1u64 << (len * 8)) - 1)
+                }
+            }
+            None => head_of(&self.b[start..start + len]),
+        }
+    }
+
+    /// Validates a string (cursor on the opening quote); returns the span of
+    /// its contents and whether it has escapes.
+    #[inline]
+    fn string(&mut self) -> R<(usize, usize, bool)> {
+        self.expect(b'"')?;
+        let start = self.i;
+        let b = self.b;
+        let mut escaped = false;
+        loop {
+            while let Some(w) = b.get(self.i..self.i + 8) {
+                let m = special(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+                if m != 0 {
+                    self.i += (m.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.i += 8;
+            }
+            match self.peek()? {
+                b'"' => {
+                    let end = self.i;
+                    self.i += 1;
+                    return Ok((start, end, escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.escape()?;
+                }
+                c if c < 0x20 => return Err(Invalid),
+                // Fewer than eight bytes were left: one at a time.
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    /// Validates an escape (cursor on the backslash).
+    fn escape(&mut self) -> R<()> {
+        self.i += 1;
+        match self.peek()? {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
+            b'u' => {
+                let cp = self.hex4()?;
+                if (0xDC00..0xE000).contains(&cp) {
+                    return Err(Invalid);
+                }
+                if (0xD800..0xDC00).contains(&cp) {
+                    if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
+                        return Err(Invalid);
+                    }
+                    self.i += 1;
+                    let low = self.hex4()?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(Invalid);
+                    }
+                }
+            }
+            _ => return Err(Invalid),
+        }
+        Ok(())
+    }
+
+    /// After a `u`: four hex digits.
+    fn hex4(&mut self) -> R<u32> {
+        self.i += 1;
+        let digits = self.b.get(self.i..self.i + 4).ok_or(Invalid)?;
+        let mut v = 0u32;
+        for &d in digits {
+            v = v * 16 + (d as char).to_digit(16).ok_or(Invalid)?;
+        }
+        self.i += 4;
+        Ok(v)
+    }
+
+    fn digits(&mut self) -> usize {
+        let d = self.i;
+        while self.i < self.b.len() && self.b[self.i].is_ascii_digit() {
+            self.i += 1;
+        }
+        self.i - d
+    }
+
+    fn number(&mut self) -> R<()> {
+        let start = self.i;
+        if self.peek()? == b'-' {
+            self.i += 1;
+        }
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => {
+                self.digits();
+            }
+            _ => return Err(Invalid),
+        }
+        let mut float = false;
+        if self.b.get(self.i) == Some(&b'.') {
+            float = true;
+            self.i += 1;
+            if self.digits() == 0 {
+                return Err(Invalid);
+            }
+        }
+        if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+            float = true;
+            self.i += 1;
+            if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return Err(Invalid);
+            }
+        }
+        // Out-of-range numbers are errors for serde_json.
+        if float || self.i - start > 18 {
+            let text = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| Invalid)?;
+            if !text.parse::<f64>().map_err(|_| Invalid)?.is_finite() {
+                return Err(Invalid);
+            }
+        }
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> R<()> {
+        if self.b.get(self.i..self.i + word.len()) == Some(word) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            Err(Invalid)
+        }
+    }
+
+    /// Validates and skips any value; returns its span.
+    pub fn skip(&mut self, depth: usize) -> R<Tok> {
+        let start = self.i;
+        let mut plain = false;
+        match self.peek()? {
+            b'"' => plain = !self.string()?.2,
+            b'{' => self.object(depth, |_, _, c, d| c.skip(d).map(|_| ()))?,
+            b'[' => self.array(depth, |c, d| c.skip(d).map(|_| ()))?,
+            b't' => self.literal(b"true")?,
+            b'f' => self.literal(b"false")?,
+            b'n' => self.literal(b"null")?,
+            _ => self.number()?,
+        }
+        Ok(Tok {
+            start,
+            end: self.i,
+            plain,
+        })
+    }
+
+    /// Iterates an array's elements: `f(cursor, depth)` must consume each.
+    pub fn array(
+        &mut self,
+        depth: usize,
+        mut f: impl FnMut(&mut Cursor<'a>, usize) -> R<()>,
+    ) -> R<()> {
+        if depth >= MAX_DEPTH {
+            return Err(Invalid);
+        }
+        self.expect(b'[')?;
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            f(self, depth + 1)?;
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(Invalid),
+            }
+        }
+    }
+
+    /// Iterates an object's members: `f(key, head, cursor, depth)` must
+    /// consume the value (`head` is the key's [`head_of`]).
+    pub fn object(
+        &mut self,
+        depth: usize,
+        mut f: impl FnMut(&[u8], u64, &mut Cursor<'a>, usize) -> R<()>,
+    ) -> R<()> {
+        if depth >= MAX_DEPTH {
+            return Err(Invalid);
+        }
+        self.expect(b'{')?;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            let (ks, ke, esc) = self.string()?;
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
+            if esc {
+                // Keys with escapes are rare: decode to compare.
+                let decoded: String =
+                    serde_json::from_slice(&self.b[ks - 1..ke + 1]).map_err(|_| Invalid)?;
+                let head = head_of(decoded.as_bytes());
+                f(decoded.as_bytes(), head, self, depth + 1)?;
+            } else {
+                let head = self.head_at(ks, ke - ks);
+                f(&self.b[ks..ke], head, self, depth + 1)?;
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(Invalid),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(s: &str) -> Option<(usize, usize, bool)> {
+        Cursor::new(s.as_bytes()).string().ok()
+    }
+
+    #[test]
+    fn strings_end_at_the_first_unescaped_quote() {
+        assert_eq!(scan(r#""abc""#), Some((1, 4, false)));
+        assert_eq!(scan(r#""abcdefghijklmnop" x"#), Some((1, 17, false)));
+        assert_eq!(scan(r#""abcdefgh\"ijk""#), Some((1, 14, true)));
+        assert_eq!(scan(r#""é und ü über 8 bytes""#).map(|t| t.2), Some(false));
+    }
+
+    #[test]
+    fn control_characters_and_bad_escapes_are_refused() {
+        assert_eq!(scan("\"abcdefghij\u{1}klm\""), None);
+        assert_eq!(scan("\"ab\tc\""), None);
+        assert_eq!(scan(r#""abcdefghij\x""#), None);
+        assert_eq!(scan(r#""abcdefghijklm"#), None);
+        assert_eq!(scan(r#""\ud800""#), None);
+    }
+
+    #[test]
+    fn keys_compare_by_length_head_and_rest() {
+        let k = Key::new("timeline_days");
+        assert!(k.is(b"timeline_days", head_of(b"timeline_days")));
+        assert!(!k.is(b"timeline_dayz", head_of(b"timeline_dayz")));
+        assert!(!Key::new("at").is(b"a", head_of(b"a")));
+        let c = Cursor::new(b"\"title\": 1, \"x\"");
+        assert_eq!(c.head_at(1, 5), head_of(b"title"));
+        assert_eq!(c.head_at(13, 1), head_of(b"x"));
+    }
+}
