@@ -121,11 +121,7 @@ fn matchers(model: &Model, by_type: &[Vec<usize>], spans: &regex::Regex) -> Vec<
 
 /// What a term matches, without its count or its place in the source.
 fn term_key(t: &crate::check::EventTerm, spans: &regex::Regex) -> String {
-    let raw = format!(
-        "{:?}|{:?}|{:?}|{:?}",
-        t.event_type, t.object, t.filter, t.window
-    );
-    spans.replace_all(&raw, "").into_owned()
+    format!("{}|{:?}", match_key(t, spans), t.window)
 }
 
 /// A rough relative cost of evaluating a predicate.

@@ -60,10 +60,10 @@ fn set_text_list<'a>(slot: &mut Value, items: impl Iterator<Item = &'a str>) {
     }
 }
 
-/// The elements of a JSON array token when all are strings without escapes.
-fn plain_strings(raw: &str) -> Option<Vec<&str>> {
+/// Is this (valid) JSON array token a list of strings without escapes? Its
+/// items are then the texts between every other pair of quotes.
+fn all_plain_strings(raw: &str) -> bool {
     let b = raw.as_bytes();
-    let mut out = Vec::new();
     let mut i = 1;
     let skip_ws = |i: &mut usize| {
         while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
@@ -72,26 +72,24 @@ fn plain_strings(raw: &str) -> Option<Vec<&str>> {
     };
     skip_ws(&mut i);
     if b.get(i) == Some(&b']') {
-        return Some(out);
+        return true;
     }
     loop {
         if b.get(i) != Some(&b'"') {
-            return None;
+            return false;
         }
-        let len = memchr::memchr2(b'"', b'\\', &b[i + 1..])?;
-        if b[i + 1 + len] != b'"' {
-            return None;
+        match memchr::memchr2(b'"', b'\\', &b[i + 1..]) {
+            Some(len) if b[i + 1 + len] == b'"' => i += len + 2,
+            _ => return false,
         }
-        out.push(&raw[i + 1..i + 1 + len]);
-        i += len + 2;
         skip_ws(&mut i);
         match b.get(i) {
             Some(b',') => {
                 i += 1;
                 skip_ws(&mut i);
             }
-            Some(b']') => return Some(out),
-            _ => return None,
+            Some(b']') => return true,
+            _ => return false,
         }
     }
 }
@@ -126,17 +124,20 @@ pub fn set(slot: &mut Value, line: &str, t: Tok, ty: Type) -> Result<(), Json> {
         }
         return Ok(());
     }
-    match (ty, raw.as_bytes().first()) {
-        (_, Some(b'n')) => *slot = Value::Missing,
-        (Type::Bool, Some(b't')) => *slot = Value::Bool(true),
-        (Type::Bool, Some(b'f')) => *slot = Value::Bool(false),
-        (Type::Number, Some(b'0'..=b'9')) if small_integer(raw).is_some() => {
-            *slot = Value::Number(small_integer(raw).unwrap_or_default());
+    let direct = match (ty, raw.as_bytes().first()) {
+        (_, Some(b'n')) => Some(Value::Missing),
+        (Type::Bool, Some(b't')) => Some(Value::Bool(true)),
+        (Type::Bool, Some(b'f')) => Some(Value::Bool(false)),
+        (Type::Number, Some(b'0'..=b'9')) => small_integer(raw).map(Value::Number),
+        (Type::TextList, Some(b'[')) if all_plain_strings(raw) => {
+            set_text_list(slot, raw.split('"').skip(1).step_by(2));
+            return Ok(());
         }
-        (Type::TextList, Some(b'[')) if plain_strings(raw).is_some() => {
-            set_text_list(slot, plain_strings(raw).unwrap_or_default().into_iter());
-        }
-        _ => {
+        _ => None,
+    };
+    match direct {
+        Some(v) => *slot = v,
+        None => {
             let j = json_of(line, t);
             *slot = convert(ty, &j).map_err(|_| j)?;
         }
@@ -168,6 +169,8 @@ mod tests {
             (Type::Text, r#""\u0041B""#),
             (Type::TextList, r#"["Gong", " ", "HubSpot"]"#),
             (Type::TextList, r#"[ ]"#),
+            (Type::TextList, r#"[ "x" ,"Y" ]"#),
+            (Type::TextList, r#"["a\"b", "c"]"#),
             (Type::TextList, r#"["a", 1]"#),
             (Type::TextList, r#""a; B ;;""#),
             (Type::Number, "120"),
