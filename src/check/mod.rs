@@ -4,6 +4,7 @@
 
 mod decls;
 mod lint;
+pub mod patterns;
 
 pub use lint::never_holds as contradicts;
 mod resolve;

@@ -25,6 +25,7 @@ struct Resolver<'a> {
     cx: &'a mut Declarations,
     sources: &'a Sources,
     terms: Vec<super::EventTerm>,
+    patterns: super::patterns::Compiled,
 }
 
 pub(super) fn resolve(cx: &mut Declarations, sources: &Sources, files: &[ast::File]) -> Model {
@@ -32,6 +33,7 @@ pub(super) fn resolve(cx: &mut Declarations, sources: &Sources, files: &[ast::Fi
         cx,
         sources,
         terms: Vec::new(),
+        patterns: super::patterns::Compiled::new(files),
     };
     let mut rules = Vec::new();
     let mut stages = Vec::new();
@@ -682,11 +684,7 @@ impl Resolver<'_> {
             }
             TestOp::Matches(lit) => {
                 let s = self.text_literal(ty, operand, &t.op, lit, "matches")?;
-                match regex::RegexBuilder::new(&s)
-                    .case_insensitive(true)
-                    .size_limit(1 << 20)
-                    .build()
-                {
+                match self.patterns.get(&s) {
                     Ok(re) => PredTest::Matches(re),
                     Err(e) => {
                         let detail = e.to_string();

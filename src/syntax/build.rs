@@ -11,6 +11,8 @@ type P<'i> = Pair<'i, R>;
 
 pub(super) struct Builder {
     file: FileId,
+    /// Where the parsed text starts in its file (a part of a split file).
+    offset: usize,
     pub errors: Vec<Diagnostic>,
 }
 
@@ -121,9 +123,10 @@ fn take<'i>(parts: &mut std::vec::IntoIter<P<'i>>) -> P<'i> {
 }
 
 impl Builder {
-    pub fn new(file: FileId) -> Self {
+    pub fn new(file: FileId, offset: usize) -> Self {
         Builder {
             file,
+            offset,
             errors: Vec::new(),
         }
     }
@@ -132,7 +135,8 @@ impl Builder {
     /// rule swallow after its last token.
     fn span(&self, pair: &P<'_>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.start() + tight_len(s.as_str()))
+        let start = self.offset + s.start();
+        Span::new(self.file, start, start + tight_len(s.as_str()))
     }
 
     fn node<T>(&self, pair: &P<'_>, value: T) -> Node<T> {

@@ -2,6 +2,7 @@
 
 mod build;
 mod errors;
+mod split;
 
 use crate::ast;
 use crate::diag::{Code, Diagnostic};
@@ -23,17 +24,61 @@ pub fn parse(file: FileId, text: &str) -> Result<ast::File, Vec<Diagnostic>> {
     if let Some(d) = check_nesting(file, text) {
         return Err(vec![d]);
     }
+    if text.len() >= PARALLEL_FROM {
+        if let Some(parsed) = parse_parts(file, text) {
+            return parsed;
+        }
+    }
+    parse_whole(file, text)
+}
+
+fn parse_whole(file: FileId, text: &str) -> Result<ast::File, Vec<Diagnostic>> {
     let pairs = match Grammar::parse(Rule::file, text) {
         Ok(pairs) => pairs,
         Err(e) => return Err(vec![errors::from_pest(file, text, e)]),
     };
-    let mut builder = build::Builder::new(file);
+    let mut builder = build::Builder::new(file, 0);
     let parsed = builder.file(pairs);
     if builder.errors.is_empty() {
         Ok(parsed)
     } else {
         Err(builder.errors)
     }
+}
+
+/// Files at least this long are parsed in parts on all cores.
+const PARALLEL_FROM: usize = 64 * 1024;
+
+/// Parses a large file in parts cut at item boundaries ([`split`]), in
+/// parallel. `None` when a part has a syntax error: the caller then parses
+/// the whole file, so the error reported is the whole file's first one.
+fn parse_parts(file: FileId, text: &str) -> Option<Result<ast::File, Vec<Diagnostic>>> {
+    use rayon::prelude::*;
+    let ranges = split::ranges(text, rayon::current_num_threads() * 4);
+    if ranges.len() < 2 {
+        return None;
+    }
+    let parts: Vec<Option<(ast::File, Vec<Diagnostic>)>> = ranges
+        .par_iter()
+        .map(|&(start, end)| {
+            let pairs = Grammar::parse(Rule::file, &text[start..end]).ok()?;
+            let mut builder = build::Builder::new(file, start);
+            let parsed = builder.file(pairs);
+            Some((parsed, builder.errors))
+        })
+        .collect();
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    for part in parts {
+        let (parsed, errs) = part?;
+        items.extend(parsed.items);
+        errors.extend(errs);
+    }
+    Some(if errors.is_empty() {
+        Ok(ast::File { items })
+    } else {
+        Err(errors)
+    })
 }
 
 /// Finds the first bracket that opens deeper than [`MAX_NESTING`], outside
@@ -182,6 +227,57 @@ mod tests {
                 assert!(parse(FileId(0), &ok).is_ok(), "`{name}` is a name");
             }
         }
+    }
+
+    /// A large file of every kind of item, split and whole.
+    fn large_file() -> String {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut text = String::new();
+        for f in [
+            "00-schema",
+            "10-fit",
+            "20-engagement",
+            "30-stages",
+            "40-tests",
+        ] {
+            text.push_str(
+                &std::fs::read_to_string(dir.join(format!("rules/b2b/{f}.rules"))).unwrap(),
+            );
+            text.push('\n');
+        }
+        let mut out = String::new();
+        while out.len() < 4 * PARALLEL_FROM {
+            out.push_str(&text);
+            out.push_str("stage Hot when fit >= 20 and\nscore >= 70\n");
+        }
+        out
+    }
+
+    #[test]
+    fn a_file_parsed_in_parts_equals_the_file_parsed_whole() {
+        let text = large_file();
+        let whole = parse_whole(FileId(3), &text).unwrap();
+        let parts = parse_parts(FileId(3), &text).expect("parts parse").unwrap();
+        assert!(split::ranges(&text, 8).len() > 4);
+        // Debug shows every node's span, which equality ignores.
+        assert_eq!(format!("{parts:?}"), format!("{whole:?}"));
+        assert_eq!(
+            parse(FileId(3), &text).unwrap().items.len(),
+            whole.items.len()
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_in_a_large_file_is_the_whole_files_first() {
+        let mut text = large_file();
+        let at = text.len() / 2 + text[text.len() / 2..].find("\ngroup").unwrap() + 1;
+        text.insert_str(at, "\"broken\": title = -> +1\n");
+        let err = parse(FileId(0), &text).unwrap_err();
+        assert_eq!(err, parse_whole(FileId(0), &text).unwrap_err());
+        assert_eq!(
+            err[0].labels[0].span.start as usize,
+            at + "\"broken\": title = ".len()
+        );
     }
 
     #[test]
