@@ -195,7 +195,7 @@ pub enum PredTest {
     IncludesText(String),
     IncludesNumber(f64),
     Text(TextOp, String),
-    Matches(regex::Regex),
+    Matches(patterns::Pattern),
 }
 
 /// How an event term matches the event's first property.

@@ -11,7 +11,8 @@ pub mod value;
 
 use crate::ast::TextOp;
 use crate::check::{Expr, Model, ObjectMatch, PredTest, ValueExpr};
-use crate::plan::{Matcher, PExpr, Plan};
+use crate::plan::program::{Leaf, Next};
+use crate::plan::{Matcher, Plan};
 use crate::time::whole_days;
 pub use value::{Event, Lead, Value};
 
@@ -121,8 +122,15 @@ fn val(v: &Value) -> Val<'_> {
 
 /// The part of an address after the last `@` (missing when there is none).
 pub fn domain_of(text: &str) -> Option<&str> {
-    let (_, d) = text.rsplit_once('@')?;
-    let d = d.trim();
+    // Addresses are short: a plain backward loop beats a vectorised search.
+    let at = text.bytes().rposition(|c| c == b'@')?;
+    let d = &text[at + 1..];
+    let plain = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_graphic());
+    let d = if plain(d.as_bytes().first()) && plain(d.as_bytes().last()) {
+        d
+    } else {
+        d.trim()
+    };
     (!d.is_empty()).then_some(d)
 }
 
@@ -196,11 +204,11 @@ pub fn test(t: &PredTest, v: Val<'_>) -> bool {
         (PredTest::IncludesText(x), Val::TextList(l)) => l.iter().any(|s| s == x),
         (PredTest::IncludesNumber(x), Val::NumberList(l)) => l.contains(x),
         (PredTest::Text(op, x), Val::Text(s)) => match op {
-            TextOp::Contains => s.contains(x.as_str()),
+            TextOp::Contains => memchr::memmem::find(s.as_bytes(), x.as_bytes()).is_some(),
             TextOp::StartsWith => s.starts_with(x.as_str()),
             TextOp::EndsWith => s.ends_with(x.as_str()),
         },
-        (PredTest::Matches(re), Val::Text(s)) => re.is_match(s),
+        (PredTest::Matches(p), Val::Text(s)) => p.is_match(s),
         // The checker rules out every other pairing of test and type.
         _ => false,
     }
@@ -307,25 +315,35 @@ impl<'m> Evaluator<'m> {
         o
     }
 
-    /// Evaluates a plan condition, computing each shared predicate once.
-    fn holds(&self, e: &PExpr, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
-        match e {
-            PExpr::And(parts) => parts.iter().all(|p| self.holds(p, scope, memo)),
-            PExpr::Or(parts) => parts.iter().any(|p| self.holds(p, scope, memo)),
-            PExpr::Not(inner) => !self.holds(inner, scope, memo),
-            PExpr::Const(c) => *c,
-            PExpr::Term(t) => self.model.terms[*t].count.holds(scope.terms[*t].count),
-            PExpr::Pred(i) => match memo[*i] {
+    /// Evaluates a plan condition (its first step in the plan's branch
+    /// program), computing each shared predicate once per lead.
+    fn holds(&self, start: Next, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
+        let preds = &self.plan.preds;
+        self.plan.program.run(start, |leaf| match leaf {
+            Leaf::Term { term, lo, hi } => {
+                let n = scope.terms[term].count;
+                lo <= n && n <= hi
+            }
+            Leaf::Field { pred, field } => match memo[pred] {
                 1 => false,
                 2 => true,
                 _ => {
-                    let p = &self.plan.preds[*i].pred;
-                    let r = test(&p.test, scope.value(&p.value));
-                    memo[*i] = 1 + u8::from(r);
+                    let r = test(&preds[pred].pred.test, val(&scope.lead.values[field]));
+                    memo[pred] = 1 + u8::from(r);
                     r
                 }
             },
-        }
+            Leaf::Pred(i) => match memo[i] {
+                1 => false,
+                2 => true,
+                _ => {
+                    let p = &preds[i].pred;
+                    let r = test(&p.test, scope.value(&p.value));
+                    memo[i] = 1 + u8::from(r);
+                    r
+                }
+            },
+        })
     }
 
     /// Like [`Evaluator::evaluate`], reusing `o`'s buffers.
@@ -352,18 +370,22 @@ impl<'m> Evaluator<'m> {
         };
         o.contributions.clear();
         o.contributions.resize(model.rules.len(), 0);
-        for pr in &plan.rules {
-            if !self.holds(&pr.cond, &scope, &mut memo) {
+        for (pr, &start) in plan.rules.iter().zip(&plan.rule_starts) {
+            if !self.holds(start, &scope, &mut memo) {
                 continue;
             }
             let rule = &model.rules[pr.rule];
-            let count = rule.each.then(|| terms[rule.terms[0]].count);
-            let value = points::capped(rule.points, count, rule.cap);
             let decay = model.groups[rule.group].decay.as_ref().and_then(|d| {
                 let newest = rule.terms.iter().filter_map(|&t| terms[t].newest).max()?;
                 Some((d, points::periods(d, whole_days(newest, as_of))))
             });
-            o.contributions[pr.rule] = points::contribution(value, decay);
+            o.contributions[pr.rule] = match &pr.fixed {
+                Some(fixed) => fixed.contribution(decay),
+                None => {
+                    let count = rule.each.then(|| terms[rule.terms[0]].count);
+                    points::contribution(points::capped(rule.points, count, rule.cap), decay)
+                }
+            };
         }
         o.groups_raw.clear();
         o.groups_raw.extend(
@@ -382,8 +404,8 @@ impl<'m> Evaluator<'m> {
         );
         o.score = clamp(o.groups.iter().sum(), model.score_min, model.score_max);
         o.disqualified.clear();
-        for (i, d) in plan.disqualifiers.iter().enumerate() {
-            if self.holds(d, &scope, &mut memo) {
+        for (i, &start) in plan.disqualifier_starts.iter().enumerate() {
+            if self.holds(start, &scope, &mut memo) {
                 o.disqualified.push(i);
             }
         }
@@ -395,8 +417,8 @@ impl<'m> Evaluator<'m> {
             StageResult::Disqualified
         } else {
             let mut reached = StageResult::Otherwise;
-            for (i, s) in plan.stages.iter().enumerate() {
-                if self.holds(s, &stage_scope, &mut memo) {
+            for (i, &start) in plan.stage_starts.iter().enumerate() {
+                if self.holds(start, &stage_scope, &mut memo) {
                     reached = StageResult::Stage(i);
                     break;
                 }
@@ -404,5 +426,22 @@ impl<'m> Evaluator<'m> {
             reached
         };
         o.memo.0 = memo;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::domain_of;
+
+    #[test]
+    fn the_domain_is_after_the_last_at_sign_trimmed() {
+        assert_eq!(domain_of("ana@acme.com"), Some("acme.com"));
+        assert_eq!(domain_of("a@b@acme.com"), Some("acme.com"));
+        assert_eq!(domain_of("ana @ acme.com "), Some("acme.com"));
+        assert_eq!(domain_of("ana@\u{a0}acme.com"), Some("acme.com"));
+        assert_eq!(domain_of("ana@é.fr"), Some("é.fr"));
+        assert_eq!(domain_of("ana@ "), None);
+        assert_eq!(domain_of("ana@"), None);
+        assert_eq!(domain_of("acme.com"), None);
     }
 }

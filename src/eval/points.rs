@@ -79,8 +79,48 @@ pub fn contribution(value: Decimal, decay: Option<(&DecaySpec, u32)>) -> i64 {
     let Some((decay, k)) = decay.filter(|(_, k)| *k > 0) else {
         return decimal_to_cents(value);
     };
-    let keep = 1.0 - decay.percent.to_f64() / 100.0;
-    let x = value.to_f64() * keep.powi(k as i32) * 100.0;
+    decayed(value, value.to_f64(), keep_of(decay), decay, k)
+}
+
+/// The share a decay keeps per period, as a float.
+fn keep_of(decay: &DecaySpec) -> f64 {
+    1.0 - decay.percent.to_f64() / 100.0
+}
+
+/// A rule's value worked out ahead, when it does not depend on a count (no
+/// `each`): the plan keeps one per rule, so a lead pays only for the decay.
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed {
+    value: Decimal,
+    cents: i64,
+    float: f64,
+    /// The group's decay, kept per period.
+    keep: f64,
+}
+
+impl Fixed {
+    pub fn new(points: Decimal, cap: Option<Decimal>, decay: Option<&DecaySpec>) -> Fixed {
+        let value = capped(points, None, cap);
+        Fixed {
+            value,
+            cents: decimal_to_cents(value),
+            float: value.to_f64(),
+            keep: decay.map_or(1.0, keep_of),
+        }
+    }
+
+    /// [`contribution`] of this value, `k` periods into the group's decay.
+    pub fn contribution(&self, decay: Option<(&DecaySpec, u32)>) -> i64 {
+        match decay.filter(|(_, k)| *k > 0) {
+            None => self.cents,
+            Some((decay, k)) => decayed(self.value, self.float, self.keep, decay, k),
+        }
+    }
+}
+
+/// `value` (`float` as a float) after `k` > 0 periods of decay, in hundredths.
+fn decayed(value: Decimal, float: f64, keep: f64, decay: &DecaySpec, k: u32) -> i64 {
+    let x = float * keep.powi(k as i32) * 100.0;
     let frac = (x - x.trunc()).abs();
     if (frac - 0.5).abs() > 1e-6 {
         return x.round() as i64;
@@ -155,6 +195,30 @@ mod tests {
         }
         // Too big for 128 bits: the big-integer path answers.
         assert_eq!(exact_in_i128(d("3"), &decay("33.333"), 40), None);
+    }
+
+    #[test]
+    fn fixed_values_agree_with_the_contribution() {
+        for (v, cap, p) in [
+            ("5", None, "25"),
+            ("-7.5", Some("5"), "12.5"),
+            ("0.02", None, "25"),
+            ("6", Some("10"), "25"),
+            ("3", None, "33.333"),
+        ] {
+            let spec = decay(p);
+            let fixed = Fixed::new(d(v), cap.map(d), Some(&spec));
+            let value = capped(d(v), None, cap.map(d));
+            assert_eq!(fixed.contribution(None), contribution(value, None), "{v}");
+            for k in 0..30 {
+                let decay = Some((&spec, k));
+                assert_eq!(
+                    fixed.contribution(decay),
+                    contribution(value, decay),
+                    "{v} {p} {k}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! `leadscore plan MODEL` prints it ([`print`]).
 
 pub mod print;
+pub mod program;
 
 use crate::check::{Expr, Model, Pred, PredTest};
 use crate::source::Span;
@@ -43,6 +44,8 @@ pub struct PlanRule {
     /// Index into the model's rules.
     pub rule: usize,
     pub cond: PExpr,
+    /// The rule's value worked out ahead, unless it counts (`each`).
+    pub fixed: Option<crate::eval::points::Fixed>,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +65,13 @@ pub struct Plan {
     pub same_as: Vec<usize>,
     /// Per event type: its terms grouped by what they match (see [`Matcher`]).
     pub matchers: Vec<Vec<Matcher>>,
+    /// Every condition above as a branch program, for evaluation.
+    pub program: program::Program,
+    /// Where each rule's (in [`Plan::rules`] order), disqualifier's and
+    /// stage's condition starts in [`Plan::program`].
+    pub rule_starts: Vec<program::Next>,
+    pub disqualifier_starts: Vec<program::Next>,
+    pub stage_starts: Vec<program::Next>,
 }
 
 /// Terms of one event type that test the same object and filter, and differ
@@ -243,14 +253,20 @@ pub fn compile(model: &Model) -> Plan {
             removed.push((i, "its condition is always false"));
             continue;
         }
-        rules.push(PlanRule { rule: i, cond });
+        let decay = model.groups[r.group].decay.as_ref();
+        let fixed = (!r.each).then(|| crate::eval::points::Fixed::new(r.points, r.cap, decay));
+        rules.push(PlanRule {
+            rule: i,
+            cond,
+            fixed,
+        });
     }
-    let disqualifiers = model
+    let disqualifiers: Vec<PExpr> = model
         .disqualifiers
         .iter()
         .map(|d| b.expr(&d.cond, &format!("disqualifier `{}`", d.reason)))
         .collect();
-    let stages = model
+    let stages: Vec<PExpr> = model
         .stages
         .iter()
         .map(|s| b.expr(&s.cond, &format!("stage `{}`", s.name)))
@@ -270,8 +286,16 @@ pub fn compile(model: &Model) -> Plan {
         }
     }
     let matchers = matchers(model, &by_type, &spans);
+    let mut program = program::Program::default();
+    let preds = b.preds;
+    let mut starts = |conds: &mut dyn Iterator<Item = &PExpr>| -> Vec<program::Next> {
+        conds.map(|c| program.add(c, model, &preds)).collect()
+    };
+    let rule_starts = starts(&mut rules.iter().map(|r: &PlanRule| &r.cond));
+    let disqualifier_starts = starts(&mut disqualifiers.iter());
+    let stage_starts = starts(&mut stages.iter());
     Plan {
-        preds: b.preds,
+        preds,
         rules,
         removed,
         disqualifiers,
@@ -279,6 +303,10 @@ pub fn compile(model: &Model) -> Plan {
         by_type,
         same_as,
         matchers,
+        program,
+        rule_starts,
+        disqualifier_starts,
+        stage_starts,
     }
 }
 
