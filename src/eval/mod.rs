@@ -319,30 +319,29 @@ impl<'m> Evaluator<'m> {
     /// program), computing each shared predicate once per lead.
     fn holds(&self, start: Next, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
         let preds = &self.plan.preds;
-        self.plan.program.run(start, |leaf| match leaf {
-            Leaf::Term { term, lo, hi } => {
-                let n = scope.terms[term].count;
-                lo <= n && n <= hi
-            }
-            Leaf::Field { pred, field } => match memo[pred] {
-                1 => false,
-                2 => true,
-                _ => {
-                    let r = test(&preds[pred].pred.test, val(&scope.lead.values[field]));
-                    memo[pred] = 1 + u8::from(r);
-                    r
+        self.plan.program.run(start, |leaf| {
+            let (i, field) = match leaf {
+                Leaf::Term { term, lo, hi } => {
+                    let n = scope.terms[term].count;
+                    return lo <= n && n <= hi;
                 }
-            },
-            Leaf::Pred(i) => match memo[i] {
+                Leaf::Field { pred, field } => (pred, Some(field)),
+                Leaf::Pred(pred) => (pred, None),
+            };
+            match memo[i] {
                 1 => false,
                 2 => true,
                 _ => {
                     let p = &preds[i].pred;
-                    let r = test(&p.test, scope.value(&p.value));
+                    let v = match field {
+                        Some(f) => val(&scope.lead.values[f]),
+                        None => scope.value(&p.value),
+                    };
+                    let r = test(&p.test, v);
                     memo[i] = 1 + u8::from(r);
                     r
                 }
-            },
+            }
         })
     }
 
@@ -370,8 +369,8 @@ impl<'m> Evaluator<'m> {
         };
         o.contributions.clear();
         o.contributions.resize(model.rules.len(), 0);
-        for (pr, &start) in plan.rules.iter().zip(&plan.rule_starts) {
-            if !self.holds(start, &scope, &mut memo) {
+        for pr in &plan.rules {
+            if !self.holds(pr.start, &scope, &mut memo) {
                 continue;
             }
             let rule = &model.rules[pr.rule];

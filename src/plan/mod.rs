@@ -46,6 +46,8 @@ pub struct PlanRule {
     pub cond: PExpr,
     /// The rule's value worked out ahead, unless it counts (`each`).
     pub fixed: Option<crate::eval::points::Fixed>,
+    /// Where its condition starts in [`Plan::program`].
+    pub start: program::Next,
 }
 
 #[derive(Debug, Clone)]
@@ -67,9 +69,7 @@ pub struct Plan {
     pub matchers: Vec<Vec<Matcher>>,
     /// Every condition above as a branch program, for evaluation.
     pub program: program::Program,
-    /// Where each rule's (in [`Plan::rules`] order), disqualifier's and
-    /// stage's condition starts in [`Plan::program`].
-    pub rule_starts: Vec<program::Next>,
+    /// Where each disqualifier's and stage's condition starts in [`Plan::program`].
     pub disqualifier_starts: Vec<program::Next>,
     pub stage_starts: Vec<program::Next>,
 }
@@ -259,6 +259,7 @@ pub fn compile(model: &Model) -> Plan {
             rule: i,
             cond,
             fixed,
+            start: program::NO,
         });
     }
     let disqualifiers: Vec<PExpr> = model
@@ -288,12 +289,17 @@ pub fn compile(model: &Model) -> Plan {
     let matchers = matchers(model, &by_type, &spans);
     let mut program = program::Program::default();
     let preds = b.preds;
-    let mut starts = |conds: &mut dyn Iterator<Item = &PExpr>| -> Vec<program::Next> {
-        conds.map(|c| program.add(c, model, &preds)).collect()
-    };
-    let rule_starts = starts(&mut rules.iter().map(|r: &PlanRule| &r.cond));
-    let disqualifier_starts = starts(&mut disqualifiers.iter());
-    let stage_starts = starts(&mut stages.iter());
+    for r in &mut rules {
+        r.start = program.add(&r.cond, model, &preds);
+    }
+    let disqualifier_starts = disqualifiers
+        .iter()
+        .map(|c| program.add(c, model, &preds))
+        .collect();
+    let stage_starts = stages
+        .iter()
+        .map(|c| program.add(c, model, &preds))
+        .collect();
     Plan {
         preds,
         rules,
@@ -304,7 +310,6 @@ pub fn compile(model: &Model) -> Plan {
         same_as,
         matchers,
         program,
-        rule_starts,
         disqualifier_starts,
         stage_starts,
     }

@@ -1,20 +1,7 @@
 //! Turning a pest error into a diagnostic a rule author can act on.
 
-use super::{Rule, KEYWORDS};
+use super::{Rule, ITEM_WORDS, KEYWORDS};
 
-/// The words that start a declaration: what a misspelt first word most
-/// likely meant.
-const ITEM_WORDS: [&str; 9] = [
-    "lead",
-    "events",
-    "list",
-    "group",
-    "score",
-    "stage",
-    "otherwise",
-    "disqualify",
-    "test",
-];
 use crate::diag::{suggest, Code, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::error::{Error, ErrorVariant, InputLocation};

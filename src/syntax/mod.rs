@@ -13,6 +13,20 @@ use pest::Parser;
 #[grammar = "../grammar/leadscore.pest"]
 pub(crate) struct Grammar;
 
+/// The words that start a declaration (what a misspelt first word most
+/// likely meant; where a large file may be cut, see [`split`]).
+pub(crate) const ITEM_WORDS: [&str; 9] = [
+    "lead",
+    "events",
+    "list",
+    "group",
+    "score",
+    "stage",
+    "otherwise",
+    "disqualify",
+    "test",
+];
+
 /// How deeply brackets may nest before the parser refuses the file. Real
 /// models nest a handful of levels; the bound keeps the recursive-descent
 /// parser and every later tree walk far from the stack's end.

@@ -10,17 +10,7 @@
 //! wrong, a part ends inside an item and fails to parse, and the caller
 //! parses the whole file instead: the result never depends on the split.
 
-/// Words that start an item and nothing else outside brackets.
-const ITEM_WORDS: [&[u8]; 8] = [
-    b"group",
-    b"list",
-    b"lead",
-    b"events",
-    b"stage",
-    b"otherwise",
-    b"disqualify",
-    b"test",
-];
+use super::ITEM_WORDS;
 
 /// Byte offsets (after 0) where an item surely starts.
 pub fn item_starts(text: &str) -> Vec<usize> {
@@ -63,8 +53,8 @@ pub fn item_starts(text: &str) -> Vec<usize> {
 }
 
 fn starts_item(rest: &[u8]) -> bool {
-    ITEM_WORDS.iter().any(|w| {
-        rest.starts_with(w)
+    ITEM_WORDS.iter().filter(|w| **w != "score").any(|w| {
+        rest.starts_with(w.as_bytes())
             && !rest
                 .get(w.len())
                 .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
