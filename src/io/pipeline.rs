@@ -17,6 +17,10 @@ use std::io::{BufRead, Read, Write};
 
 /// Bytes of input read per chunk.
 const CHUNK: usize = 4 << 20;
+/// Chunks being scored or waiting to be written, at most.
+const IN_FLIGHT: usize = 3;
+/// What the scoring of one chunk produced: its parts, and its size in bytes.
+type Scored = std::sync::mpsc::Receiver<std::io::Result<(Vec<Part>, u64)>>;
 /// Bytes per parallel task.
 const SEGMENT: usize = 256 << 10;
 
@@ -111,6 +115,53 @@ impl Worker {
             },
             outcome: Outcome::default(),
             errors: Vec::new(),
+        }
+    }
+}
+
+/// Workers and output buffers kept from one segment to the next, so their
+/// buffers are allocated once per run rather than once per segment.
+#[derive(Default)]
+struct Pools {
+    workers: std::sync::Mutex<Vec<Worker>>,
+    buffers: std::sync::Mutex<Vec<String>>,
+    chunks: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl Pools {
+    fn worker(&self) -> Worker {
+        let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        workers.pop().unwrap_or_else(Worker::new)
+    }
+
+    /// An empty buffer with room for at least `capacity` bytes.
+    fn buffer(&self, capacity: usize) -> String {
+        let mut buffers = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut b = buffers.pop().unwrap_or_default();
+        b.reserve(capacity);
+        b
+    }
+
+    /// An empty input buffer.
+    fn chunk(&self) -> Vec<u8> {
+        let mut chunks = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        chunks.pop().unwrap_or_default()
+    }
+
+    fn give_back_chunk(&self, mut chunk: Vec<u8>) {
+        chunk.clear();
+        let mut chunks = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        if chunks.len() < IN_FLIGHT + 2 {
+            chunks.push(chunk);
+        }
+    }
+
+    fn give_back(&self, mut buffer: String) {
+        buffer.clear();
+        let mut buffers = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: at most a few chunks' worth of segments are in flight.
+        if buffers.len() < 64 {
+            buffers.push(buffer);
         }
     }
 }
@@ -223,6 +274,29 @@ impl Ctx<'_> {
         }
     }
 
+    /// Scores one segment of a chunk (`first` is the number of the line
+    /// before it), with a worker and an output buffer from the pools.
+    fn segment(&self, pools: &Pools, seg: &[u8], first: u64) -> Part {
+        let mut w = pools.worker();
+        let mut part = self.new_part();
+        part.out = pools.buffer(seg.len() / 2);
+        let mut start = 0;
+        let mut n = first;
+        for end in memchr::memchr_iter(b'\n', seg).chain(std::iter::once(seg.len())) {
+            if start < seg.len() || end > start {
+                n += 1;
+                self.line(&mut w, &mut part, n, &seg[start..end]);
+            }
+            start = end + 1;
+        }
+        pools
+            .workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(w);
+        part
+    }
+
     fn new_part(&self) -> Part {
         Part {
             stages: vec![0; self.model.stages.len() + 2],
@@ -236,10 +310,21 @@ impl Ctx<'_> {
 fn read_chunks(
     input: &mut (dyn BufRead + Send),
     tx: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+    pools: &Pools,
 ) {
     let mut carry: Vec<u8> = Vec::new();
     loop {
-        let mut chunk = std::mem::take(&mut carry);
+        // A buffer of a chunk already scored, when there is one: fresh
+        // memory costs a page fault per 4 KB.
+        let mut chunk = if carry.len() >= CHUNK {
+            // A line longer than a chunk: keep growing it, without copying.
+            std::mem::take(&mut carry)
+        } else {
+            let mut chunk = pools.chunk();
+            chunk.extend_from_slice(&carry);
+            carry.clear();
+            chunk
+        };
         chunk.reserve(CHUNK + (64 << 10));
         let mut eof = false;
         while chunk.len() < CHUNK {
@@ -266,7 +351,8 @@ fn read_chunks(
         }
         match memchr::memrchr(b'\n', &chunk) {
             Some(i) => {
-                carry = chunk.split_off(i + 1);
+                carry.extend_from_slice(&chunk[i + 1..]);
+                chunk.truncate(i + 1);
                 if tx.send(Ok(chunk)).is_err() {
                     return;
                 }
@@ -306,7 +392,7 @@ fn segments(chunk: &[u8], line_before: u64) -> Vec<((usize, usize), u64, u64)> {
 /// run must stop (strict mode).
 fn emit(
     ctx: &Ctx<'_>,
-    part: Part,
+    part: &Part,
     out: &mut dyn Write,
     sink: &mut dyn Sink,
     summary: &mut Summary,
@@ -373,43 +459,70 @@ pub fn score_stream(
     }
     match opts.input {
         Format::Jsonl => {
-            // A reader thread cuts the input into chunks that end at a line
-            // break, so reading overlaps scoring.
+            // Three stages overlap: a reader thread cuts the input into
+            // chunks that end at a line break, a scoring thread scores each
+            // chunk's segments on all threads, and this thread writes the
+            // results of one chunk while the next is being scored.
             let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+            // One receiver per chunk, in input order; the bound limits how
+            // many chunks are in flight (and so the memory used).
+            let (ptx, prx) = std::sync::mpsc::sync_channel::<Scored>(IN_FLIGHT);
+            let pools = Pools::default();
+            let (ctx, pools) = (&ctx, &pools);
             std::thread::scope(|scope| -> std::io::Result<()> {
-                scope.spawn(move || read_chunks(&mut *input, &tx));
-                let mut line_no = 0u64;
-                let mut bytes = 0u64;
-                for chunk in rx {
-                    let chunk = chunk?;
-                    bytes += chunk.len() as u64;
-                    let segments = segments(&chunk, line_no);
-                    line_no += segments
-                        .last()
-                        .map(|(_, first, n)| first - line_no + n)
-                        .unwrap_or(0);
-                    let parts: Vec<Part> = segments
-                        .par_iter()
-                        .map_init(Worker::new, |w, &(range, first, _)| {
-                            let mut part = ctx.new_part();
-                            let seg = &chunk[range.0..range.1];
-                            let mut start = 0;
-                            let mut n = first;
-                            for end in
-                                memchr::memchr_iter(b'\n', seg).chain(std::iter::once(seg.len()))
-                            {
-                                if start < seg.len() || end > start {
-                                    n += 1;
-                                    ctx.line(w, &mut part, n, &seg[start..end]);
+                scope.spawn(move || read_chunks(&mut *input, &tx, pools));
+                scope.spawn(move || {
+                    // Chunks are scored as tasks of one scope, so a thread
+                    // that finishes its share of one chunk starts on the
+                    // next rather than waiting for the slowest segment.
+                    rayon::in_place_scope(|tasks| {
+                        let mut line_no = 0u64;
+                        for chunk in rx {
+                            let (done, result) = std::sync::mpsc::sync_channel(1);
+                            let chunk = match chunk {
+                                Ok(chunk) => chunk,
+                                Err(e) => {
+                                    let _ = done.send(Err(e));
+                                    let _ = ptx.send(result);
+                                    return;
                                 }
-                                start = end + 1;
+                            };
+                            let segments = segments(&chunk, line_no);
+                            line_no += segments
+                                .last()
+                                .map(|(_, first, n)| first - line_no + n)
+                                .unwrap_or(0);
+                            // A closed channel means the writer stopped (strict mode).
+                            if ptx.send(result).is_err() {
+                                return;
                             }
-                            part
-                        })
-                        .collect();
+                            tasks.spawn(move |_| {
+                                let parts: Vec<Part> = segments
+                                    .par_iter()
+                                    .map(|&(range, first, _)| {
+                                        ctx.segment(pools, &chunk[range.0..range.1], first)
+                                    })
+                                    .collect();
+                                let len = chunk.len() as u64;
+                                pools.give_back_chunk(chunk);
+                                let _ = done.send(Ok((parts, len)));
+                            });
+                        }
+                    });
+                });
+                let mut bytes = 0u64;
+                for result in prx {
+                    // A scoring task that panicked drops its sender: stop.
+                    let Ok(msg) = result.recv() else {
+                        return Err(std::io::Error::other("a scoring task failed"));
+                    };
+                    let (parts, len) = msg?;
+                    bytes += len;
                     for part in parts {
-                        if !emit(&ctx, part, out, sink, &mut summary, &mut stage_counts)? {
-                            // Dropping the receiver stops the reader.
+                        let go_on = emit(ctx, &part, out, sink, &mut summary, &mut stage_counts)?;
+                        pools.give_back(part.out);
+                        if !go_on {
+                            // Dropping the receiver stops the scorer, then the reader.
                             return Ok(());
                         }
                     }
@@ -441,7 +554,7 @@ pub fn score_stream(
                     })
                     .collect();
                 let mut stop = false;
-                for part in parts {
+                for part in &parts {
                     if !emit(&ctx, part, out, sink, &mut summary, &mut stage_counts)? {
                         stop = true;
                         break;

@@ -16,6 +16,7 @@
 //! integers, booleans and lists of strings converted without serde_json.
 
 mod fill;
+mod quotes;
 mod scan;
 
 use crate::check::Model;

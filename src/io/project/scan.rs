@@ -88,11 +88,18 @@ fn is_ws(c: u8) -> bool {
 pub struct Cursor<'a> {
     pub b: &'a [u8],
     pub i: usize,
+    /// The line has no backslash and no control byte (see
+    /// [`super::quotes`]): every string ends at the next quote.
+    plain: bool,
 }
 
 impl<'a> Cursor<'a> {
     pub fn new(b: &'a [u8]) -> Cursor<'a> {
-        Cursor { b, i: 0 }
+        Cursor {
+            b,
+            i: 0,
+            plain: super::quotes::plain(b),
+        }
     }
 
     #[inline]
@@ -141,6 +148,12 @@ impl<'a> Cursor<'a> {
     /// its contents and whether it has escapes.
     #[inline]
     fn string(&mut self) -> R<(usize, usize, bool)> {
+        if self.plain {
+            self.expect(b'"')?;
+            let end = super::quotes::next_quote(self.b, self.i).ok_or(Invalid)?;
+            let start = std::mem::replace(&mut self.i, end + 1);
+            return Ok((start, end, false));
+        }
         self.expect(b'"')?;
         let start = self.i;
         let b = self.b;

@@ -1,0 +1,117 @@
+//! Sixteen bytes at a time: whether a line is "plain" (no backslash and no
+//! control byte anywhere), and where the next quote is. In a plain line
+//! every quote opens or closes a string, so a string ends at the next quote
+//! and its contents need no other check.
+//!
+//! On x86-64 this uses SSE2 (part of every x86-64 processor) through
+//! `safe_arch`, which wraps the intrinsics in safe functions; elsewhere and
+//! for the last few bytes of a line it is a plain loop. Tests compare the
+//! two.
+
+/// Does `b` have no backslash and no byte below 0x20?
+pub fn plain(b: &[u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use safe_arch::{
+            bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, min_u8_m128i,
+            move_mask_i8_m128i, set_splat_i8_m128i, zeroed_m128i,
+        };
+        let backslash = set_splat_i8_m128i(b'\\' as i8);
+        let below_space = set_splat_i8_m128i(0x1f);
+        let mut bad = zeroed_m128i();
+        let mut blocks = b.chunks_exact(16);
+        for block in &mut blocks {
+            if let Ok(block) = <&[u8; 16]>::try_from(block) {
+                let v = load_unaligned_m128i(block);
+                // v <= 0x1f exactly when min(v, 0x1f) == v (unsigned).
+                let control = cmp_eq_mask_i8_m128i(min_u8_m128i(v, below_space), v);
+                bad = bitor_m128i(
+                    bad,
+                    bitor_m128i(cmp_eq_mask_i8_m128i(v, backslash), control),
+                );
+            }
+        }
+        move_mask_i8_m128i(bad) == 0 && plain_scalar(blocks.remainder())
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        plain_scalar(b)
+    }
+}
+
+fn plain_scalar(b: &[u8]) -> bool {
+    !b.iter().any(|&c| c == b'\\' || c < 0x20)
+}
+
+/// The position of the first quote in `b` at or after `from`.
+#[inline]
+pub fn next_quote(b: &[u8], from: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use safe_arch::{cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i};
+        let quote = safe_arch::set_splat_i8_m128i(b'"' as i8);
+        let mut i = from;
+        while let Some(block) = b.get(i..i + 16) {
+            let Ok(block) = <&[u8; 16]>::try_from(block) else {
+                break;
+            };
+            let m = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(load_unaligned_m128i(block), quote));
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        next_quote_scalar(b, i)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        next_quote_scalar(b, from)
+    }
+}
+
+fn next_quote_scalar(b: &[u8], from: usize) -> Option<usize> {
+    let rest = b.get(from..)?;
+    rest.iter().position(|&c| c == b'"').map(|p| from + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn backslashes_and_control_bytes_anywhere_make_a_line_not_plain() {
+        for bad in [b'\\', 0u8, b'\t', b'\n', 0x1f] {
+            for at in [0, 5, 15, 16, 31, 40] {
+                let mut line = vec![b'x'; 41];
+                line[at] = bad;
+                assert!(!plain(&line), "byte {bad:#x} at {at}");
+            }
+        }
+        // 0x7f and the bytes of multi-byte characters are ordinary.
+        assert!(plain("\u{7f}é\"ü€".repeat(9).as_bytes()));
+    }
+
+    #[test]
+    fn next_quote_looks_from_the_given_position() {
+        let b = br#"{"a":"0123456789abcdefghij","b":1}"#;
+        assert_eq!(next_quote(b, 0), Some(1));
+        assert_eq!(next_quote(b, 6), Some(26));
+        assert_eq!(next_quote(b, 33), None);
+        assert_eq!(next_quote(b, 99), None);
+    }
+
+    proptest! {
+        #[test]
+        fn sixteen_at_a_time_agrees_with_one_at_a_time(
+            b in proptest::collection::vec(prop_oneof![
+                Just(b'"'), Just(b'\\'), Just(b'a'), Just(b' '), Just(0x1fu8),
+                Just(0x20u8), Just(0x80u8), Just(0xffu8), any::<u8>()
+            ], 0..120),
+            from in 0usize..130,
+        ) {
+            prop_assert_eq!(plain(&b), plain_scalar(&b));
+            prop_assert_eq!(next_quote(&b, from), next_quote_scalar(&b, from));
+        }
+    }
+}
