@@ -193,6 +193,8 @@ pub struct Scratch {
     ranges: Vec<Option<(usize, usize)>>,
     /// Per event source: a non-array value found where events belong.
     events_wrong: Vec<Option<Tok>>,
+    /// Text buffers kept for reuse.
+    spare: fill::Spare,
 }
 
 fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut Scratch) -> R<()> {
@@ -263,13 +265,12 @@ fn read_events(
         let found = &mut s.props[props..];
         c.object(depth, |key, head, c, depth| {
             let t = c.skip(depth)?;
-            for (k, role) in &src.members {
-                if k.is(key, head) {
-                    match *role {
-                        Role::Type => ty = Some(t),
-                        Role::At => at = Some(t),
-                        Role::Prop(pi) => found[pi] = Some(t),
-                    }
+            // Member names are distinct: the first match is the only one.
+            if let Some((_, role)) = src.members.iter().find(|(k, _)| k.is(key, head)) {
+                match *role {
+                    Role::Type => ty = Some(t),
+                    Role::At => at = Some(t),
+                    Role::Prop(pi) => found[pi] = Some(t),
                 }
             }
             Ok(())
@@ -337,10 +338,10 @@ pub fn project(
     lead.values.resize(model.fields.len(), Value::Missing);
     for ((f, tok), slot) in model.fields.iter().zip(&s.field_toks).zip(&mut lead.values) {
         match tok {
-            None => *slot = Value::Missing,
+            None => fill::replace(slot, Value::Missing, &mut s.spare),
             Some(t) => {
-                if let Err(raw) = fill::set(slot, line, *t, f.ty) {
-                    *slot = Value::Missing;
+                if let Err(raw) = fill::set(slot, line, *t, f.ty, &mut s.spare) {
+                    fill::replace(slot, Value::Missing, &mut s.spare);
                     errors.push(crate::io::record::wrong_type(line_no, f.name(), f.ty, &raw));
                 }
             }
@@ -425,7 +426,11 @@ pub fn project(
             used += 1;
             slot.ty = ti;
             slot.at = at_value;
-            slot.props.resize(decl.props.len(), Value::Missing);
+            let n = decl.props.len();
+            slot.props
+                .drain(n.min(slot.props.len())..)
+                .for_each(|v| fill::recycle(v, &mut s.spare));
+            slot.props.resize(n, Value::Missing);
             for ((prop, &pi), value) in decl
                 .props
                 .iter()
@@ -433,10 +438,10 @@ pub fn project(
                 .zip(&mut slot.props)
             {
                 match s.props[e.props + pi] {
-                    None => *value = Value::Missing,
+                    None => fill::replace(value, Value::Missing, &mut s.spare),
                     Some(t) => {
-                        if let Err(raw) = fill::set(value, line, t, prop.ty) {
-                            *value = Value::Missing;
+                        if let Err(raw) = fill::set(value, line, t, prop.ty, &mut s.spare) {
+                            fill::replace(value, Value::Missing, &mut s.spare);
                             errors.push(crate::io::record::wrong_type(
                                 line_no,
                                 format!("{}.{}", at_path(), prop.name),
@@ -449,6 +454,10 @@ pub fn project(
             }
         }
     }
-    lead.events.truncate(used);
+    for e in lead.events.drain(used..) {
+        e.props
+            .into_iter()
+            .for_each(|v| fill::recycle(v, &mut s.spare));
+    }
     true
 }

@@ -20,41 +20,94 @@ pub fn json_of(line: &str, t: Tok) -> Json {
     serde_json::from_str(&line[t.start..t.end]).unwrap_or(Json::Null)
 }
 
+/// Text buffers given up by values that changed kind (a text that went
+/// missing, an event that became one of another type), kept for the next
+/// text to reuse rather than freed and allocated again.
+pub type Spare = Vec<String>;
+
+/// How many buffers a [`Spare`] keeps at most.
+const SPARE_MAX: usize = 256;
+
+fn keep(s: String, spare: &mut Spare) {
+    if s.capacity() > 0 && spare.len() < SPARE_MAX {
+        spare.push(s);
+    }
+}
+
+/// A buffer for a new text: a spare one, emptied, or a new one.
+fn fresh(spare: &mut Spare) -> String {
+    let mut s = spare.pop().unwrap_or_default();
+    s.clear();
+    s
+}
+
+/// Keeps the text buffers of a value that is being dropped.
+pub fn recycle(v: Value, spare: &mut Spare) {
+    match v {
+        Value::Text { norm, raw } => {
+            keep(norm, spare);
+            keep(raw, spare);
+        }
+        Value::TextList(list) => list.into_iter().for_each(|s| keep(s, spare)),
+        Value::Missing
+        | Value::Number(_)
+        | Value::Bool(_)
+        | Value::Time(_)
+        | Value::NumberList(_) => {}
+    }
+}
+
+/// Sets `slot` to `v`, keeping the buffers of what it held.
+pub fn replace(slot: &mut Value, v: Value, spare: &mut Spare) {
+    recycle(std::mem::replace(slot, v), spare);
+}
+
 /// Sets `slot` to text read from `raw` (missing when it normalises to nothing).
-fn set_text(slot: &mut Value, raw: &str) {
+fn set_text(slot: &mut Value, raw: &str, spare: &mut Spare) {
     let (mut norm, mut kept) = match std::mem::replace(slot, Value::Missing) {
         Value::Text { norm, raw } => (norm, raw),
-        _ => (String::new(), String::new()),
+        other => {
+            recycle(other, spare);
+            (fresh(spare), String::new())
+        }
     };
     norm.clear();
     crate::text::normalize_into(raw, &mut norm);
     if norm.is_empty() {
+        keep(norm, spare);
+        keep(kept, spare);
         return;
     }
     kept.clear();
     if norm != raw {
+        if kept.capacity() == 0 {
+            kept = fresh(spare);
+        }
         kept.push_str(raw);
     }
     *slot = Value::Text { norm, raw: kept };
 }
 
 /// Sets `slot` to a list of the normalised, non-empty texts `items` yields.
-fn set_text_list<'a>(slot: &mut Value, items: impl Iterator<Item = &'a str>) {
+fn set_text_list<'a>(slot: &mut Value, items: impl Iterator<Item = &'a str>, spare: &mut Spare) {
     let mut list = match std::mem::replace(slot, Value::Missing) {
         Value::TextList(list) => list,
-        _ => Vec::new(),
+        other => {
+            recycle(other, spare);
+            Vec::new()
+        }
     };
     let mut n = 0;
     for item in items {
         if n == list.len() {
-            list.push(String::new());
+            list.push(fresh(spare));
         }
         let entry = &mut list[n];
         entry.clear();
         crate::text::normalize_into(item, entry);
         n += usize::from(!entry.is_empty());
     }
-    list.truncate(n);
+    list.drain(n..).for_each(|s| keep(s, spare));
     if n > 0 {
         *slot = Value::TextList(list);
     }
@@ -105,23 +158,30 @@ fn small_integer(raw: &str) -> Option<f64> {
 
 /// Converts token `t` of `line` to a value of `ty` in `slot`. `Err` holds
 /// the value as JSON when it has the wrong type (the slot is then unspecified).
-pub fn set(slot: &mut Value, line: &str, t: Tok, ty: Type) -> Result<(), Json> {
+pub fn set(slot: &mut Value, line: &str, t: Tok, ty: Type, spare: &mut Spare) -> Result<(), Json> {
     let raw = &line[t.start..t.end];
     if t.plain {
         let s = inner(line, t);
         let as_json = || Json::String(s.to_string());
-        match ty {
-            Type::Text => set_text(slot, s),
-            Type::TextList => set_text_list(slot, s.split(';')),
-            Type::Number if s.trim().is_empty() => *slot = Value::Missing,
-            Type::Number => *slot = Value::Number(number_from_text(s).ok_or_else(as_json)?),
-            Type::Time if s.trim().is_empty() => *slot = Value::Missing,
-            Type::Time => *slot = Value::Time(crate::time::parse_time(s).ok_or_else(as_json)?),
+        let v = match ty {
+            Type::Text => {
+                set_text(slot, s, spare);
+                return Ok(());
+            }
+            Type::TextList => {
+                set_text_list(slot, s.split(';'), spare);
+                return Ok(());
+            }
+            Type::Number if s.trim().is_empty() => Value::Missing,
+            Type::Number => Value::Number(number_from_text(s).ok_or_else(as_json)?),
+            Type::Time if s.trim().is_empty() => Value::Missing,
+            Type::Time => Value::Time(crate::time::parse_time(s).ok_or_else(as_json)?),
             Type::Bool | Type::NumberList => {
                 let j = as_json();
-                *slot = convert(ty, &j).map_err(|_| j)?;
+                convert(ty, &j).map_err(|_| j)?
             }
-        }
+        };
+        replace(slot, v, spare);
         return Ok(());
     }
     let direct = match (ty, raw.as_bytes().first()) {
@@ -130,18 +190,19 @@ pub fn set(slot: &mut Value, line: &str, t: Tok, ty: Type) -> Result<(), Json> {
         (Type::Bool, Some(b'f')) => Some(Value::Bool(false)),
         (Type::Number, Some(b'0'..=b'9')) => small_integer(raw).map(Value::Number),
         (Type::TextList, Some(b'[')) if all_plain_strings(raw) => {
-            set_text_list(slot, raw.split('"').skip(1).step_by(2));
+            set_text_list(slot, raw.split('"').skip(1).step_by(2), spare);
             return Ok(());
         }
         _ => None,
     };
-    match direct {
-        Some(v) => *slot = v,
+    let v = match direct {
+        Some(v) => v,
         None => {
             let j = json_of(line, t);
-            *slot = convert(ty, &j).map_err(|_| j)?;
+            convert(ty, &j).map_err(|_| j)?
         }
-    }
+    };
+    replace(slot, v, spare);
     Ok(())
 }
 
@@ -193,7 +254,7 @@ mod tests {
             let want = convert(ty, &j);
             for h in &held {
                 let mut slot = h.clone();
-                let got = set(&mut slot, line, tok(line), ty);
+                let got = set(&mut slot, line, tok(line), ty, &mut Vec::new());
                 match &want {
                     Ok(v) => assert_eq!((got, &slot), (Ok(()), v), "{line}"),
                     Err(_) => assert_eq!(got, Err(j.clone()), "{line}"),
@@ -207,7 +268,7 @@ mod tests {
         let mut slot = Value::Missing;
         let line = r#""soon""#;
         assert_eq!(
-            set(&mut slot, line, tok(line), Type::Number),
+            set(&mut slot, line, tok(line), Type::Number, &mut Vec::new()),
             Err(Json::String("soon".into()))
         );
     }
