@@ -219,6 +219,13 @@ pub fn run(a: ScoreArgs) -> i32 {
 }
 
 fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
+    // Before anything else uses the thread pool (checking a large model
+    // does), or the pool starts with one thread per core.
+    if let Some(n) = a.threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
     let model = load_model(&a.model)?;
     let as_of = as_of(a.as_of.as_deref())?;
     let input = open_input(&a.leads)?;
@@ -235,11 +242,6 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
             Some(events)
         }
     };
-    if let Some(n) = a.threads {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
-    }
     let opts = ScoreOptions {
         as_of,
         key: a.key.split('.').map(str::to_string).collect(),
