@@ -9,19 +9,20 @@ pub fn normalize(s: &str) -> String {
     out
 }
 
-/// Appends [`normalize`]`(s)` to `out`.
-pub fn normalize_into(s: &str, out: &mut String) {
+/// Appends [`normalize`]`(s)` to `out`. Returns `true` when `s` was found
+/// already normal (what was appended is `s` itself); `false` says nothing.
+pub fn normalize_into(s: &str, out: &mut String) -> bool {
     match ascii_shape(s.as_bytes()) {
         Shape::Normal => {
             out.push_str(s);
-            return;
+            return true;
         }
         Shape::Upper => {
             // Only upper-case letters to fold: copy, then fold in place.
             let start = out.len();
             out.push_str(s);
             out[start..].make_ascii_lowercase();
-            return;
+            return false;
         }
         Shape::Other => {}
     }
@@ -39,6 +40,7 @@ pub fn normalize_into(s: &str, out: &mut String) {
             }
         }
     }
+    false
 }
 
 /// A set of normalised texts, built once at compile time. Small sets (most
@@ -222,6 +224,12 @@ mod tests {
             let slow: Vec<&str> = s.split_whitespace().collect();
             let slow = slow.join(" ").to_lowercase();
             assert_eq!(normalize(s), slow, "{s:?}");
+            // "Already normal" is only ever said of a text that is.
+            let mut out = String::from("kept ");
+            if super::normalize_into(s, &mut out) {
+                assert_eq!(slow, s, "{s:?}");
+            }
+            assert_eq!(out, format!("kept {slow}"), "{s:?}");
         }
     }
 }

@@ -72,14 +72,14 @@ fn set_text(slot: &mut Value, raw: &str, spare: &mut Spare) {
         }
     };
     norm.clear();
-    crate::text::normalize_into(raw, &mut norm);
+    let normal = crate::text::normalize_into(raw, &mut norm);
     if norm.is_empty() {
         keep(norm, spare);
         keep(kept, spare);
         return;
     }
     kept.clear();
-    if norm != raw {
+    if !normal && norm != raw {
         if kept.capacity() == 0 {
             kept = fresh(spare);
         }
