@@ -335,7 +335,9 @@ pub fn project(
             (false, id) => *id = fill::json_of(line, t),
         },
     }
-    lead.values.resize(model.fields.len(), Value::Missing);
+    if lead.values.len() != model.fields.len() {
+        lead.values.resize(model.fields.len(), Value::Missing);
+    }
     for ((f, tok), slot) in model.fields.iter().zip(&s.field_toks).zip(&mut lead.values) {
         match tok {
             None => fill::replace(slot, Value::Missing, &mut s.spare),
@@ -427,10 +429,13 @@ pub fn project(
             slot.ty = ti;
             slot.at = at_value;
             let n = decl.props.len();
-            slot.props
-                .drain(n.min(slot.props.len())..)
-                .for_each(|v| fill::recycle(v, &mut s.spare));
-            slot.props.resize(n, Value::Missing);
+            if slot.props.len() > n {
+                slot.props
+                    .drain(n..)
+                    .for_each(|v| fill::recycle(v, &mut s.spare));
+            } else if slot.props.len() < n {
+                slot.props.resize(n, Value::Missing);
+            }
             for ((prop, &pi), value) in decl
                 .props
                 .iter()
