@@ -119,8 +119,8 @@ impl Worker {
     }
 }
 
-/// Workers and output buffers kept from one segment to the next, so their
-/// buffers are allocated once per run rather than once per segment.
+/// Workers, output buffers and input chunks kept for reuse, so their memory
+/// is allocated a few times per run rather than once per segment or chunk.
 #[derive(Default)]
 struct Pools {
     workers: std::sync::Mutex<Vec<Worker>>,
@@ -132,6 +132,11 @@ impl Pools {
     fn worker(&self) -> Worker {
         let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
         workers.pop().unwrap_or_else(Worker::new)
+    }
+
+    fn give_back_worker(&self, w: Worker) {
+        let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        workers.push(w);
     }
 
     /// An empty buffer with room for at least `capacity` bytes.
@@ -289,11 +294,7 @@ impl Ctx<'_> {
             }
             start = end + 1;
         }
-        pools
-            .workers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(w);
+        pools.give_back_worker(w);
         part
     }
 

@@ -9,11 +9,13 @@
 //! list given twice), it hands the line to the general path, which decides
 //! and words any error, so being stricter than serde_json here is safe.
 //!
-//! Speed comes from: strings scanned eight bytes at a time ([`scan`]), keys
-//! compared by length and first eight bytes ([`Key`]), no allocation per line
-//! (event spans go into flat buffers reused from line to line, and the lead's
-//! text buffers are overwritten in place, see [`fill`]), and plain strings,
-//! integers, booleans and lists of strings converted without serde_json.
+//! Speed comes from: strings found by quote search sixteen bytes at a time
+//! ([`quotes`], [`scan`]), keys compared by length and first eight bytes
+//! ([`Key`]), no allocation per line (event spans go into flat buffers reused
+//! from line to line, the lead's text buffers are overwritten in place and
+//! those of values that change kind are kept for reuse, see [`fill`]), and
+//! plain strings, integers, booleans and lists of strings converted without
+//! serde_json.
 
 mod fill;
 mod quotes;

@@ -27,9 +27,12 @@ pub type Spare = Vec<String>;
 
 /// How many buffers a [`Spare`] keeps at most.
 const SPARE_MAX: usize = 256;
+/// The largest buffer a [`Spare`] keeps (an outsized text is freed), so a
+/// spare list never holds more than `SPARE_MAX * SPARE_BYTES` bytes.
+const SPARE_BYTES: usize = 4096;
 
 fn keep(s: String, spare: &mut Spare) {
-    if s.capacity() > 0 && spare.len() < SPARE_MAX {
+    if (1..=SPARE_BYTES).contains(&s.capacity()) && spare.len() < SPARE_MAX {
         spare.push(s);
     }
 }
@@ -261,6 +264,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn spare_buffers_are_reused_and_bounded() {
+        let mut spare = Vec::new();
+        let mut slot = Value::text("Head of Sales");
+        // A text that goes missing gives its buffers up; the next text takes one.
+        replace(&mut slot, Value::Missing, &mut spare);
+        assert_eq!(spare.len(), 2);
+        set(
+            &mut slot,
+            r#""cfo""#,
+            tok(r#""cfo""#),
+            Type::Text,
+            &mut spare,
+        )
+        .unwrap();
+        assert_eq!((slot, spare.len()), (Value::text("cfo"), 1));
+        // Outsized buffers are freed, and the list stops growing.
+        keep("x".repeat(SPARE_BYTES + 1), &mut spare);
+        assert_eq!(spare.len(), 1);
+        for _ in 0..2 * SPARE_MAX {
+            recycle(Value::text("a b"), &mut spare);
+        }
+        assert_eq!(spare.len(), SPARE_MAX);
     }
 
     #[test]

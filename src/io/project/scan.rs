@@ -1,5 +1,8 @@
-//! Validating JSON scanning over one line: strings eight bytes at a time,
-//! numbers and literals checked as serde_json would, nothing decoded.
+//! Validating JSON scanning over one line: in a line with no backslash and
+//! no control byte a string ends at the next quote (found sixteen bytes at a
+//! time, see [`super::quotes`]); in any other line strings are scanned eight
+//! bytes at a time with their escapes checked. Numbers and literals are
+//! checked as serde_json would; nothing is decoded.
 
 /// serde_json's nesting limit.
 const MAX_DEPTH: usize = 128;
