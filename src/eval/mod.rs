@@ -276,6 +276,21 @@ fn count_terms_into(
     }
 }
 
+/// Predicate `i`'s answer for the current lead: remembered in `memo` (0 not
+/// yet, 1 false, 2 true), or worked out by `answer` and remembered.
+#[inline(always)]
+fn memoised(memo: &mut [u8], i: usize, answer: impl FnOnce() -> bool) -> bool {
+    match memo[i] {
+        1 => false,
+        2 => true,
+        _ => {
+            let r = answer();
+            memo[i] = 1 + u8::from(r);
+            r
+        }
+    }
+}
+
 fn clamp(v: i64, min: Option<i64>, max: Option<i64>) -> i64 {
     let v = max.map_or(v, |m| v.min(m));
     min.map_or(v, |m| v.max(m))
@@ -319,29 +334,18 @@ impl<'m> Evaluator<'m> {
     /// program), computing each shared predicate once per lead.
     fn holds(&self, start: Next, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
         let preds = &self.plan.preds;
-        self.plan.program.run(start, |leaf| {
-            let (i, field) = match leaf {
-                Leaf::Term { term, lo, hi } => {
-                    let n = scope.terms[term].count;
-                    return lo <= n && n <= hi;
-                }
-                Leaf::Field { pred, field } => (pred, Some(field)),
-                Leaf::Pred(pred) => (pred, None),
-            };
-            match memo[i] {
-                1 => false,
-                2 => true,
-                _ => {
-                    let p = &preds[i].pred;
-                    let v = match field {
-                        Some(f) => val(&scope.lead.values[f]),
-                        None => scope.value(&p.value),
-                    };
-                    let r = test(&p.test, v);
-                    memo[i] = 1 + u8::from(r);
-                    r
-                }
+        self.plan.program.run(start, |leaf| match leaf {
+            Leaf::Term { term, lo, hi } => {
+                let n = scope.terms[term].count;
+                lo <= n && n <= hi
             }
+            Leaf::Field { pred, field } => memoised(memo, pred, || {
+                test(&preds[pred].pred.test, val(&scope.lead.values[field]))
+            }),
+            Leaf::Pred(pred) => memoised(memo, pred, || {
+                let p = &preds[pred].pred;
+                test(&p.test, scope.value(&p.value))
+            }),
         })
     }
 

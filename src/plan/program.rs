@@ -112,8 +112,8 @@ impl Program {
     #[inline]
     pub fn run(&self, start: Next, mut test: impl FnMut(Leaf) -> bool) -> bool {
         let mut at = start;
-        while at < NO {
-            let step = self.steps[at as usize];
+        // `YES` and `NO` lie past the last step, so they end the loop.
+        while let Some(step) = self.steps.get(at as usize) {
             at = if test(step.leaf) { step.yes } else { step.no };
         }
         at == YES
