@@ -114,7 +114,11 @@ pub fn now() -> i64 {
 
 /// Whole days from `from` to `to`, rounded down (negative when `from` is later).
 pub fn whole_days(from: i64, to: i64) -> i64 {
-    (to as i128 - from as i128).div_euclid(MICROS_PER_DAY as i128) as i64
+    match to.checked_sub(from) {
+        Some(d) => d.div_euclid(MICROS_PER_DAY),
+        // Only for instants hundreds of thousands of years apart.
+        None => (to as i128 - from as i128).div_euclid(MICROS_PER_DAY as i128) as i64,
+    }
 }
 
 #[cfg(test)]
@@ -180,5 +184,8 @@ mod tests {
         assert_eq!(whole_days(t, t + MICROS_PER_DAY - 1), 0);
         assert_eq!(whole_days(t, t + MICROS_PER_DAY), 1);
         assert_eq!(whole_days(t + 1, t), -1);
+        // Far apart: the difference does not fit in 64 bits.
+        assert_eq!(whole_days(i64::MIN, i64::MAX), 213_503_982);
+        assert_eq!(whole_days(i64::MAX, i64::MIN), -213_503_983);
     }
 }
