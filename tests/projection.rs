@@ -87,16 +87,24 @@ fn variants(r: &mut Rng, line: &str) -> Vec<String> {
     ]
 }
 
+/// The generator's model with one rule, keyed by `id`, and its projection.
+fn generated_model() -> (leadscore::check::Model, Vec<String>, Projection) {
+    let text = format!("{}\n\"x\": title is known -> +1\n", gen::HEADER);
+    let model = leadscore::load::check_text("gen.rules", &text)
+        .model
+        .expect("header checks");
+    let key = vec!["id".to_string()];
+    let p = Projection::new(&model, &key);
+    (model, key, p)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
     fn fast_reader_matches_the_general_path(seed in any::<u64>()) {
         let mut r = Rng::new(seed);
-        let checked = leadscore::load::check_text("gen.rules", &format!("{}\n\"x\": title is known -> +1\n", gen::HEADER));
-        let model = checked.model.expect("header checks");
-        let key = vec!["id".to_string()];
-        let p = Projection::new(&model, &key);
+        let (model, key, p) = generated_model();
         for i in 0..10 {
             let line = serde_json::to_string(&gen::lead(&mut r, i)).unwrap();
             // A well-formed generated line never needs the general path.
@@ -116,10 +124,7 @@ proptest! {
     #[test]
     fn reused_buffers_read_each_line_afresh(seed in any::<u64>()) {
         let mut r = Rng::new(seed);
-        let checked = leadscore::load::check_text("gen.rules", &format!("{}\n\"x\": title is known -> +1\n", gen::HEADER));
-        let model = checked.model.expect("header checks");
-        let key = vec!["id".to_string()];
-        let p = Projection::new(&model, &key);
+        let (model, key, p) = generated_model();
         let mut scratch = Scratch::default();
         let mut lead = Lead { id: serde_json::Value::Null, values: Vec::new(), events: Vec::new() };
         for i in 0..10 {

@@ -314,10 +314,13 @@ fn read_chunks(
     pools: &Pools,
 ) {
     let mut carry: Vec<u8> = Vec::new();
+    // When `carry` is the start of a line longer than a chunk: its length
+    // (it holds no line break, so only what is read after it is searched).
+    let mut unbroken = 0;
     loop {
         // A buffer of a chunk already scored, when there is one: fresh
         // memory costs a page fault per 4 KB.
-        let mut chunk = if carry.len() >= CHUNK {
+        let mut chunk = if unbroken > 0 {
             // A line longer than a chunk: keep growing it, without copying.
             std::mem::take(&mut carry)
         } else {
@@ -326,11 +329,13 @@ fn read_chunks(
             carry.clear();
             chunk
         };
-        chunk.reserve(CHUNK + (64 << 10));
+        // At least a chunk's worth more than the unbroken start of a line.
+        let target = unbroken + CHUNK;
+        chunk.reserve(target - chunk.len() + (64 << 10));
         let mut eof = false;
-        while chunk.len() < CHUNK {
+        while chunk.len() < target {
             // `read_to_end` reads into spare capacity without zeroing it first.
-            let want = (CHUNK - chunk.len()).max(64 << 10) as u64;
+            let want = (target - chunk.len()).max(64 << 10) as u64;
             match (&mut *input).take(want).read_to_end(&mut chunk) {
                 Ok(0) => {
                     eof = true;
@@ -350,16 +355,21 @@ fn read_chunks(
             }
             return;
         }
-        match memchr::memrchr(b'\n', &chunk) {
+        match memchr::memrchr(b'\n', &chunk[unbroken..]) {
             Some(i) => {
-                carry.extend_from_slice(&chunk[i + 1..]);
-                chunk.truncate(i + 1);
+                let end = unbroken + i + 1;
+                carry.extend_from_slice(&chunk[end..]);
+                chunk.truncate(end);
+                unbroken = 0;
                 if tx.send(Ok(chunk)).is_err() {
                     return;
                 }
             }
             // A line longer than a chunk: keep reading.
-            None => carry = chunk,
+            None => {
+                unbroken = chunk.len();
+                carry = chunk;
+            }
         }
     }
 }
@@ -578,4 +588,104 @@ pub fn score_stream(
         .filter(|(_, n)| *n > 0)
         .collect();
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::record::lead_from_json;
+
+    /// Collects what a run reports.
+    #[derive(Default)]
+    struct Errors(Vec<(u64, bool)>);
+
+    impl Sink for Errors {
+        fn data_error(&mut self, error: &DataError, rejected: Option<&str>) -> bool {
+            self.0.push((error.line, rejected.is_some()));
+            true
+        }
+    }
+
+    fn model() -> Model {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/b2b");
+        crate::load::load(&dir).unwrap().model.unwrap()
+    }
+
+    /// Several chunks' worth of leads (the bundled ones with fresh ids), a
+    /// line longer than a chunk, and an invalid line in a later chunk.
+    fn input() -> (Vec<String>, usize, usize) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bundled = std::fs::read_to_string(root.join("data/b2b-leads.jsonl")).unwrap();
+        let bundled: Vec<&str> = bundled.lines().collect();
+        let mut lines = Vec::new();
+        let mut bytes = 0;
+        while bytes < 2 * CHUNK + CHUNK / 2 {
+            let n = lines.len();
+            let line =
+                bundled[n % bundled.len()].replacen("\"id\":\"L", &format!("\"id\":\"X{n}-"), 1);
+            bytes += line.len() + 1;
+            lines.push(line);
+        }
+        // An unread member makes this lead longer than a chunk.
+        let long = lines.len() / 3;
+        let padding = "p".repeat(CHUNK + 1000);
+        lines[long] = lines[long].replacen('{', &format!("{{\"notes\":\"{padding}\","), 1);
+        let bad = lines.len() * 5 / 6;
+        lines[bad] = "{\"id\": \"broken\"".to_string();
+        (lines, long, bad)
+    }
+
+    fn run(model: &Model, text: &str, strict: bool) -> (String, Errors, Summary) {
+        let opts = ScoreOptions {
+            as_of: crate::time::parse_time("2026-11-01").unwrap(),
+            key: vec!["id".to_string()],
+            input: Format::Jsonl,
+            output: OutputFormat::Json,
+            events: None,
+            strict,
+            batch: 8192,
+        };
+        let input = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let (mut out, mut errors) = (Vec::new(), Errors::default());
+        let summary = score_stream(model, input, &opts, &mut out, &mut errors).unwrap();
+        (String::from_utf8(out).unwrap(), errors, summary)
+    }
+
+    /// Results come out in input order across chunks, each exactly as the
+    /// lead scored on its own; line numbers run on across chunk boundaries.
+    #[test]
+    fn many_chunks_score_in_order_with_line_numbers() {
+        let model = model();
+        let (lines, long, bad) = input();
+        let (out, errors, summary) = run(&model, &(lines.join("\n") + "\n"), false);
+        let ev = Evaluator::new(&model);
+        let as_of = crate::time::parse_time("2026-11-01").unwrap();
+        let key = vec!["id".to_string()];
+        let want: Vec<String> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .map(|v: Json| {
+                let lead = lead_from_json(&model, &v, &key, 1, &mut Vec::new());
+                output::json_line(&model, &lead.id, &ev.evaluate(&lead, as_of))
+            })
+            .collect();
+        let got: Vec<&str> = out.lines().collect();
+        assert_eq!(got.len(), lines.len() - 1);
+        assert!(got == want, "results differ from scoring each lead alone");
+        assert!(got[long].contains(&format!("\"X{long}-")));
+        assert_eq!(errors.0, vec![(bad as u64 + 1, true)]);
+        assert_eq!((summary.read, summary.rejected), (lines.len() as u64, 1));
+    }
+
+    /// In strict mode the run stops at the invalid line, in a later chunk,
+    /// having written every lead before it.
+    #[test]
+    fn strict_stops_at_the_first_error_in_a_later_chunk() {
+        let model = model();
+        let (lines, _, bad) = input();
+        let (out, errors, summary) = run(&model, &(lines.join("\n") + "\n"), true);
+        assert_eq!(out.lines().count(), bad);
+        assert_eq!(errors.0, vec![(bad as u64 + 1, true)]);
+        assert!(summary.stopped);
+    }
 }

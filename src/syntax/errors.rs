@@ -1,6 +1,6 @@
 //! Turning a pest error into a diagnostic a rule author can act on.
 
-use super::{Rule, ITEM_WORDS, KEYWORDS};
+use super::{is_keyword, keywords, Rule, ITEM_WORDS};
 
 use crate::diag::{suggest, Code, Diagnostic};
 use crate::source::{FileId, Span};
@@ -170,7 +170,7 @@ pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnos
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_')
         .collect();
-    if !KEYWORDS.contains(&first_word.as_str()) {
+    if !is_keyword(&first_word) {
         if let Some(s) = suggest(&first_word, ITEM_WORDS.iter().copied()) {
             help = format!("did you mean `{s}`? `{first_word}` is not a keyword, so the line was read as a rule");
         }
@@ -221,18 +221,15 @@ fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
         }
     }
     // A misspelt keyword: `twise`, `is knwon`.
-    if !found.is_empty()
-        && found.chars().all(|c| c.is_ascii_alphabetic())
-        && !KEYWORDS.contains(&found)
-    {
-        let words = KEYWORDS.iter().chain(OTHER_WORDS.iter()).copied();
+    if !found.is_empty() && found.chars().all(|c| c.is_ascii_alphabetic()) && !is_keyword(found) {
+        let words = keywords().chain(OTHER_WORDS.iter().copied());
         if let Some(s) = suggest(found, words) {
             return format!("did you mean `{s}`?");
         }
     }
     // The operator rules are the ones `describe` calls "an operator".
     let is_operator = |r: &Rule| describe(*r) == Some("an operator");
-    if KEYWORDS.contains(&found) && wants_name {
+    if is_keyword(found) && wants_name {
         return format!("`{found}` is a reserved word and can't be used as a name; see the list in docs/language.md");
     }
     if wants(Rule::arrow) {

@@ -166,47 +166,22 @@ pub fn unescape(body: &str) -> String {
     out
 }
 
-/// The reserved words of the language, for documentation and suggestions.
-pub const KEYWORDS: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "is",
-    "when",
-    "where",
-    "between",
-    "includes",
-    "contains",
-    "starts",
-    "ends",
-    "matches",
-    "known",
-    "missing",
-    "once",
-    "twice",
-    "thrice",
-    "never",
-    "at",
-    "more",
-    "fewer",
-    "within",
-    "the",
-    "each",
-    "max",
-    "min",
-    "lead",
-    "events",
-    "list",
-    "group",
-    "score",
-    "stage",
-    "otherwise",
-    "disqualify",
-    "test",
-    "true",
-    "false",
+/// The reserved words of the language that are not [`ITEM_WORDS`].
+const EXPR_WORDS: &[&str] = &[
+    "and", "or", "not", "in", "is", "when", "where", "between", "includes", "contains", "starts",
+    "ends", "matches", "known", "missing", "once", "twice", "thrice", "never", "at", "more",
+    "fewer", "within", "the", "each", "max", "min", "true", "false",
 ];
+
+/// The reserved words of the language (for suggestions and name checks).
+pub fn keywords() -> impl Iterator<Item = &'static str> {
+    EXPR_WORDS.iter().chain(&ITEM_WORDS).copied()
+}
+
+/// Is `word` reserved?
+pub fn is_keyword(word: &str) -> bool {
+    keywords().any(|k| k == word)
+}
 
 #[cfg(test)]
 mod tests {
@@ -230,7 +205,7 @@ mod tests {
 
     #[test]
     fn reserved_words_are_refused_as_names_and_near_misses_are_not() {
-        for k in KEYWORDS {
+        for k in keywords() {
             let reserved = format!("lead {{\n  {k}: text\n}}\n");
             assert!(
                 parse(FileId(0), &reserved).is_err(),

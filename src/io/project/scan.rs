@@ -318,34 +318,42 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Iterates an array's elements: `f(cursor, depth)` must consume each.
-    pub fn array(
+    /// Validates a bracketed, comma-separated sequence (cursor on `open`):
+    /// `item(cursor, depth)` must consume each element.
+    #[inline(always)]
+    fn sequence(
         &mut self,
         depth: usize,
-        mut f: impl FnMut(&mut Cursor<'a>, usize) -> R<()>,
+        (open, close): (u8, u8),
+        mut item: impl FnMut(&mut Cursor<'a>, usize) -> R<()>,
     ) -> R<()> {
         if depth >= MAX_DEPTH {
             return Err(Invalid);
         }
-        self.expect(b'[')?;
+        self.expect(open)?;
         self.ws();
-        if self.peek()? == b']' {
+        if self.peek()? == close {
             self.i += 1;
             return Ok(());
         }
         loop {
             self.ws();
-            f(self, depth + 1)?;
+            item(self, depth + 1)?;
             self.ws();
             match self.peek()? {
                 b',' => self.i += 1,
-                b']' => {
+                c if c == close => {
                     self.i += 1;
                     return Ok(());
                 }
                 _ => return Err(Invalid),
             }
         }
+    }
+
+    /// Iterates an array's elements: `f(cursor, depth)` must consume each.
+    pub fn array(&mut self, depth: usize, f: impl FnMut(&mut Cursor<'a>, usize) -> R<()>) -> R<()> {
+        self.sequence(depth, (b'[', b']'), f)
     }
 
     /// Iterates an object's members: `f(key, head, cursor, depth)` must
@@ -355,41 +363,21 @@ impl<'a> Cursor<'a> {
         depth: usize,
         mut f: impl FnMut(&[u8], u64, &mut Cursor<'a>, usize) -> R<()>,
     ) -> R<()> {
-        if depth >= MAX_DEPTH {
-            return Err(Invalid);
-        }
-        self.expect(b'{')?;
-        self.ws();
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            let (ks, ke, esc) = self.string()?;
-            self.ws();
-            self.expect(b':')?;
-            self.ws();
+        self.sequence(depth, (b'{', b'}'), |c, depth| {
+            let (ks, ke, esc) = c.string()?;
+            c.ws();
+            c.expect(b':')?;
+            c.ws();
             if esc {
                 // Keys with escapes are rare: decode to compare.
                 let decoded: String =
-                    serde_json::from_slice(&self.b[ks - 1..ke + 1]).map_err(|_| Invalid)?;
-                let head = head_of(decoded.as_bytes());
-                f(decoded.as_bytes(), head, self, depth + 1)?;
+                    serde_json::from_slice(&c.b[ks - 1..ke + 1]).map_err(|_| Invalid)?;
+                f(decoded.as_bytes(), head_of(decoded.as_bytes()), c, depth)
             } else {
-                let head = self.head_at(ks, ke - ks);
-                f(&self.b[ks..ke], head, self, depth + 1)?;
+                let head = c.head_at(ks, ke - ks);
+                f(&c.b[ks..ke], head, c, depth)
             }
-            self.ws();
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(Invalid),
-            }
-        }
+        })
     }
 }
 
