@@ -43,6 +43,28 @@ pub fn normalize_into(s: &str, out: &mut String) -> bool {
     false
 }
 
+/// Up to the first eight bytes of `b` as a little-endian word, zero-padded.
+#[inline]
+pub fn word_of(b: &[u8]) -> u64 {
+    // Two overlapping loads cover a short text without a call to `memcpy`
+    // or a loop over its bytes; the overlap holds the same bytes in both.
+    let n = b.len();
+    if let Some(w) = b.first_chunk::<8>() {
+        return u64::from_le_bytes(*w);
+    }
+    if n >= 4 {
+        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+        return u64::from(lo) | u64::from(hi) << (8 * (n - 4));
+    }
+    match b {
+        [] => 0,
+        [a] => u64::from(*a),
+        [a, c] => u64::from(u16::from_le_bytes([*a, *c])),
+        [a, c, d, ..] => u64::from(*a) | u64::from(*c) << 8 | u64::from(*d) << 16,
+    }
+}
+
 /// A set of normalised texts, built once at compile time. Small sets (most
 /// lists in a model) are scanned; larger ones are hashed with FxHash, which
 /// is much cheaper than the default hasher for short keys.
@@ -120,10 +142,13 @@ fn ascii_shape(b: &[u8]) -> Shape {
     }
     let mut upper = false;
     let mut prev_space = 0u64;
-    for chunk in b.chunks(8) {
-        let mut buf = [0u8; 8];
-        buf[..chunk.len()].copy_from_slice(chunk);
-        let w = u64::from_le_bytes(buf);
+    let words = b.chunks_exact(8);
+    let last = words.remainder();
+    let last = (!last.is_empty()).then(|| word_of(last));
+    for w in words
+        .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
+        .chain(last)
+    {
         // Non-ASCII, or white space other than a plain space (tab, line
         // feed, vertical tab, form feed, carriage return: 9 to 13).
         if w & HIGHS != 0 || has_between(w, 8, 14) {

@@ -107,6 +107,33 @@ fn bad_lines_are_reported_counted_and_skipped_and_wrong_types_become_missing() {
     assert_eq!(logged[2]["line"], 5);
 }
 
+/// `--threads` sizes the pool that scores (checking the model must not
+/// start it first), and the thread count never changes a result.
+#[test]
+fn threads_sets_the_pool_size_and_not_the_results() {
+    let score = |threads: &str| {
+        run(
+            &[
+                "score",
+                "rules/b2b",
+                "data/b2b-leads.jsonl",
+                "--as-of",
+                "2026-11-01",
+                "--threads",
+                threads,
+            ],
+            None,
+        )
+    };
+    let (code1, out1, err1) = score("1");
+    let (code3, out3, err3) = score("3");
+    assert_eq!((code1, code3), (0, 0), "{err1}{err3}");
+    assert!(err1.contains("40 scored (1 thread)"), "{err1}");
+    assert!(err3.contains("40 scored (3 threads)"), "{err3}");
+    assert_eq!(out1.lines().count(), 40);
+    assert_eq!(out1, out3);
+}
+
 #[test]
 fn strict_stops_at_the_first_data_error() {
     let leads = "{\"id\": \"a\"}\n{oops\n{\"id\": \"c\"}\n";

@@ -166,7 +166,8 @@ impl Sink for Reporter {
     }
 }
 
-pub fn print_summary(summary: &Summary, printed_all: bool) {
+/// `threads`: how many threads scored the leads.
+pub fn print_summary(summary: &Summary, printed_all: bool, threads: usize) {
     let mut parts = vec![
         format!("{} read", summary.read),
         format!("{} scored", summary.scored),
@@ -181,7 +182,8 @@ pub fn print_summary(summary: &Summary, printed_all: bool) {
             if summary.blank == 1 { "" } else { "s" }
         ));
     }
-    eprintln!("leads: {}", parts.join(", "));
+    let plural = if threads == 1 { "" } else { "s" };
+    eprintln!("leads: {} ({threads} thread{plural})", parts.join(", "));
     if !summary.stages.is_empty() {
         let stages: Vec<String> = summary
             .stages
@@ -280,7 +282,11 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         let _ = w.flush();
     }
     if !a.quiet {
-        print_summary(&summary, reporter.printed <= PRINTED_ERRORS);
+        print_summary(
+            &summary,
+            reporter.printed <= PRINTED_ERRORS,
+            rayon::current_num_threads(),
+        );
     }
     Ok(if summary.data_errors() > 0 {
         exit::DATA

@@ -11,7 +11,7 @@ pub mod value;
 
 use crate::ast::TextOp;
 use crate::check::{Expr, Model, ObjectMatch, PredTest, ValueExpr};
-use crate::plan::program::{Leaf, Next};
+use crate::plan::program::{Leaf, Next, YES};
 use crate::plan::{Matcher, Plan};
 use crate::time::whole_days;
 pub use value::{Event, Lead, Value};
@@ -179,6 +179,26 @@ fn compare(a: f64, b: f64) -> std::cmp::Ordering {
     a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Less)
 }
 
+/// Does `text` contain `part`? Field and property values are mostly short,
+/// and for those, checking each place the first byte occurs costs less than
+/// setting up memchr's substring searcher; long texts still use it.
+fn contains(text: &[u8], part: &[u8]) -> bool {
+    let Some((&first, rest)) = part.split_first() else {
+        return true;
+    };
+    if text.len() > 64 {
+        return memchr::memmem::find(text, part).is_some();
+    }
+    let last_start = match text.len().checked_sub(part.len()) {
+        Some(n) => n,
+        None => return false,
+    };
+    text[..=last_start]
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == first && text[i + 1..i + part.len()] == *rest)
+}
+
 /// Does a value pass a test? A missing value passes only `is missing`.
 pub fn test(t: &PredTest, v: Val<'_>) -> bool {
     if let Val::Missing = v {
@@ -204,7 +224,7 @@ pub fn test(t: &PredTest, v: Val<'_>) -> bool {
         (PredTest::IncludesText(x), Val::TextList(l)) => l.iter().any(|s| s == x),
         (PredTest::IncludesNumber(x), Val::NumberList(l)) => l.contains(x),
         (PredTest::Text(op, x), Val::Text(s)) => match op {
-            TextOp::Contains => memchr::memmem::find(s.as_bytes(), x.as_bytes()).is_some(),
+            TextOp::Contains => contains(s.as_bytes(), x.as_bytes()),
             TextOp::StartsWith => s.starts_with(x.as_str()),
             TextOp::EndsWith => s.ends_with(x.as_str()),
         },
@@ -228,6 +248,7 @@ pub fn object_matches(object: &ObjectMatch, first: Option<&Value>) -> bool {
 /// One pass over the lead's events: every term's count and newest time.
 /// Each event is tested once per [`Matcher`] of its type; the matcher's
 /// terms then check their own windows.
+#[inline(never)]
 fn count_terms_into(
     model: &Model,
     lead: &Lead,
@@ -252,15 +273,30 @@ fn count_terms_into(
                 }
             }
             if let Some(filter) = &term.filter {
-                let scope = Scope {
-                    model,
-                    lead,
-                    as_of,
-                    terms: &[],
-                    event: Some(event),
-                    totals: None,
+                let general = || {
+                    Scope {
+                        model,
+                        lead,
+                        as_of,
+                        terms: &[],
+                        event: Some(event),
+                        totals: None,
+                    }
+                    .holds(filter)
                 };
-                if !scope.holds(filter) {
+                // Most filters test one property: it is read directly.
+                let passes = match filter {
+                    Expr::Pred(p) => match p.value {
+                        ValueExpr::Prop(i) => test(&p.test, val(&event.props[i])),
+                        ValueExpr::Field(_)
+                        | ValueExpr::Domain(_)
+                        | ValueExpr::DaysSince(_)
+                        | ValueExpr::Score
+                        | ValueExpr::Group(_) => general(),
+                    },
+                    Expr::And(_) | Expr::Or(_) | Expr::Not(_) | Expr::Term(_) => general(),
+                };
+                if !passes {
                     continue;
                 }
             }
@@ -272,21 +308,6 @@ fn count_terms_into(
                 r.count += 1;
                 r.newest = Some(r.newest.map_or(event.at, |n| n.max(event.at)));
             }
-        }
-    }
-}
-
-/// Predicate `i`'s answer for the current lead: remembered in `memo` (0 not
-/// yet, 1 false, 2 true), or worked out by `answer` and remembered.
-#[inline(always)]
-fn memoised(memo: &mut [u8], i: usize, answer: impl FnOnce() -> bool) -> bool {
-    match memo[i] {
-        1 => false,
-        2 => true,
-        _ => {
-            let r = answer();
-            memo[i] = 1 + u8::from(r);
-            r
         }
     }
 }
@@ -331,22 +352,52 @@ impl<'m> Evaluator<'m> {
     }
 
     /// Evaluates a plan condition (its first step in the plan's branch
-    /// program), computing each shared predicate once per lead.
+    /// program), computing each shared predicate once per lead. Term counts
+    /// and remembered answers are read in the loop; only a predicate's
+    /// first test per lead is a call.
+    #[inline(always)]
     fn holds(&self, start: Next, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
+        let steps = &self.plan.program.steps;
+        let mut at = start;
+        // `YES` and `NO` lie past the last step, so they end the loop.
+        while let Some(step) = steps.get(at as usize) {
+            let yes = match step.leaf {
+                Leaf::Term { term, lo, hi } => {
+                    let n = scope.terms[term].count;
+                    lo <= n && n <= hi
+                }
+                Leaf::Field { pred, .. } | Leaf::Pred(pred) => match memo[pred] {
+                    1 => false,
+                    2 => true,
+                    _ => self.first_test(step.leaf, scope, memo),
+                },
+            };
+            at = if yes { step.yes } else { step.no };
+        }
+        at == YES
+    }
+
+    /// A predicate leaf's answer, worked out and remembered in `memo`
+    /// (0 not yet, 1 false, 2 true).
+    #[inline(never)]
+    fn first_test(&self, leaf: Leaf, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
         let preds = &self.plan.preds;
-        self.plan.program.run(start, |leaf| match leaf {
+        let (pred, yes) = match leaf {
+            Leaf::Field { pred, field } => (
+                pred,
+                test(&preds[pred].pred.test, val(&scope.lead.values[field])),
+            ),
+            Leaf::Pred(pred) => {
+                let p = &preds[pred].pred;
+                (pred, test(&p.test, scope.value(&p.value)))
+            }
             Leaf::Term { term, lo, hi } => {
                 let n = scope.terms[term].count;
-                lo <= n && n <= hi
+                return lo <= n && n <= hi;
             }
-            Leaf::Field { pred, field } => memoised(memo, pred, || {
-                test(&preds[pred].pred.test, val(&scope.lead.values[field]))
-            }),
-            Leaf::Pred(pred) => memoised(memo, pred, || {
-                let p = &preds[pred].pred;
-                test(&p.test, scope.value(&p.value))
-            }),
-        })
+        };
+        memo[pred] = 1 + u8::from(yes);
+        yes
     }
 
     /// Like [`Evaluator::evaluate`], reusing `o`'s buffers.
@@ -434,7 +485,23 @@ impl<'m> Evaluator<'m> {
 
 #[cfg(test)]
 mod tests {
-    use super::domain_of;
+    use super::{contains, domain_of};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Short texts take the first-byte loop, long ones memchr's
+        /// searcher; both must agree with the standard library.
+        #[test]
+        fn contains_agrees_with_the_standard_library(
+            text in "[ab/é]{0,80}",
+            part in "[ab/é]{0,4}",
+        ) {
+            prop_assert_eq!(
+                contains(text.as_bytes(), part.as_bytes()),
+                text.contains(part.as_str())
+            );
+        }
+    }
 
     #[test]
     fn the_domain_is_after_the_last_at_sign_trimmed() {

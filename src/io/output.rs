@@ -10,6 +10,8 @@ fn json_string(s: &str) -> String {
 }
 
 /// The model's names, JSON-escaped once, for writing many result lines.
+/// Group names carry their separator and colon (`, "fit": `), rule ids and
+/// reasons their leading separator (`, "Demo"`), so each is one append.
 pub struct Names {
     groups: Vec<String>,
     rules: Vec<String>,
@@ -18,15 +20,37 @@ pub struct Names {
     fallback: String,
 }
 
+/// `, ` then the name as a JSON string.
+fn listed(name: &str) -> String {
+    format!(", {}", json_string(name))
+}
+
+/// Appends the items of a JSON list written with [`listed`] names.
+fn push_list<'a>(buf: &mut String, items: impl Iterator<Item = &'a str>) {
+    let mut items = items;
+    if let Some(first) = items.next() {
+        buf.push_str(&first[2..]);
+    }
+    items.for_each(|item| buf.push_str(item));
+}
+
 impl Names {
     pub fn new(model: &Model) -> Names {
         Names {
-            groups: model.groups.iter().map(|g| json_string(&g.name)).collect(),
-            rules: model.rules.iter().map(|r| json_string(&r.id)).collect(),
+            groups: model
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    let sep = if i == 0 { "" } else { ", " };
+                    format!("{sep}{}: ", json_string(&g.name))
+                })
+                .collect(),
+            rules: model.rules.iter().map(|r| listed(&r.id)).collect(),
             reasons: model
                 .disqualifiers
                 .iter()
-                .map(|d| json_string(&d.reason))
+                .map(|d| listed(&d.reason))
                 .collect(),
             stages: model.stages.iter().map(|s| json_string(&s.name)).collect(),
             fallback: json_string(model.fallback_stage()),
@@ -98,32 +122,28 @@ pub fn write_json_line(names: &Names, id: &Json, outcome: &Outcome, buf: &mut St
         crate::eval::StageResult::Disqualified => "\"disqualified\"",
     });
     buf.push_str(", \"groups\": {");
-    for (i, g) in names.groups.iter().enumerate() {
-        if i > 0 {
-            buf.push_str(", ");
-        }
-        buf.push_str(g);
-        buf.push_str(": ");
-        push_cents(buf, outcome.groups[i]);
+    for (name, &cents) in names.groups.iter().zip(&outcome.groups) {
+        buf.push_str(name);
+        push_cents(buf, cents);
     }
     buf.push_str("}, \"fired\": [");
-    let mut first = true;
-    for (i, c) in outcome.contributions.iter().enumerate() {
-        if *c != 0 {
-            if !first {
-                buf.push_str(", ");
-            }
-            first = false;
-            buf.push_str(&names.rules[i]);
-        }
-    }
+    push_list(
+        buf,
+        names
+            .rules
+            .iter()
+            .zip(&outcome.contributions)
+            .filter(|(_, &c)| c != 0)
+            .map(|(name, _)| name.as_str()),
+    );
     buf.push_str("], \"disqualified\": [");
-    for (i, &d) in outcome.disqualified.iter().enumerate() {
-        if i > 0 {
-            buf.push_str(", ");
-        }
-        buf.push_str(&names.reasons[d]);
-    }
+    push_list(
+        buf,
+        outcome
+            .disqualified
+            .iter()
+            .map(|&d| names.reasons[d].as_str()),
+    );
     buf.push_str("]}");
 }
 

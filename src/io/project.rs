@@ -191,6 +191,8 @@ pub struct Scratch {
     events: Vec<RawEvent>,
     /// Per event: one span (or none) per property of its source.
     props: Vec<Option<Tok>>,
+    /// How many entries of `props` this line uses.
+    props_used: usize,
     /// Per event source: its events in [`Scratch::events`].
     ranges: Vec<Option<(usize, usize)>>,
     /// Per event source: a non-array value found where events belong.
@@ -260,11 +262,16 @@ fn read_events(
             });
             return Ok(());
         }
-        let props = s.props.len();
-        s.props.resize(props + n, None);
+        // The spans buffer only grows; its first `props_used` entries are this line's.
+        let props = s.props_used;
+        s.props_used += n;
+        if s.props.len() < s.props_used {
+            s.props.resize(s.props_used, None);
+        }
+        s.props[props..props + n].fill(None);
         let mut ty = None;
         let mut at = None;
-        let found = &mut s.props[props..];
+        let found = &mut s.props[props..props + n];
         c.object(depth, |key, head, c, depth| {
             let t = c.skip(depth)?;
             // Member names are distinct: the first match is the only one.
@@ -297,7 +304,7 @@ impl Scratch {
         self.seen.clear();
         self.seen.resize(p.once, false);
         self.events.clear();
-        self.props.clear();
+        self.props_used = 0;
         self.ranges.clear();
         self.ranges.resize(model.event_sources.len(), None);
         self.events_wrong.clear();
@@ -435,8 +442,10 @@ pub fn project(
                 slot.props
                     .drain(n..)
                     .for_each(|v| fill::recycle(v, &mut s.spare));
-            } else if slot.props.len() < n {
-                slot.props.resize(n, Value::Missing);
+            } else {
+                while slot.props.len() < n {
+                    slot.props.push(Value::Missing);
+                }
             }
             for ((prop, &pi), value) in decl
                 .props

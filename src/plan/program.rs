@@ -4,6 +4,9 @@
 //! jumps: `a and b` tests `a`, goes on to `b` on yes and answers no on no.
 //! Every step of a condition is reached at most once, in the order the plan
 //! gave its operands (cheapest first), with the same short-circuiting.
+//! [`crate::eval::Evaluator`] runs it: from a condition's first step, it
+//! tests each step's leaf and follows `yes` or `no` until it reaches
+//! [`YES`] or [`NO`].
 
 use super::PExpr;
 use crate::ast::Count;
@@ -106,17 +109,6 @@ impl Program {
     fn push(&mut self, leaf: Leaf, yes: Next, no: Next) -> Next {
         self.steps.push(Step { leaf, yes, no });
         (self.steps.len() - 1) as Next
-    }
-
-    /// Runs the program from `start`; `test` answers each leaf.
-    #[inline]
-    pub fn run(&self, start: Next, mut test: impl FnMut(Leaf) -> bool) -> bool {
-        let mut at = start;
-        // `YES` and `NO` lie past the last step, so they end the loop.
-        while let Some(step) = self.steps.get(at as usize) {
-            at = if test(step.leaf) { step.yes } else { step.no };
-        }
-        at == YES
     }
 }
 

@@ -67,28 +67,33 @@ pub fn replace(slot: &mut Value, v: Value, spare: &mut Spare) {
 
 /// Sets `slot` to text read from `raw` (missing when it normalises to nothing).
 fn set_text(slot: &mut Value, raw: &str, spare: &mut Spare) {
-    let (mut norm, mut kept) = match std::mem::replace(slot, Value::Missing) {
-        Value::Text { norm, raw } => (norm, raw),
-        other => {
-            recycle(other, spare);
-            (fresh(spare), String::new())
-        }
+    if !matches!(slot, Value::Text { .. }) {
+        replace(
+            slot,
+            Value::Text {
+                norm: fresh(spare),
+                raw: String::new(),
+            },
+            spare,
+        );
+    }
+    // Overwritten in place: the usual case, a text where there was one.
+    let Value::Text { norm, raw: kept } = slot else {
+        return;
     };
     norm.clear();
-    let normal = crate::text::normalize_into(raw, &mut norm);
+    let normal = crate::text::normalize_into(raw, norm);
     if norm.is_empty() {
-        keep(norm, spare);
-        keep(kept, spare);
+        replace(slot, Value::Missing, spare);
         return;
     }
     kept.clear();
     if !normal && norm != raw {
         if kept.capacity() == 0 {
-            kept = fresh(spare);
+            *kept = fresh(spare);
         }
         kept.push_str(raw);
     }
-    *slot = Value::Text { norm, raw: kept };
 }
 
 /// Sets `slot` to a list of the normalised, non-empty texts `items` yields.

@@ -34,10 +34,7 @@ impl Tok {
 
 /// Up to the first eight bytes of `b`, little-endian, zero-padded.
 pub fn head_of(b: &[u8]) -> u64 {
-    let mut buf = [0u8; 8];
-    let n = b.len().min(8);
-    buf[..n].copy_from_slice(&b[..n]);
-    u64::from_le_bytes(buf)
+    crate::text::word_of(b)
 }
 
 /// A member name to look for, compared by length and first eight bytes
@@ -408,6 +405,12 @@ mod tests {
 
     #[test]
     fn keys_compare_by_length_head_and_rest() {
+        for n in 0..=12 {
+            let text: Vec<u8> = (1..=n as u8).collect();
+            let mut padded = [0u8; 8];
+            padded[..n.min(8)].copy_from_slice(&text[..n.min(8)]);
+            assert_eq!(head_of(&text), u64::from_le_bytes(padded), "{n} bytes");
+        }
         let k = Key::new("timeline_days");
         assert!(k.is(b"timeline_days", head_of(b"timeline_days")));
         assert!(!k.is(b"timeline_dayz", head_of(b"timeline_dayz")));
