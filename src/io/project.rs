@@ -181,6 +181,9 @@ struct RawEvent {
     props: usize,
 }
 
+/// How many emptied event property lists [`Scratch`] keeps at most.
+const SPARE_PROPS: usize = 1024;
+
 /// Per-line state, reused across lines.
 #[derive(Default)]
 pub struct Scratch {
@@ -199,6 +202,8 @@ pub struct Scratch {
     events_wrong: Vec<Option<Tok>>,
     /// Text buffers kept for reuse.
     spare: fill::Spare,
+    /// Emptied property lists of event slots, kept for reuse.
+    spare_props: Vec<Vec<Value>>,
 }
 
 fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut Scratch) -> R<()> {
@@ -430,7 +435,7 @@ pub fn project(
                 lead.events.push(Event {
                     ty: ti,
                     at: at_value,
-                    props: Vec::new(),
+                    props: s.spare_props.pop().unwrap_or_default(),
                 });
             }
             let slot = &mut lead.events[used];
@@ -470,10 +475,16 @@ pub fn project(
             }
         }
     }
-    for e in lead.events.drain(used..) {
+    for mut e in lead.events.drain(used..) {
         e.props
-            .into_iter()
+            .drain(..)
             .for_each(|v| fill::recycle(v, &mut s.spare));
+        // An event list longer than the next line's: its slots' property
+        // lists are kept for the next long one (a bounded number of them,
+        // each as long as an event type's property list).
+        if s.spare_props.len() < SPARE_PROPS {
+            s.spare_props.push(e.props);
+        }
     }
     true
 }
