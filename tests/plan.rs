@@ -96,3 +96,38 @@ fn plan_dumps() {
         insta::assert_snapshot!(name, String::from_utf8_lossy(&out.stdout));
     }
 }
+
+/// The printed program lists each condition from its first step, which is
+/// the last one compiled: every condition's range ends at its start, and
+/// the ranges tile the program in rule, disqualifier, stage order.
+#[test]
+fn each_condition_starts_at_the_end_of_its_steps() {
+    use leadscore::plan::program::{NO, YES};
+    for path in ["tests/data/plan.rules", "rules/b2b", "benches/model"] {
+        let m = model(path);
+        let plan = compile(&m);
+        let starts: Vec<u32> = plan
+            .rules
+            .iter()
+            .map(|r| r.start)
+            .chain(plan.disqualifier_starts.iter().copied())
+            .chain(plan.stage_starts.iter().copied())
+            .collect();
+        let ranges = &plan.program.ranges;
+        assert_eq!(starts.len(), ranges.len(), "{path}");
+        let mut next = 0;
+        for (start, range) in starts.iter().zip(ranges) {
+            assert_eq!(range.start, next, "{path}: ranges tile the program");
+            next = range.end;
+            if range.is_empty() {
+                assert!(
+                    *start == YES || *start == NO,
+                    "{path}: a constant condition"
+                );
+            } else {
+                assert_eq!(*start as usize, range.end - 1, "{path}");
+            }
+        }
+        assert_eq!(next, plan.program.steps.len(), "{path}");
+    }
+}

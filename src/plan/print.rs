@@ -1,6 +1,7 @@
 //! `leadscore plan`: the plan as text, every step with its source location,
 //! like a compiler's IR dump.
 
+use super::program::{Leaf, Next, NO, YES};
 use super::{PExpr, Plan};
 use crate::check::Model;
 use crate::num::format_cents;
@@ -203,5 +204,74 @@ pub fn print(model: &Model, plan: &Plan) -> String {
         );
     }
     out.push_str(&format!("  otherwise {}\n", model.fallback_stage()));
+    program(&mut out, model, plan);
     out
+}
+
+/// Where a step goes: `S4`, `yes` or `no`.
+fn target(n: Next) -> String {
+    match n {
+        YES => "yes".to_string(),
+        NO => "no".to_string(),
+        n => format!("S{n}"),
+    }
+}
+
+/// What a term leaf accepts: `T3 >= 2`, `T5 == 0`, `T1 in 1..=3`.
+fn count_test(term: usize, lo: u64, hi: u64) -> String {
+    match (lo, hi) {
+        (lo, u64::MAX) => format!("T{term} >= {lo}"),
+        (0, hi) => format!("T{term} <= {hi}"),
+        (lo, hi) if lo == hi => format!("T{term} == {lo}"),
+        (lo, hi) => format!("T{term} in {lo}..={hi}"),
+    }
+}
+
+/// The branch program the evaluator runs: every condition's steps, each
+/// with the leaf it tests, where it goes on yes and on no, and the source
+/// of the leaf. A condition is compiled back to front, so its first step is
+/// its last in the array: steps are listed from there, in reading order.
+fn program(out: &mut String, model: &Model, plan: &Plan) {
+    out.push_str(
+        "\nprogram: each condition as branch steps, from its first step until one answers `yes` or `no`\n",
+    );
+    let labels = plan
+        .rules
+        .iter()
+        .map(|r| (format!("R{} {}", r.rule, model.rules[r.rule].id), r.start))
+        .chain(
+            model
+                .disqualifiers
+                .iter()
+                .zip(&plan.disqualifier_starts)
+                .map(|(d, &s)| (format!("disqualify {:?}", d.reason), s)),
+        )
+        .chain(
+            model
+                .stages
+                .iter()
+                .zip(&plan.stage_starts)
+                .map(|(s, &start)| (format!("stage {}", s.name), start)),
+        );
+    for ((label, start), range) in labels.zip(&plan.program.ranges) {
+        out.push_str(&format!("  {label}: from {}\n", target(start)));
+        for i in range.clone().rev() {
+            let step = &plan.program.steps[i];
+            let (test, span) = match step.leaf {
+                Leaf::Field { pred, .. } | Leaf::Pred(pred) => {
+                    (format!("P{pred}"), plan.pred_span(pred))
+                }
+                Leaf::Term { term, lo, hi } => (count_test(term, lo, hi), model.terms[term].span),
+            };
+            line(
+                out,
+                format!(
+                    "    S{i:<4} {test:<16} then {:<6} else {}",
+                    target(step.yes),
+                    target(step.no)
+                ),
+                &at(model, span),
+            );
+        }
+    }
 }

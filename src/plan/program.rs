@@ -41,6 +41,8 @@ pub struct Step {
 #[derive(Debug, Clone, Default)]
 pub struct Program {
     pub steps: Vec<Step>,
+    /// Per condition added, in order: the steps it was compiled into.
+    pub ranges: Vec<std::ops::Range<usize>>,
 }
 
 /// The counts a count test accepts, as an inclusive range.
@@ -64,7 +66,10 @@ impl Program {
     /// Compiles a condition; returns its first step (or its answer, when
     /// the condition is a constant).
     pub fn add(&mut self, e: &PExpr, model: &Model, preds: &[super::PlanPred]) -> Next {
-        self.compile(e, YES, NO, model, preds)
+        let first = self.steps.len();
+        let start = self.compile(e, YES, NO, model, preds);
+        self.ranges.push(first..self.steps.len());
+        start
     }
 
     fn compile(
