@@ -135,6 +135,9 @@ pub fn domain_of(text: &str) -> Option<&str> {
 }
 
 impl<'a> Scope<'a> {
+    /// A value read directly (a field, a property) is found in line; a
+    /// computed one out of line.
+    #[inline]
     pub fn value(&self, v: &ValueExpr) -> Val<'a> {
         match v {
             ValueExpr::Field(i) => val(&self.lead.values[*i]),
@@ -142,6 +145,17 @@ impl<'a> Scope<'a> {
                 Some(e) => val(&e.props[*i]),
                 None => Val::Missing,
             },
+            ValueExpr::Domain(_)
+            | ValueExpr::DaysSince(_)
+            | ValueExpr::Score
+            | ValueExpr::Group(_) => self.computed(v),
+        }
+    }
+
+    #[inline(never)]
+    fn computed(&self, v: &ValueExpr) -> Val<'a> {
+        match v {
+            ValueExpr::Field(_) | ValueExpr::Prop(_) => self.value(v),
             ValueExpr::Domain(inner) => match self.value(inner) {
                 Val::Text(t) => domain_of(t).map(Val::Text).unwrap_or(Val::Missing),
                 _ => Val::Missing,
@@ -161,16 +175,27 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Does a condition hold? A single test (most `where` filters) is
+    /// answered in line; `and`, `or` and `not` out of line.
+    #[inline]
     pub fn holds(&self, e: &Expr) -> bool {
         match e {
-            Expr::And(parts) => parts.iter().all(|p| self.holds(p)),
-            Expr::Or(parts) => parts.iter().any(|p| self.holds(p)),
-            Expr::Not(inner) => !self.holds(inner),
             Expr::Pred(p) => test(&p.test, self.value(&p.value)),
             Expr::Term(t) => {
                 let term = &self.model.terms[*t];
                 term.count.holds(self.terms[*t].count)
             }
+            Expr::And(_) | Expr::Or(_) | Expr::Not(_) => self.holds_compound(e),
+        }
+    }
+
+    #[inline(never)]
+    fn holds_compound(&self, e: &Expr) -> bool {
+        match e {
+            Expr::And(parts) => parts.iter().all(|p| self.holds(p)),
+            Expr::Or(parts) => parts.iter().any(|p| self.holds(p)),
+            Expr::Not(inner) => !self.holds(inner),
+            Expr::Pred(_) | Expr::Term(_) => self.holds(e),
         }
     }
 }
@@ -263,6 +288,14 @@ fn count_terms_into(
         if event.at > as_of {
             continue;
         }
+        let scope = Scope {
+            model,
+            lead,
+            as_of,
+            terms: &[],
+            event: Some(event),
+            totals: None,
+        };
         for m in &matchers[event.ty] {
             if m.widest.is_some_and(|w| event.at < as_of.saturating_sub(w)) {
                 continue;
@@ -274,30 +307,7 @@ fn count_terms_into(
                 }
             }
             if let Some(filter) = &term.filter {
-                let general = || {
-                    Scope {
-                        model,
-                        lead,
-                        as_of,
-                        terms: &[],
-                        event: Some(event),
-                        totals: None,
-                    }
-                    .holds(filter)
-                };
-                // Most filters test one property: it is read directly.
-                let passes = match filter {
-                    Expr::Pred(p) => match p.value {
-                        ValueExpr::Prop(i) => test(&p.test, val(&event.props[i])),
-                        ValueExpr::Field(_)
-                        | ValueExpr::Domain(_)
-                        | ValueExpr::DaysSince(_)
-                        | ValueExpr::Score
-                        | ValueExpr::Group(_) => general(),
-                    },
-                    Expr::And(_) | Expr::Or(_) | Expr::Not(_) | Expr::Term(_) => general(),
-                };
-                if !passes {
+                if !scope.holds(filter) {
                     continue;
                 }
             }

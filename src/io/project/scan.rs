@@ -32,10 +32,8 @@ impl Tok {
     }
 }
 
-/// Up to the first eight bytes of `b`, little-endian, zero-padded.
-pub fn head_of(b: &[u8]) -> u64 {
-    crate::text::word_of(b)
-}
+/// A name's head: up to its first eight bytes, little-endian, zero-padded.
+pub use crate::text::word_of as head_of;
 
 /// A member name to look for, compared by length and first eight bytes
 /// before the rest: no call to `memcmp` for the short names records have.
