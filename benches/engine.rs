@@ -6,6 +6,10 @@ use leadscore::eval::Evaluator;
 use leadscore::io::record::lead_from_json;
 use std::path::Path;
 
+// The allocator the `leadscore` binary uses, so the figures are the binary's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A model of `n` rules over a realistic schema, in groups of 50.
 pub fn big_model(n: usize) -> String {
     let mut out = String::from(

@@ -203,6 +203,44 @@ mod tests {
         }
     }
 
+    /// Strings: plain runs, escapes at either end, and a line break that
+    /// ends an unclosed string.
+    #[test]
+    fn string_bodies_run_to_the_first_unescaped_quote() {
+        let text = r#"list l = ["", "plain", "a\"b", "\"", "c\\", "\\", "\d+\"x\" y", "é→"]"#;
+        let file = parse(FileId(0), text).unwrap();
+        let ast::Item::List(list) = &file.items[0].node else {
+            panic!("a list");
+        };
+        let got: Vec<&ast::Literal> = list.items.iter().map(|l| &l.node).collect();
+        let want = ["", "plain", "a\"b", "\"", "c\\", "\\", "\\d+\"x\" y", "é→"];
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(**g, ast::Literal::Text(w.to_string()));
+        }
+        for bad in [
+            "list l = [\"a\nb\"]",
+            "list l = [\"a\\\nb\"]",
+            "list l = [\"a]",
+        ] {
+            assert!(parse(FileId(0), bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// A comment may stand wherever white space may, and means nothing.
+    #[test]
+    fn comments_are_white_space() {
+        let plain =
+            "group g max 10 {\n \"a\": title = \"x#y\" and visited pricing twice -> +1\n}\n";
+        let commented = "# head\ngroup g # c1\n max # c2\n 10 {#c3\n \"a\": # c4\n title = # c5\n \"x#y\" and visited pricing # c6\n twice -> # c7\n+1 #\n} # end";
+        assert_eq!(
+            parse(FileId(0), commented).unwrap(),
+            parse(FileId(0), plain).unwrap()
+        );
+        // `#` inside a string is text, and a comment runs to the line's end.
+        assert!(parse(FileId(0), "\"a\": title = \"x\" # -> +1\n").is_err());
+    }
+
     #[test]
     fn reserved_words_are_refused_as_names_and_near_misses_are_not() {
         for k in keywords() {
