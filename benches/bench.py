@@ -109,14 +109,26 @@ GROUPS = [("fit", None, 45), ("bant", None, 30), ("engagement", None, 70), ("ris
 
 
 def sql(leads_path):
+    # Each document is parsed once: every path the model reads is extracted
+    # in one call, and the helpers below work on the small values.
+    paths = ["$.id", "$.title", "$.email", "$.country", "$.company.industry", "$.company.employees",
+             "$.budget", "$.timeline_days", "$.need", "$.authority", "$.company.tech", "$.created_at", "$.events"]
+
+    def at(path):
+        return f"v[{paths.index(path) + 1}]"
+
     def text(path):
-        return (f"nullif(lower(trim(regexp_replace(CASE WHEN json_type(json, '{path}') IN ('VARCHAR','BIGINT','UBIGINT','DOUBLE') "
-                f"THEN json->>'{path}' END, '\\s+', ' ', 'g'))), '')")
+        x = at(path)
+        return (f"nullif(lower(trim(regexp_replace(CASE WHEN json_type({x}) IN ('VARCHAR','BIGINT','UBIGINT','DOUBLE') "
+                f"THEN {x}->>'$' END, '\\s+', ' ', 'g'))), '')")
 
     def number(path):
-        return (f"CASE WHEN json_type(json, '{path}') IN ('BIGINT','UBIGINT','DOUBLE') THEN (json->>'{path}')::DOUBLE "
-                f"WHEN json_type(json, '{path}') = 'VARCHAR' AND regexp_full_match(trim(json->>'{path}'), '[+-]?[0-9.]+') "
-                f"THEN TRY_CAST(trim(json->>'{path}') AS DOUBLE) END")
+        x = at(path)
+        return (f"CASE WHEN json_type({x}) IN ('BIGINT','UBIGINT','DOUBLE') THEN ({x}->>'$')::DOUBLE "
+                f"WHEN json_type({x}) = 'VARCHAR' AND regexp_full_match(trim({x}->>'$'), '[+-]?[0-9.]+') "
+                f"THEN TRY_CAST(trim({x}->>'$') AS DOUBLE) END")
+
+    path_list = ", ".join(f"'{p}'" for p in paths)
 
     term_cols = []
     for name, (ty, cond, window) in TERMS.items():
@@ -149,10 +161,11 @@ def sql(leads_path):
 SET TimeZone = 'UTC';
 COPY (
 WITH raw AS (
-  SELECT json FROM read_ndjson_objects('{leads_path}', ignore_errors = true) WHERE json IS NOT NULL
+  SELECT json_extract(json, [{path_list}]) AS v
+  FROM read_ndjson_objects('{leads_path}', ignore_errors = true) WHERE json IS NOT NULL
 ), leads AS (
   SELECT
-    json->>'id' AS id, json,
+    {at('$.id')}->>'$' AS id,
     {text('$.title')} AS title,
     {text('$.email')} AS email,
     {text('$.country')} AS country,
@@ -161,24 +174,25 @@ WITH raw AS (
     {number('$.budget')} AS budget,
     {number('$.timeline_days')} AS timeline_days,
     {text('$.need')} AS need,
-    CASE WHEN json_type(json, '$.authority') = 'BOOLEAN' THEN (json->>'$.authority')::BOOLEAN
-         WHEN lower(trim(json->>'$.authority')) IN ('true', 'yes') AND json_type(json, '$.authority') = 'VARCHAR' THEN true
-         WHEN lower(trim(json->>'$.authority')) IN ('false', 'no') AND json_type(json, '$.authority') = 'VARCHAR' THEN false END AS authority,
-    CASE WHEN json_type(json, '$.company.tech') = 'ARRAY'
-         THEN list_transform(json_extract_string(json, '$.company.tech[*]'), lambda x: lower(trim(x))) END AS tech,
-    CASE WHEN json_type(json, '$.created_at') = 'VARCHAR' THEN TRY_CAST(json->>'$.created_at' AS DATE) END AS created_at
+    CASE WHEN json_type({at('$.authority')}) = 'BOOLEAN' THEN ({at('$.authority')}->>'$')::BOOLEAN
+         WHEN lower(trim({at('$.authority')}->>'$')) IN ('true', 'yes') AND json_type({at('$.authority')}) = 'VARCHAR' THEN true
+         WHEN lower(trim({at('$.authority')}->>'$')) IN ('false', 'no') AND json_type({at('$.authority')}) = 'VARCHAR' THEN false END AS authority,
+    CASE WHEN json_type({at('$.company.tech')}) = 'ARRAY'
+         THEN list_transform(json_extract_string({at('$.company.tech')}, '$[*]'), lambda x: lower(trim(x))) END AS tech,
+    CASE WHEN json_type({at('$.created_at')}) = 'VARCHAR' THEN TRY_CAST({at('$.created_at')}->>'$' AS DATE) END AS created_at
   FROM raw
 ), leads2 AS (
   SELECT *, nullif(trim(regexp_extract(email, '@([^@]*)$', 1)), '') AS domain,
          floor((epoch(TIMESTAMPTZ '{AS_OF}') - epoch(created_at::TIMESTAMPTZ)) / 86400) AS days_since_created
   FROM leads
 ), ev AS (
-  SELECT id, e->>'type' AS ev_type, TRY_CAST(e->>'at' AS TIMESTAMPTZ) AS ev_at,
-         nullif(lower(trim(regexp_replace(e->>'page', '\\s+', ' ', 'g'))), '') AS page,
-         nullif(lower(trim(regexp_replace(e->>'asset', '\\s+', ' ', 'g'))), '') AS asset,
-         nullif(lower(trim(regexp_replace(e->>'what', '\\s+', ' ', 'g'))), '') AS what,
-         nullif(lower(trim(regexp_replace(e->>'channel', '\\s+', ' ', 'g'))), '') AS channel
-  FROM leads, unnest(json_extract(json, '$.events[*]')) AS t(e)
+  SELECT id, f[1] AS ev_type, TRY_CAST(f[2] AS TIMESTAMPTZ) AS ev_at,
+         nullif(lower(trim(regexp_replace(f[3], '\\s+', ' ', 'g'))), '') AS page,
+         nullif(lower(trim(regexp_replace(f[4], '\\s+', ' ', 'g'))), '') AS asset,
+         nullif(lower(trim(regexp_replace(f[5], '\\s+', ' ', 'g'))), '') AS what,
+         nullif(lower(trim(regexp_replace(f[6], '\\s+', ' ', 'g'))), '') AS channel
+  FROM (SELECT id, json_extract_string(e, ['$.type', '$.at', '$.page', '$.asset', '$.what', '$.channel']) AS f
+        FROM (SELECT {at('$.id')}->>'$' AS id, {at('$.events')} AS events FROM raw), unnest(json_extract(events, '$[*]')) AS t(e))
 ), terms AS (
   SELECT id,
     {term_select}
