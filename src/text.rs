@@ -142,13 +142,7 @@ fn ascii_shape(b: &[u8]) -> Shape {
     }
     let mut upper = false;
     let mut prev_space = 0u64;
-    let words = b.chunks_exact(8);
-    let last = words.remainder();
-    let last = (!last.is_empty()).then(|| word_of(last));
-    for w in words
-        .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
-        .chain(last)
-    {
+    for w in b.chunks(8).map(word_of) {
         // Non-ASCII, or white space other than a plain space (tab, line
         // feed, vertical tab, form feed, carriage return: 9 to 13).
         if w & HIGHS != 0 || has_between(w, 8, 14) {
