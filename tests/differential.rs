@@ -3,7 +3,7 @@
 
 mod support;
 
-use leadscore::eval::{Evaluator, StageResult};
+use leadscore::eval::{Evaluator, Memo, Outcome, StageResult};
 use leadscore::io::record::lead_from_json;
 use proptest::prelude::*;
 use support::gen::{self, Rng};
@@ -29,11 +29,31 @@ fn compare(seed: u64) -> Result<bool, TestCaseError> {
     let ev = Evaluator::new(&model);
     let times = ["2026-11-01", "2026-10-15T12:00:00Z", "2026-11-01T00:00:00Z"];
     let as_of = leadscore::time::parse_time(times[r.below(times.len())]).unwrap();
-    for i in 0..25 {
-        let lead_json = gen::lead(&mut r, i);
-        let lead = lead_from_json(&model, &lead_json, &["id".to_string()], 1, &mut Vec::new());
-        let o = ev.evaluate(&lead, as_of);
-        let expected = leadscore::reference::evaluate(&files, &lead_json, as_of);
+    let lead_jsons: Vec<_> = (0..25).map(|i| gen::lead(&mut r, i)).collect();
+    let leads: Vec<_> = lead_jsons
+        .iter()
+        .map(|j| lead_from_json(&model, j, &["id".to_string()], 1, &mut Vec::new()))
+        .collect();
+    // The leads scored together, three times over (75 leads: a full batch
+    // of 64 and a part batch, each lead in a different place), must each
+    // get the outcome it gets alone.
+    let many: Vec<_> = leads.iter().chain(&leads).chain(&leads).cloned().collect();
+    let mut outs = vec![Outcome::default(); many.len()];
+    ev.evaluate_batch(&many, as_of, &mut outs, &mut Memo::default());
+    for (i, (lead, lead_json)) in leads.iter().zip(&lead_jsons).enumerate() {
+        let o = ev.evaluate(lead, as_of);
+        for k in 0..3 {
+            prop_assert_eq!(
+                &outs[i + 25 * k],
+                &o,
+                "lead {} scored in a batch\nseed {}\nmodel:\n{}\nlead: {}",
+                i,
+                seed,
+                text,
+                lead_json
+            );
+        }
+        let expected = leadscore::reference::evaluate(&files, lead_json, as_of);
         let groups: Vec<(String, i64)> = model
             .groups
             .iter()

@@ -1,19 +1,21 @@
-//! Scoring one lead against a checked model.
+//! Scoring leads against a checked model.
 //!
-//! Event terms are computed first, in one pass over the lead's events,
+//! Event terms are computed first, in one pass over each lead's events,
 //! dispatched by event type; rules, disqualifiers and stages then read the
-//! per-term counts. The [`crate::reference`] interpreter computes the same
+//! per-term counts, a batch of leads at a time ([`batch`]; one lead is a
+//! batch of one). The [`crate::reference`] interpreter computes the same
 //! outcome from the AST by the most direct route, and the two are tested
 //! against each other.
 
+pub mod batch;
 pub mod points;
 pub mod value;
 
 use crate::ast::TextOp;
 use crate::check::{Expr, Model, ObjectMatch, PredTest, ValueExpr};
-use crate::plan::program::{Leaf, Next, YES};
 use crate::plan::{Matcher, Plan};
 use crate::time::whole_days;
+pub use batch::{Memo, BATCH};
 pub use value::{Event, Lead, Value};
 
 /// What an event term found in a lead's events.
@@ -49,19 +51,8 @@ pub struct Outcome {
     /// Indices of the disqualifiers that matched.
     pub disqualified: Vec<usize>,
     pub stage: StageResult,
-    /// The plan's per-lead predicate memo (scratch space, not a result).
+    /// The evaluator's scratch space for a batch of one (not a result).
     pub memo: Memo,
-}
-
-/// Which shared predicates were evaluated for the current lead, and how:
-/// 0 not yet, 1 false, 2 true. Scratch space: ignored by equality.
-#[derive(Debug, Clone, Default)]
-pub struct Memo(Vec<u8>);
-
-impl PartialEq for Memo {
-    fn eq(&self, _: &Memo) -> bool {
-        true
-    }
 }
 
 impl Outcome {
@@ -226,36 +217,100 @@ fn contains(text: &[u8], part: &[u8]) -> bool {
 
 /// Does a value pass a test? A missing value passes only `is missing`.
 pub fn test(t: &PredTest, v: Val<'_>) -> bool {
-    if let Val::Missing = v {
-        return matches!(t, PredTest::Missing);
+    test_each(t, 1, |_| v) != 0
+}
+
+/// The set bits `i` of `reach` for which `get(i)` passes a test: the one
+/// place a test's meaning is written ([`test`] is this for a single value).
+/// The kind of test is matched once, outside the loop over the values, so a
+/// batch of leads runs one tight loop per test. A missing value passes only
+/// `is missing`; the checker rules out every pairing of test and type that
+/// is not listed (such a value does not pass).
+#[inline(always)]
+pub fn test_each<'v>(t: &PredTest, reach: u64, get: impl Fn(usize) -> Val<'v>) -> u64 {
+    #[inline(always)]
+    fn each<'v>(reach: u64, get: impl Fn(usize) -> Val<'v>, f: impl Fn(Val<'v>) -> bool) -> u64 {
+        let mut held = 0;
+        let mut m = reach;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            held |= u64::from(f(get(i))) << i;
+        }
+        held
     }
-    match (t, v) {
-        (PredTest::Known, _) => true,
-        (PredTest::Missing, _) => false,
-        (PredTest::IsTrue, Val::Bool(b)) => b,
-        (PredTest::TextEq { value, negated }, Val::Text(s)) => (s == value) != *negated,
-        (PredTest::BoolEq { value, negated }, Val::Bool(b)) => (b == *value) != *negated,
-        (PredTest::NumCmp(op, x), Val::Number(n)) => op.holds(compare(n, *x)),
-        (PredTest::TimeCmp(op, x), Val::Time(t)) => op.holds(t.cmp(x)),
-        (PredTest::NumBetween(lo, hi), Val::Number(n)) => *lo <= n && n <= *hi,
-        (PredTest::TimeBetween(lo, hi), Val::Time(t)) => *lo <= t && t <= *hi,
-        (PredTest::TextIn { set, negated, .. }, Val::Text(s)) => set.contains(s) != *negated,
-        (
-            PredTest::NumIn {
-                values, negated, ..
-            },
-            Val::Number(n),
-        ) => values.contains(&n) != *negated,
-        (PredTest::IncludesText(x), Val::TextList(l)) => l.iter().any(|s| s == x),
-        (PredTest::IncludesNumber(x), Val::NumberList(l)) => l.contains(x),
-        (PredTest::Text(op, x), Val::Text(s)) => match op {
-            TextOp::Contains => contains(s.as_bytes(), x.as_bytes()),
-            TextOp::StartsWith => s.starts_with(x.as_str()),
-            TextOp::EndsWith => s.ends_with(x.as_str()),
-        },
-        (PredTest::Matches(p), Val::Text(s)) => p.is_match(s),
-        // The checker rules out every other pairing of test and type.
-        _ => false,
+    match t {
+        PredTest::Known => each(reach, get, |v| !matches!(v, Val::Missing)),
+        PredTest::Missing => each(reach, get, |v| matches!(v, Val::Missing)),
+        PredTest::IsTrue => each(reach, get, |v| matches!(v, Val::Bool(true))),
+        PredTest::TextEq { value, negated } => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Text(s) if (s == value) != *negated),
+        ),
+        PredTest::BoolEq { value, negated } => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Bool(b) if (b == *value) != *negated),
+        ),
+        PredTest::NumCmp(op, x) => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Number(n) if op.holds(compare(n, *x))),
+        ),
+        PredTest::TimeCmp(op, x) => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Time(t) if op.holds(t.cmp(x))),
+        ),
+        PredTest::NumBetween(lo, hi) => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Number(n) if *lo <= n && n <= *hi),
+        ),
+        PredTest::TimeBetween(lo, hi) => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Time(t) if *lo <= t && t <= *hi),
+        ),
+        PredTest::TextIn { set, negated, .. } => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Text(s) if set.contains(s) != *negated),
+        ),
+        PredTest::NumIn {
+            values, negated, ..
+        } => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Number(n) if values.contains(&n) != *negated),
+        ),
+        PredTest::IncludesText(x) => each(
+            reach,
+            get,
+            |v| matches!(v, Val::TextList(l) if l.iter().any(|s| s == x)),
+        ),
+        PredTest::IncludesNumber(x) => each(
+            reach,
+            get,
+            |v| matches!(v, Val::NumberList(l) if l.contains(x)),
+        ),
+        PredTest::Text(TextOp::Contains, x) => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Text(s) if contains(s.as_bytes(), x.as_bytes())),
+        ),
+        PredTest::Text(TextOp::StartsWith, x) => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Text(s) if s.starts_with(x.as_str())),
+        ),
+        PredTest::Text(TextOp::EndsWith, x) => each(
+            reach,
+            get,
+            |v| matches!(v, Val::Text(s) if s.ends_with(x.as_str())),
+        ),
+        PredTest::Matches(p) => each(reach, get, |v| matches!(v, Val::Text(s) if p.is_match(s))),
     }
 }
 
@@ -362,135 +417,16 @@ impl<'m> Evaluator<'m> {
         o
     }
 
-    /// Evaluates a plan condition (its first step in the plan's branch
-    /// program), computing each shared predicate once per lead. Term counts
-    /// and remembered answers are read in the loop; only a predicate's
-    /// first test per lead is a call.
-    #[inline(always)]
-    fn holds(&self, start: Next, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
-        let steps = &self.plan.program.steps;
-        let mut at = start;
-        // `YES` and `NO` lie past the last step, so they end the loop.
-        while let Some(step) = steps.get(at as usize) {
-            let yes = match step.leaf {
-                Leaf::Term { term, lo, hi } => {
-                    let n = scope.terms[term].count;
-                    lo <= n && n <= hi
-                }
-                Leaf::Field { pred, .. } | Leaf::Pred(pred) => match memo[pred] {
-                    1 => false,
-                    2 => true,
-                    _ => self.first_test(step.leaf, scope, memo),
-                },
-            };
-            at = if yes { step.yes } else { step.no };
-        }
-        at == YES
-    }
-
-    /// A predicate leaf's answer, worked out and remembered in `memo`
-    /// (0 not yet, 1 false, 2 true).
-    #[inline(never)]
-    fn first_test(&self, leaf: Leaf, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
-        let preds = &self.plan.preds;
-        let (pred, yes) = match leaf {
-            Leaf::Field { pred, field } => (
-                pred,
-                test(&preds[pred].pred.test, val(&scope.lead.values[field])),
-            ),
-            Leaf::Pred(pred) => {
-                let p = &preds[pred].pred;
-                (pred, test(&p.test, scope.value(&p.value)))
-            }
-            Leaf::Term { term, lo, hi } => {
-                let n = scope.terms[term].count;
-                return lo <= n && n <= hi;
-            }
-        };
-        memo[pred] = 1 + u8::from(yes);
-        yes
-    }
-
-    /// Like [`Evaluator::evaluate`], reusing `o`'s buffers.
+    /// Like [`Evaluator::evaluate`], reusing `o`'s buffers: a batch of one.
     pub fn evaluate_into(&self, lead: &Lead, as_of: i64, o: &mut Outcome) {
-        let model = self.model;
-        let plan = &self.plan;
-        count_terms_into(model, lead, as_of, &plan.matchers, &mut o.terms);
-        for (t, &same) in plan.same_as.iter().enumerate() {
-            if same != t {
-                o.terms[t] = o.terms[same];
-            }
-        }
-        let mut memo = std::mem::take(&mut o.memo.0);
-        memo.clear();
-        memo.resize(plan.preds.len(), 0);
-        let terms = &o.terms;
-        let scope = Scope {
-            model,
-            lead,
+        let mut memo = std::mem::take(&mut o.memo);
+        self.evaluate_batch(
+            std::slice::from_ref(lead),
             as_of,
-            terms,
-            event: None,
-            totals: None,
-        };
-        o.contributions.clear();
-        o.contributions.resize(model.rules.len(), 0);
-        for pr in &plan.rules {
-            if !self.holds(pr.start, &scope, &mut memo) {
-                continue;
-            }
-            let rule = &model.rules[pr.rule];
-            let decay = model.groups[rule.group].decay.as_ref().and_then(|d| {
-                let newest = rule.terms.iter().filter_map(|&t| terms[t].newest).max()?;
-                Some((d, points::periods(d, whole_days(newest, as_of))))
-            });
-            o.contributions[pr.rule] = match &pr.fixed {
-                Some(fixed) => fixed.contribution(decay),
-                None => {
-                    let count = rule.each.then(|| terms[rule.terms[0]].count);
-                    points::contribution(points::capped(rule.points, count, rule.cap), decay)
-                }
-            };
-        }
-        o.groups_raw.clear();
-        o.groups_raw.extend(
-            model
-                .groups
-                .iter()
-                .map(|g| g.rules.iter().map(|&r| o.contributions[r]).sum::<i64>()),
+            std::slice::from_mut(o),
+            &mut memo,
         );
-        o.groups.clear();
-        o.groups.extend(
-            model
-                .groups
-                .iter()
-                .zip(&o.groups_raw)
-                .map(|(g, &raw)| clamp(raw, g.min, g.max)),
-        );
-        o.score = clamp(o.groups.iter().sum(), model.score_min, model.score_max);
-        o.disqualified.clear();
-        for (i, &start) in plan.disqualifier_starts.iter().enumerate() {
-            if self.holds(start, &scope, &mut memo) {
-                o.disqualified.push(i);
-            }
-        }
-        let stage_scope = Scope {
-            totals: Some((o.score, &o.groups)),
-            ..scope
-        };
-        o.stage = if !o.disqualified.is_empty() {
-            StageResult::Disqualified
-        } else {
-            let mut reached = StageResult::Otherwise;
-            for (i, &start) in plan.stage_starts.iter().enumerate() {
-                if self.holds(start, &stage_scope, &mut memo) {
-                    reached = StageResult::Stage(i);
-                    break;
-                }
-            }
-            reached
-        };
-        o.memo.0 = memo;
+        o.memo = memo;
     }
 }
 

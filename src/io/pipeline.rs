@@ -5,7 +5,7 @@
 //! chunk size, not the input size.
 
 use crate::check::Model;
-use crate::eval::{Evaluator, Lead, Outcome, StageResult};
+use crate::eval::{Evaluator, Lead, Memo, Outcome, StageResult, BATCH};
 use crate::io::input::{attach_events, csv_records, parse_json_line, EventsById, Format, Record};
 use crate::io::output::{self, Names};
 use crate::io::project::{project, Projection, Scratch};
@@ -96,11 +96,19 @@ struct Ctx<'a> {
     opts: &'a ScoreOptions<'a>,
 }
 
-/// A worker's reusable buffers.
+/// A worker's reusable buffers. Leads are read into a batch and scored
+/// together when it is full or when the segment ends (see
+/// [`crate::eval::batch`]); their output lines are written in input order.
 struct Worker {
     scratch: Scratch,
-    lead: Lead,
-    outcome: Outcome,
+    /// The batch: leads read and not yet scored (the first `pending`), with
+    /// room for their outcomes and the data errors found reading each.
+    leads: Vec<Lead>,
+    outcomes: Vec<Outcome>,
+    lead_errors: Vec<Vec<DataError>>,
+    pending: usize,
+    memo: Memo,
+    /// Data errors of the lead being read.
     errors: Vec<DataError>,
 }
 
@@ -108,13 +116,25 @@ impl Worker {
     fn new() -> Worker {
         Worker {
             scratch: Scratch::default(),
-            lead: Lead {
+            leads: Vec::new(),
+            outcomes: Vec::new(),
+            lead_errors: Vec::new(),
+            pending: 0,
+            memo: Memo::default(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Makes sure the batch has a slot for the next lead.
+    fn make_room(&mut self) {
+        if self.leads.len() == self.pending {
+            self.leads.push(Lead {
                 id: Json::Null,
                 values: Vec::new(),
                 events: Vec::new(),
-            },
-            outcome: Outcome::default(),
-            errors: Vec::new(),
+            });
+            self.outcomes.push(Outcome::default());
+            self.lead_errors.push(Vec::new());
         }
     }
 }
@@ -191,16 +211,11 @@ fn push_csv_field(buf: &mut String, s: &str) {
 }
 
 impl Ctx<'_> {
-    fn write(&self, w: &Worker, part: &mut Part) {
+    fn write(&self, id: &Json, outcome: &Outcome, part: &mut Part) {
         match self.opts.output {
-            OutputFormat::Json => {
-                output::write_json_line(&self.names, &w.lead.id, &w.outcome, &mut part.out)
-            }
+            OutputFormat::Json => output::write_json_line(&self.names, id, outcome, &mut part.out),
             OutputFormat::Csv => {
-                for (i, cell) in output::csv_row(self.model, &w.lead.id, &w.outcome)
-                    .iter()
-                    .enumerate()
-                {
+                for (i, cell) in output::csv_row(self.model, id, outcome).iter().enumerate() {
                     if i > 0 {
                         part.out.push(',');
                     }
@@ -211,15 +226,42 @@ impl Ctx<'_> {
         part.out.push('\n');
     }
 
-    fn finish_lead(&self, w: &mut Worker, part: &mut Part) {
-        self.ev
-            .evaluate_into(&w.lead, self.opts.as_of, &mut w.outcome);
-        self.write(w, part);
-        part.scored += 1;
-        part.stages[stage_index(self.model, &w.outcome)] += 1;
-        let end = part.out.len();
-        part.errors
-            .extend(w.errors.drain(..).map(|e| (e, None, end)));
+    /// The lead in the batch's next slot is read: it joins the batch, with
+    /// its data errors; a full batch is scored.
+    fn queue(&self, w: &mut Worker, part: &mut Part) {
+        let slot = &mut w.lead_errors[w.pending];
+        slot.clear();
+        slot.append(&mut w.errors);
+        w.pending += 1;
+        if w.pending == BATCH {
+            self.flush(w, part);
+        }
+    }
+
+    /// Scores the leads waiting in the batch and writes their lines, each
+    /// followed by its data errors.
+    fn flush(&self, w: &mut Worker, part: &mut Part) {
+        let n = std::mem::take(&mut w.pending);
+        if n == 0 {
+            return;
+        }
+        self.ev.evaluate_batch(
+            &w.leads[..n],
+            self.opts.as_of,
+            &mut w.outcomes[..n],
+            &mut w.memo,
+        );
+        for ((lead, outcome), errors) in w.leads[..n]
+            .iter()
+            .zip(&w.outcomes[..n])
+            .zip(&mut w.lead_errors[..n])
+        {
+            self.write(&lead.id, outcome, part);
+            part.scored += 1;
+            part.stages[stage_index(self.model, outcome)] += 1;
+            let end = part.out.len();
+            part.errors.extend(errors.drain(..).map(|e| (e, None, end)));
+        }
     }
 
     fn reject(&self, part: &mut Part, text: &str, error: DataError) {
@@ -233,8 +275,10 @@ impl Ctx<'_> {
         if let Some(events) = self.opts.events {
             attach_events(self.model, &mut value, &self.opts.key, events);
         }
-        w.lead = lead_from_json(self.model, &value, &self.opts.key, line, &mut w.errors);
-        self.finish_lead(w, part);
+        w.make_room();
+        w.leads[w.pending] =
+            lead_from_json(self.model, &value, &self.opts.key, line, &mut w.errors);
+        self.queue(w, part);
     }
 
     fn line(&self, w: &mut Worker, part: &mut Part, line: u64, bytes: &[u8]) {
@@ -249,6 +293,7 @@ impl Ctx<'_> {
                         message: "the line is not valid UTF-8".into(),
                     },
                 };
+                self.flush(w, part);
                 self.reject(part, &String::from_utf8_lossy(bytes), error);
                 return;
             }
@@ -258,6 +303,7 @@ impl Ctx<'_> {
             return;
         }
         part.read += 1;
+        w.make_room();
         if self.opts.events.is_none()
             && project(
                 &self.projection,
@@ -265,17 +311,21 @@ impl Ctx<'_> {
                 text,
                 line,
                 &mut w.scratch,
-                &mut w.lead,
+                &mut w.leads[w.pending],
                 &mut w.errors,
             )
         {
-            self.finish_lead(w, part);
+            self.queue(w, part);
             return;
         }
         w.errors.clear();
         match parse_json_line(text, line) {
             Ok(v) => self.value(w, part, line, v),
-            Err(error) => self.reject(part, text, error),
+            Err(error) => {
+                // A rejected line's error goes after the lines before it.
+                self.flush(w, part);
+                self.reject(part, text, error)
+            }
         }
     }
 
@@ -294,6 +344,7 @@ impl Ctx<'_> {
             }
             start = end + 1;
         }
+        self.flush(&mut w, &mut part);
         pools.give_back_worker(w);
         part
     }
@@ -556,7 +607,10 @@ pub fn score_stream(
                         let mut part = ctx.new_part();
                         part.read += 1;
                         match rec {
-                            Record::Lead { line, value } => ctx.value(w, &mut part, line, value),
+                            Record::Lead { line, value } => {
+                                ctx.value(w, &mut part, line, value);
+                                ctx.flush(w, &mut part);
+                            }
                             Record::Rejected { text, error, .. } => {
                                 ctx.reject(&mut part, &text, error)
                             }

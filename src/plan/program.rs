@@ -4,9 +4,10 @@
 //! jumps: `a and b` tests `a`, goes on to `b` on yes and answers no on no.
 //! Every step of a condition is reached at most once, in the order the plan
 //! gave its operands (cheapest first), with the same short-circuiting.
-//! [`crate::eval::Evaluator`] runs it: from a condition's first step, it
-//! tests each step's leaf and follows `yes` or `no` until it reaches
-//! [`YES`] or [`NO`].
+//! [`crate::eval::Evaluator`] runs it for a batch of leads at once: each
+//! step tests its leaf on the leads that reach it and passes them on to its
+//! `yes` or `no` step, until they reach [`YES`] or [`NO`] (see
+//! [`crate::eval::batch`]).
 
 use super::PExpr;
 use crate::ast::Count;
@@ -43,6 +44,12 @@ pub struct Program {
     pub steps: Vec<Step>,
     /// Per condition added, in order: the steps it was compiled into.
     pub ranges: Vec<std::ops::Range<usize>>,
+    /// Per step: the first step of its condition's range. A step only
+    /// jumps to lower-numbered steps of its own condition (each part is
+    /// compiled after the parts it jumps to), so a condition's steps, taken
+    /// from its start down to this one, come in an order where every step
+    /// follows all the steps that can lead to it.
+    pub lowest: Vec<Next>,
 }
 
 /// The counts a count test accepts, as an inclusive range.
@@ -69,6 +76,7 @@ impl Program {
         let first = self.steps.len();
         let start = self.compile(e, YES, NO, model, preds);
         self.ranges.push(first..self.steps.len());
+        self.lowest.resize(self.steps.len(), first as Next);
         start
     }
 
@@ -137,6 +145,49 @@ mod tests {
             let (lo, hi) = count_range(c);
             for n in [0, 1, 2, 3, 4, u64::MAX] {
                 assert_eq!(lo <= n && n <= hi, c.holds(n), "{c:?} {n}");
+            }
+        }
+    }
+
+    /// The batch evaluator takes a condition's steps from its start down to
+    /// its lowest step, once each: that is only right if every jump goes to
+    /// a lower step of the same condition, and the start is its highest.
+    #[test]
+    fn steps_jump_only_down_within_their_condition() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/model/rules.rules"),
+        )
+        .expect("bench model");
+        let schema = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/model/00-schema.rules"),
+        )
+        .expect("bench schema");
+        let extra = "\"nested\": (authority or budget > 5) and not (need is known or title = \"x\") -> +1\n";
+        let checked = crate::load::check_text("m.rules", &format!("{schema}\n{text}\n{extra}"));
+        let model = checked.model.expect("checks");
+        let plan = crate::plan::compile(&model);
+        let p = &plan.program;
+        assert_eq!(p.lowest.len(), p.steps.len());
+        let starts = plan
+            .rules
+            .iter()
+            .map(|r| r.start)
+            .chain(plan.disqualifier_starts.iter().copied())
+            .chain(plan.stage_starts.iter().copied());
+        for (start, range) in starts.zip(&p.ranges) {
+            if range.is_empty() {
+                assert!(start == YES || start == NO);
+                continue;
+            }
+            assert_eq!(start as usize, range.end - 1, "{range:?}");
+            for at in range.clone() {
+                assert_eq!(p.lowest[at] as usize, range.start);
+                for next in [p.steps[at].yes, p.steps[at].no] {
+                    assert!(
+                        next == YES || next == NO || (range.start..at).contains(&(next as usize)),
+                        "step {at} jumps to {next}"
+                    );
+                }
             }
         }
     }

@@ -1,0 +1,279 @@
+//! Evaluating leads in batches of up to 64: each step of each condition is
+//! taken once per batch, for all the leads that reach it, with one bit per
+//! lead.
+//!
+//! A rule's condition is a branch program (see [`crate::plan::program`]).
+//! For one lead, evaluation follows `yes` and `no` from step to step; for a
+//! batch, each step receives the set of leads that reach it, tests its leaf
+//! on those leads only, and passes the ones it holds for to its `yes` step
+//! and the others to its `no` step. So every lead meets exactly the tests it
+//! would meet on its own, in the same order (a regular expression behind a
+//! cheap test still runs only for the leads that pass the cheap test), and a
+//! shared predicate is still tested at most once per lead. What changes is
+//! the shape of the work: the same test runs over many leads in a row, so the
+//! jump on the kind of test and the branches on its answers repeat and
+//! predict well, and `and`, `or` and `not` cost a few word operations per
+//! batch rather than a branch per lead.
+
+use super::{clamp, count_terms_into, points, test_each, val, Evaluator, Lead, Outcome, Scope};
+use super::{StageResult, TermResult};
+use crate::plan::program::{Leaf, Next, YES};
+use crate::time::whole_days;
+
+/// How many leads a batch holds: one bit each in a [`Mask`].
+pub const BATCH: usize = 64;
+
+/// A set of leads of a batch: bit `i` is lead `i`.
+type Mask = u64;
+
+/// The leads in `m`, lowest first.
+fn leads_in(mut m: Mask) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (m != 0).then(|| {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            i
+        })
+    })
+}
+
+/// Per-batch scratch space, reused from batch to batch. Not a result:
+/// equal to every other.
+#[derive(Debug, Clone, Default)]
+pub struct Memo {
+    /// Per shared predicate: the leads it has been tested on.
+    known: Vec<Mask>,
+    /// Per shared predicate: the leads it held for (a subset of `known`).
+    truth: Vec<Mask>,
+    /// Per program step: the leads that reached it and wait for its test.
+    /// All zero between conditions.
+    flow: Vec<Mask>,
+    /// Per plan rule: the leads it fired for.
+    fired: Vec<Mask>,
+    /// Per disqualifier: the leads it holds for.
+    disqualified: Vec<Mask>,
+    /// Per stage: the leads that reach it.
+    stages: Vec<Mask>,
+}
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Memo) -> bool {
+        true
+    }
+}
+
+fn reset(v: &mut Vec<Mask>, len: usize) {
+    v.clear();
+    v.resize(len, 0);
+}
+
+/// What the leaves of a batch read.
+struct Batch<'a> {
+    model: &'a crate::check::Model,
+    leads: &'a [Lead],
+    outs: &'a [Outcome],
+    as_of: i64,
+    /// Stage conditions see the score and the group totals.
+    totals: bool,
+}
+
+impl<'a> Batch<'a> {
+    fn scope(&self, i: usize) -> Scope<'a> {
+        let o = &self.outs[i];
+        Scope {
+            model: self.model,
+            lead: &self.leads[i],
+            as_of: self.as_of,
+            terms: &o.terms,
+            event: None,
+            totals: self.totals.then_some((o.score, &o.groups[..])),
+        }
+    }
+}
+
+impl Evaluator<'_> {
+    /// Scores `leads` into `outs` (as many as the shorter of the two),
+    /// reusing the outcomes' buffers. Gives each lead the outcome
+    /// [`Evaluator::evaluate`] gives it alone.
+    pub fn evaluate_batch(
+        &self,
+        leads: &[Lead],
+        as_of: i64,
+        outs: &mut [Outcome],
+        memo: &mut Memo,
+    ) {
+        for (leads, outs) in leads.chunks(BATCH).zip(outs.chunks_mut(BATCH)) {
+            self.batch(leads, as_of, outs, memo);
+        }
+    }
+
+    /// One batch: at most [`BATCH`] leads, as many outcomes.
+    fn batch(&self, leads: &[Lead], as_of: i64, outs: &mut [Outcome], memo: &mut Memo) {
+        let model = self.model;
+        let plan = &*self.plan;
+        let n = leads.len().min(outs.len());
+        let (leads, outs) = (&leads[..n], &mut outs[..n]);
+        let all: Mask = if n == BATCH { !0 } else { (1 << n) - 1 };
+        for (lead, o) in leads.iter().zip(outs.iter_mut()) {
+            count_terms_into(model, lead, as_of, &plan.matchers, &mut o.terms);
+            for (t, &same) in plan.same_as.iter().enumerate() {
+                if same != t {
+                    o.terms[t] = o.terms[same];
+                }
+            }
+            o.contributions.clear();
+            o.contributions.resize(model.rules.len(), 0);
+            o.disqualified.clear();
+        }
+        reset(&mut memo.known, plan.preds.len());
+        reset(&mut memo.truth, plan.preds.len());
+        reset(&mut memo.flow, plan.program.steps.len());
+        reset(&mut memo.fired, plan.rules.len());
+        reset(&mut memo.disqualified, plan.disqualifier_starts.len());
+        let cx = Batch {
+            model,
+            leads,
+            outs,
+            as_of,
+            totals: false,
+        };
+        for (k, pr) in plan.rules.iter().enumerate() {
+            memo.fired[k] = self.holds(pr.start, all, &cx, memo);
+        }
+        for (d, &start) in plan.disqualifier_starts.iter().enumerate() {
+            memo.disqualified[d] = self.holds(start, all, &cx, memo);
+        }
+        for (pr, &fired) in plan.rules.iter().zip(&memo.fired) {
+            let rule = &model.rules[pr.rule];
+            let decay = model.groups[rule.group].decay.as_ref();
+            for i in leads_in(fired) {
+                let o = &mut outs[i];
+                let terms: &[TermResult] = &o.terms;
+                let decay = decay.and_then(|d| {
+                    let newest = rule.terms.iter().filter_map(|&t| terms[t].newest).max()?;
+                    Some((d, points::periods(d, whole_days(newest, as_of))))
+                });
+                o.contributions[pr.rule] = match &pr.fixed {
+                    Some(fixed) => fixed.contribution(decay),
+                    None => {
+                        let count = rule.each.then(|| terms[rule.terms[0]].count);
+                        points::contribution(points::capped(rule.points, count, rule.cap), decay)
+                    }
+                };
+            }
+        }
+        for o in outs.iter_mut() {
+            o.groups_raw.clear();
+            o.groups_raw.extend(
+                model
+                    .groups
+                    .iter()
+                    .map(|g| g.rules.iter().map(|&r| o.contributions[r]).sum::<i64>()),
+            );
+            o.groups.clear();
+            o.groups.extend(
+                model
+                    .groups
+                    .iter()
+                    .zip(&o.groups_raw)
+                    .map(|(g, &raw)| clamp(raw, g.min, g.max)),
+            );
+            o.score = clamp(o.groups.iter().sum(), model.score_min, model.score_max);
+            o.stage = StageResult::Otherwise;
+        }
+        let mut disqualified: Mask = 0;
+        for (d, &yes) in memo.disqualified.iter().enumerate() {
+            disqualified |= yes;
+            for i in leads_in(yes) {
+                outs[i].disqualified.push(d);
+            }
+        }
+        for i in leads_in(disqualified) {
+            outs[i].stage = StageResult::Disqualified;
+        }
+        // The first stage that holds, for the leads not disqualified.
+        let cx = Batch {
+            model,
+            leads,
+            outs,
+            as_of,
+            totals: true,
+        };
+        let mut open = all & !disqualified;
+        memo.stages.clear();
+        for &start in &plan.stage_starts {
+            let yes = self.holds(start, open, &cx, memo);
+            memo.stages.push(yes);
+            open &= !yes;
+        }
+        for (s, &yes) in memo.stages.iter().enumerate() {
+            for i in leads_in(yes) {
+                outs[i].stage = StageResult::Stage(s);
+            }
+        }
+    }
+
+    /// The leads of `active` for which a plan condition holds: its steps
+    /// from its first (`start`) down, each tested on the leads that reach it.
+    fn holds(&self, start: Next, active: Mask, cx: &Batch<'_>, memo: &mut Memo) -> Mask {
+        let program = &self.plan.program;
+        let Some(&lowest) = program.lowest.get(start as usize) else {
+            // A constant condition: `start` is the answer.
+            return if start == YES { active } else { 0 };
+        };
+        if active == 0 {
+            return 0;
+        }
+        let mut yes: Mask = 0;
+        memo.flow[start as usize] = active;
+        for at in (lowest as usize..=start as usize).rev() {
+            // Taking the leads resets the step for the next condition.
+            let reach = std::mem::take(&mut memo.flow[at]);
+            if reach == 0 {
+                continue;
+            }
+            let step = program.steps[at];
+            let held = self.leaf(step.leaf, reach, cx, memo);
+            for (next, leads) in [(step.yes, held), (step.no, reach & !held)] {
+                match memo.flow.get_mut(next as usize) {
+                    Some(f) => *f |= leads,
+                    None if next == YES => yes |= leads,
+                    None => {}
+                }
+            }
+        }
+        yes
+    }
+
+    /// The leads of `reach` for which a step's leaf holds. A shared
+    /// predicate is tested only on leads it has not been tested on yet.
+    #[inline]
+    fn leaf(&self, leaf: Leaf, reach: Mask, cx: &Batch<'_>, memo: &mut Memo) -> Mask {
+        let pred = match leaf {
+            Leaf::Term { term, lo, hi } => {
+                let mut held = 0;
+                for i in leads_in(reach) {
+                    let n = cx.outs[i].terms[term].count;
+                    held |= Mask::from(lo <= n && n <= hi) << i;
+                }
+                return held;
+            }
+            Leaf::Field { pred, .. } | Leaf::Pred(pred) => pred,
+        };
+        let untested = reach & !memo.known[pred];
+        if untested != 0 {
+            let p = &self.plan.preds[pred].pred;
+            let held = match leaf {
+                Leaf::Field { field, .. } => {
+                    test_each(&p.test, untested, |i| val(&cx.leads[i].values[field]))
+                }
+                Leaf::Pred(_) | Leaf::Term { .. } => {
+                    test_each(&p.test, untested, |i| cx.scope(i).value(&p.value))
+                }
+            };
+            memo.known[pred] |= untested;
+            memo.truth[pred] |= held;
+        }
+        memo.truth[pred] & reach
+    }
+}
