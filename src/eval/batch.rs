@@ -20,7 +20,7 @@ use super::{StageResult, TermResult};
 use crate::plan::program::{Leaf, Next, YES};
 use crate::time::whole_days;
 
-/// How many leads a batch holds: one bit each in a [`Mask`].
+/// How many leads a batch holds: one bit each in a 64-bit mask.
 pub const BATCH: usize = 64;
 
 /// A set of leads of a batch: bit `i` is lead `i`.

@@ -11,7 +11,8 @@
 //!
 //! Speed comes from: strings found by quote search sixteen bytes at a time
 //! ([`quotes`], [`scan`]), keys compared by length and first eight bytes
-//! ([`Key`]), no allocation per line (event spans go into flat buffers reused
+//! ([`Key`]), event objects matched against the shapes of earlier ones
+//! ([`template`]), no allocation per line (event spans go into flat buffers reused
 //! from line to line, the lead's text buffers are overwritten in place and
 //! those of values that change kind are kept for reuse, see [`fill`]), and
 //! plain strings, integers, booleans and lists of strings converted without
@@ -20,6 +21,7 @@
 mod fill;
 mod quotes;
 mod scan;
+mod template;
 
 use crate::check::Model;
 use crate::eval::{Event, Lead, Value};
@@ -106,6 +108,9 @@ pub struct Projection {
     type_props: Vec<Vec<usize>>,
     /// How many once-only slots there are.
     once: usize,
+    /// Tells projections apart: a [`Scratch`] keeps event templates for
+    /// one projection only.
+    id: u64,
 }
 
 fn insert(root: &mut Node, path: &[String], mut set: impl FnMut(&mut Slot)) {
@@ -161,11 +166,13 @@ impl Projection {
             }
             type_props.push(indices);
         }
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Projection {
             root,
             sources,
             type_props,
             once,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 }
@@ -204,6 +211,13 @@ pub struct Scratch {
     spare: fill::Spare,
     /// Emptied property lists of event slots, kept for reuse.
     spare_props: Vec<Vec<Value>>,
+    /// Per event source: the shapes of its events seen so far (kept from
+    /// line to line).
+    templates: Vec<template::Templates>,
+    /// The members of the event being read member by member.
+    members: Vec<template::Seen>,
+    /// The projection `templates` belong to.
+    templates_for: u64,
 }
 
 fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut Scratch) -> R<()> {
@@ -276,19 +290,45 @@ fn read_events(
         s.props[props..props + n].fill(None);
         let mut ty = None;
         let mut at = None;
-        let found = &mut s.props[props..props + n];
-        c.object(depth, |key, head, c, depth| {
-            let t = c.skip(depth)?;
-            // Member names are distinct: the first match is the only one.
-            if let Some((_, role)) = src.members.iter().find(|(k, _)| k.is(key, head)) {
-                match *role {
-                    Role::Type => ty = Some(t),
-                    Role::At => at = Some(t),
-                    Role::Prop(pi) => found[pi] = Some(t),
+        let templates = &mut s.templates[source];
+        let start = c.i;
+        let read = c.is_plain()
+            && templates.worth_trying()
+            && templates.read(c, depth, |role, t| match role {
+                Role::Type => ty = Some(t),
+                Role::At => at = Some(t),
+                Role::Prop(pi) => s.props[props + pi] = Some(t),
+            });
+        if !read {
+            // Member by member, from the start.
+            c.i = start;
+            ty = None;
+            at = None;
+            let found = &mut s.props[props..props + n];
+            found.fill(None);
+            let members = &mut s.members;
+            members.clear();
+            c.object(depth, |key, head, c, depth| {
+                let t = c.skip(depth)?;
+                // Member names are distinct: the first match is the only one.
+                let role = src
+                    .members
+                    .iter()
+                    .find(|(k, _)| k.is(key, head))
+                    .map(|&(_, role)| role);
+                match role {
+                    Some(Role::Type) => ty = Some(t),
+                    Some(Role::At) => at = Some(t),
+                    Some(Role::Prop(pi)) => found[pi] = Some(t),
+                    None => {}
                 }
+                members.push((t, role));
+                Ok(())
+            })?;
+            if c.is_plain() {
+                templates.learn(c.b, start, c.i, members);
             }
-            Ok(())
-        })?;
+        }
         s.events.push(RawEvent {
             bad: false,
             ty,
@@ -314,6 +354,12 @@ impl Scratch {
         self.ranges.resize(model.event_sources.len(), None);
         self.events_wrong.clear();
         self.events_wrong.resize(model.event_sources.len(), None);
+        if self.templates_for != p.id {
+            self.templates_for = p.id;
+            self.templates.clear();
+            self.templates
+                .resize_with(model.event_sources.len(), Default::default);
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! checked as serde_json would; nothing is decoded.
 
 /// serde_json's nesting limit.
-const MAX_DEPTH: usize = 128;
+pub const MAX_DEPTH: usize = 128;
 
 /// The line is not something this reader accepts (the general path decides).
 #[derive(Debug)]
@@ -92,6 +92,11 @@ pub struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    /// Has the line no backslash and no control byte?
+    pub fn is_plain(&self) -> bool {
+        self.plain
+    }
+
     pub fn new(b: &'a [u8]) -> Cursor<'a> {
         Cursor {
             b,

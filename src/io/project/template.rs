@@ -1,0 +1,287 @@
+//! Event objects read by template. The events of one source mostly come in
+//! a few shapes that repeat byte for byte between their values:
+//! `{"type":"…","page":"…","at":"…"}`. Once an event has been read member by
+//! member, the bytes around its values are kept as a template; a later event
+//! is first matched against the templates: compare the literal bytes, find
+//! the end of each string value (the next quote), and skip any other value
+//! with the validating scanner. No member names are looked up and no
+//! separators are checked one by one.
+//!
+//! Only lines with no backslash and no control byte use templates (there
+//! every string ends at the next quote and needs no other check), so an
+//! event that matches a template is valid JSON exactly when the event the
+//! template was learned from was: the literal bytes are the same, each
+//! string value is a run without quotes, and every other value is
+//! validated as usual. The member a value belongs to is known from the
+//! literal before it, which contains its name.
+
+use super::scan::{Cursor, Tok};
+use super::Role;
+use crate::text::word_of;
+
+/// Templates kept per event source, at most.
+const KEEP: usize = 16;
+/// Members of an event learned as a template, at most.
+const MEMBERS: usize = 8;
+/// Bytes of literals per template, at most.
+const BYTES: usize = 512;
+
+/// A literal of a template, kept so that comparing it with the line costs
+/// two word compares when it is at most sixteen bytes long.
+#[derive(Debug, Clone, Copy)]
+struct Lit {
+    /// Start and end in [`Template::bytes`].
+    at: (u16, u16),
+    /// Its first eight and last eight bytes (overlapping, or zero-padded
+    /// when it is shorter), as [`crate::text::word_of`] reads them.
+    first: u64,
+    last: u64,
+}
+
+impl Lit {
+    fn new(bytes: &[u8], at: (u16, u16)) -> Lit {
+        let b = slice(bytes, at);
+        let tail = &b[b.len().saturating_sub(8)..];
+        Lit {
+            at,
+            first: word_of(b),
+            last: word_of(tail),
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.at.1 - self.at.0)
+    }
+
+    /// Does the line hold this literal at `pos`?
+    #[inline(always)]
+    fn is_at(&self, bytes: &[u8], b: &[u8], pos: usize) -> bool {
+        let n = self.len();
+        let Some(here) = b.get(pos..pos + n) else {
+            return false;
+        };
+        if word_of(here) != self.first {
+            return false;
+        }
+        if n <= 8 {
+            return true;
+        }
+        if word_of(&here[n - 8..]) != self.last {
+            return false;
+        }
+        n <= 16 || here[8..n - 8] == *slice(bytes, (self.at.0 + 8, self.at.1 - 8))
+    }
+}
+
+/// One value of a template: the literal before it, and what it is.
+#[derive(Debug, Clone, Copy)]
+struct Seg {
+    lit: Lit,
+    role: Option<Role>,
+    /// A string: the literal ends with its opening quote, and the value
+    /// ends at the next quote. Otherwise the scanner skips the value.
+    string: bool,
+}
+
+#[derive(Debug, Default)]
+struct Template {
+    bytes: Vec<u8>,
+    segs: Vec<Seg>,
+    /// The literal after the last value (the closing quote, if the value
+    /// was a string, and the closing brace).
+    tail: Option<Lit>,
+    /// The text of the first value, when it is the event's type: a
+    /// template is then only tried on events of that type.
+    ty: Option<Lit>,
+}
+
+/// One member read by the general scan: its value and its role.
+pub type Seen = (Tok, Option<Role>);
+
+/// The templates of one event source.
+#[derive(Debug, Default)]
+pub struct Templates {
+    list: Vec<Template>,
+    /// For the templates whose first value is the event's type, by type:
+    /// the type's length and first eight bytes, and the template.
+    by_type: Vec<(usize, u64, usize)>,
+    /// The template matched last (tried first when the type comes later).
+    last: usize,
+    /// Where learning puts the next template once `list` is full.
+    next: usize,
+    hits: u64,
+    misses: u64,
+}
+
+fn slice(bytes: &[u8], (a, b): (u16, u16)) -> &[u8] {
+    &bytes[a as usize..b as usize]
+}
+
+impl Templates {
+    /// Are templates worth trying? Not when events keep missing them
+    /// (every event a different shape): then only the general scan runs.
+    pub fn worth_trying(&self) -> bool {
+        !self.list.is_empty() && self.misses <= 4 * self.hits + 64
+    }
+
+    /// Reads the event object at the cursor (on its `{`) by a template,
+    /// calling `found(role, token)` for each member with a role; `true`
+    /// with the cursor after the object. `false` when no template matches:
+    /// the cursor is then unspecified and `found` may have been called for
+    /// some members (the caller starts that event over).
+    #[inline]
+    pub fn read(&mut self, c: &mut Cursor<'_>, depth: usize, found: impl FnMut(Role, Tok)) -> bool {
+        let start = c.i;
+        let k = self.pick(c.b, start);
+        let hit = self
+            .list
+            .get(k)
+            .and_then(|t| t.matches(c, start, depth, found))
+            .map(|end| c.i = end)
+            .is_some();
+        if hit {
+            self.last = k;
+            self.hits += 1;
+        } else {
+            self.misses += 1;
+        }
+        hit
+    }
+
+    /// The template to try: the one for the event's type when the type
+    /// comes first, else the one matched last.
+    #[inline]
+    fn pick(&self, b: &[u8], start: usize) -> usize {
+        if let Some(t) = self.list.get(self.last) {
+            if let (Some(first), Some(_)) = (t.segs.first(), t.ty) {
+                // Templates keyed by type share their first literal
+                // (`{"type":"`) in practice; a different one finds none.
+                if first.lit.is_at(&t.bytes, b, start) {
+                    let value = start + first.lit.len();
+                    if let Some(q) = super::quotes::next_quote(b, value) {
+                        let (len, head) = (q - value, word_of(&b[value..q]));
+                        if let Some(&(_, _, k)) = self
+                            .by_type
+                            .iter()
+                            .find(|&&(l, h, _)| l == len && h == head)
+                        {
+                            return k;
+                        }
+                    }
+                    return usize::MAX;
+                }
+            }
+        }
+        self.last
+    }
+
+    /// Keeps the shape of an event the general scan read (`start..end` of
+    /// the line, its members in order) as a template, if it has one.
+    pub fn learn(&mut self, b: &[u8], start: usize, end: usize, members: &[Seen]) {
+        if members.is_empty() || members.len() > MEMBERS || end - start > 4 * BYTES {
+            return;
+        }
+        // A new template goes in a new slot, or in turn replaces an old one.
+        let slot = if self.list.len() < KEEP {
+            self.list.push(Template::default());
+            self.list.len() - 1
+        } else {
+            self.next = (self.next + 1) % KEEP;
+            self.next
+        };
+        self.by_type.retain(|&(_, _, k)| k != slot);
+        let Some(t) = self.list.get_mut(slot) else {
+            return;
+        };
+        if t.build(b, start, end, members).is_none() {
+            // Left unusable: it matches nothing.
+            t.tail = None;
+            return;
+        }
+        if let Some(ty) = t.ty {
+            let text = slice(&t.bytes, ty.at);
+            let key = (text.len(), word_of(text));
+            // One template per type: the newest shape.
+            self.by_type.retain(|&(l, h, _)| (l, h) != key);
+            self.by_type.push((key.0, key.1, slot));
+        }
+        self.last = slot;
+    }
+}
+
+impl Template {
+    /// Builds the template of an event (see [`Templates::learn`]).
+    fn build(&mut self, b: &[u8], start: usize, end: usize, members: &[Seen]) -> Option<()> {
+        self.bytes.clear();
+        self.segs.clear();
+        self.ty = None;
+        self.tail = None;
+        let push = |bytes: &mut Vec<u8>, lit: &[u8]| -> Option<(u16, u16)> {
+            let a = u16::try_from(bytes.len()).ok()?;
+            bytes.extend_from_slice(lit);
+            let b = u16::try_from(bytes.len()).ok()?;
+            (bytes.len() <= BYTES).then_some((a, b))
+        };
+        let mut prev = start;
+        for (i, &(tok, role)) in members.iter().enumerate() {
+            let string = tok.plain && b.get(tok.start) == Some(&b'"');
+            let value = if string { tok.start + 1 } else { tok.start };
+            let lit = push(&mut self.bytes, &b[prev..value])?;
+            let lit = Lit::new(&self.bytes, lit);
+            if i == 0 && string && matches!(role, Some(Role::Type)) {
+                let ty = push(&mut self.bytes, &b[value..tok.end - 1])?;
+                self.ty = Some(Lit::new(&self.bytes, ty));
+            }
+            self.segs.push(Seg { lit, role, string });
+            prev = if string { tok.end - 1 } else { tok.end };
+        }
+        let tail = push(&mut self.bytes, &b[prev..end])?;
+        self.tail = Some(Lit::new(&self.bytes, tail));
+        Some(())
+    }
+
+    /// Does the event at `start` have this shape? Reports each member with
+    /// a role as it goes; returns where the object ends.
+    #[inline(always)]
+    fn matches(
+        &self,
+        c: &mut Cursor<'_>,
+        start: usize,
+        depth: usize,
+        mut found: impl FnMut(Role, Tok),
+    ) -> Option<usize> {
+        let tail = self.tail.as_ref()?;
+        if depth >= super::scan::MAX_DEPTH {
+            return None;
+        }
+        let b = c.b;
+        let bytes = &self.bytes[..];
+        let mut pos = start;
+        for seg in &self.segs {
+            if !seg.lit.is_at(bytes, b, pos) {
+                return None;
+            }
+            let value = pos + seg.lit.len();
+            let tok = if seg.string {
+                // The literals decide: the type picks a template, but
+                // any event with the same literals reads the same way.
+                let q = super::quotes::next_quote(b, value)?;
+                pos = q;
+                Tok {
+                    start: value - 1,
+                    end: q + 1,
+                    plain: true,
+                }
+            } else {
+                c.i = value;
+                let t = c.skip(depth + 1).ok()?;
+                pos = c.i;
+                t
+            };
+            if let Some(role) = seg.role {
+                found(role, tok);
+            }
+        }
+        tail.is_at(bytes, b, pos).then(|| pos + tail.len())
+    }
+}
