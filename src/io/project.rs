@@ -11,8 +11,8 @@
 //!
 //! Speed comes from: strings found by quote search sixteen bytes at a time
 //! ([`quotes`], [`scan`]), keys compared by length and first eight bytes
-//! ([`Key`]), event objects matched against the shapes of earlier ones
-//! ([`template`]), no allocation per line (event spans go into flat buffers reused
+//! ([`Key`]), lines and event objects matched against the shapes of
+//! earlier ones ([`template`]), no allocation per line (event spans go into flat buffers reused
 //! from line to line, the lead's text buffers are overwritten in place and
 //! those of values that change kind are kept for reuse, see [`fill`]), and
 //! plain strings, integers, booleans and lists of strings converted without
@@ -216,14 +216,28 @@ pub struct Scratch {
     templates: Vec<template::Templates>,
     /// The members of the event being read member by member.
     members: Vec<template::Seen>,
-    /// The projection `templates` belong to.
+    /// The projection `templates` and `lines` belong to.
     templates_for: u64,
+    /// Shapes of whole lines seen so far.
+    lines: template::LineTemplates,
+    /// The values of the line being walked member by member, and whether
+    /// its shape can be kept as a template.
+    line_values: Vec<template::LineSeen>,
+    line_learnable: bool,
 }
 
 fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut Scratch) -> R<()> {
     c.object(depth, |key, head, c, depth| {
+        let leaf = |slot: Option<&Slot>, events| template::Leaf {
+            field: slot.and_then(|s| s.field),
+            key: slot.is_some_and(|s| s.key),
+            events,
+            inside: slot.is_some_and(|s| s.child.is_some()),
+            depth,
+        };
         let Some(slot) = node.get(key, head) else {
-            c.skip(depth)?;
+            let t = c.skip(depth)?;
+            s.line_values.push((t, leaf(None, None)));
             return Ok(());
         };
         if let Some(once) = slot.once {
@@ -237,18 +251,25 @@ fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut S
         let tok = if let Some(e) = slot.events {
             if c.peek()? == b'[' {
                 read_events(p, e, c, depth, s)?;
+                s.line_values
+                    .push((Tok::span(start, c.i), leaf(Some(slot), Some(e))));
             } else {
                 let t = c.skip(depth)?;
                 if &c.b[t.start..t.end] != b"null" {
                     s.events_wrong[e] = Some(t);
                 }
+                s.line_learnable = false;
             }
             Tok::span(start, c.i)
         } else if let (Some(child), b'{') = (&slot.child, c.peek()?) {
+            // Its values are the line's values, in order.
+            s.line_learnable &= slot.field.is_none() && !slot.key;
             walk(p, child, c, depth, s)?;
             Tok::span(start, c.i)
         } else {
-            c.skip(depth)?
+            let t = c.skip(depth)?;
+            s.line_values.push((t, leaf(Some(slot), None)));
+            t
         };
         if let Some(f) = slot.field {
             s.field_toks[f] = Some(tok);
@@ -356,11 +377,87 @@ impl Scratch {
         self.events_wrong.resize(model.event_sources.len(), None);
         if self.templates_for != p.id {
             self.templates_for = p.id;
+            self.lines = Default::default();
             self.templates.clear();
             self.templates
                 .resize_with(model.event_sources.len(), Default::default);
         }
     }
+}
+
+/// Reads a line by one of the line templates (see [`template::LineTemplates`]):
+/// `true` when one matched the whole line, with the line's tokens in `s` as
+/// [`walk`] leaves them. After `false`, `s` must be reset.
+fn by_template(p: &Projection, model: &Model, c: &mut Cursor<'_>, s: &mut Scratch) -> bool {
+    let lines = std::mem::take(&mut s.lines.list);
+    let mut hit = None;
+    for (k, t) in lines.iter().enumerate() {
+        if k > 0 {
+            s.reset(p, model);
+        }
+        if line_matches(p, t, c, s).is_some() {
+            hit = Some(k);
+            break;
+        }
+    }
+    s.lines.list = lines;
+    match hit {
+        Some(k) => s.lines.hit(k),
+        None => s.lines.miss(),
+    }
+    hit.is_some()
+}
+
+/// Does the line have this template's shape? Sets the tokens of the values
+/// the model reads as it goes, and reads the event lists.
+fn line_matches(
+    p: &Projection,
+    t: &template::LineTemplate,
+    c: &mut Cursor<'_>,
+    s: &mut Scratch,
+) -> Option<()> {
+    let tail = t.tail.as_ref()?;
+    let b = c.b;
+    let mut pos = 0;
+    for seg in &t.segs {
+        if !seg.lit.is_at(&t.bytes, b, pos) {
+            return None;
+        }
+        let value = pos + seg.lit.len();
+        let tok = if let Some(e) = seg.leaf.events {
+            c.i = value;
+            if c.peek().ok()? != b'[' {
+                return None;
+            }
+            read_events(p, e, c, seg.leaf.depth, s).ok()?;
+            pos = c.i;
+            Tok::span(value, c.i)
+        } else if seg.string {
+            let q = quotes::next_quote(b, value)?;
+            pos = q;
+            Tok {
+                start: value - 1,
+                end: q + 1,
+                plain: true,
+            }
+        } else {
+            c.i = value;
+            // An object here would be walked for the values inside it.
+            if seg.leaf.inside && c.peek().ok()? == b'{' {
+                return None;
+            }
+            let t = c.skip(seg.leaf.depth).ok()?;
+            pos = c.i;
+            t
+        };
+        if let Some(f) = seg.leaf.field {
+            s.field_toks[f] = Some(tok);
+        }
+        if seg.leaf.key {
+            s.key_tok = Some(tok);
+        }
+    }
+    (tail.is_at(&t.bytes, b, pos) && pos + tail.len() == b.len()).then_some(())
 }
 
 /// Reads one line into `lead`. Returns `false` when the line must go to the
@@ -376,13 +473,22 @@ pub fn project(
 ) -> bool {
     s.reset(p, model);
     let mut c = Cursor::new(line.as_bytes());
-    c.ws();
-    if c.peek().ok() != Some(b'{') || walk(p, &p.root, &mut c, 0, s).is_err() {
-        return false;
-    }
-    c.ws();
-    if c.i != c.b.len() {
-        return false;
+    if !(c.is_plain() && s.lines.worth_trying() && by_template(p, model, &mut c, s)) {
+        s.reset(p, model);
+        s.line_values.clear();
+        s.line_learnable = c.is_plain();
+        c.i = 0;
+        c.ws();
+        if c.peek().ok() != Some(b'{') || walk(p, &p.root, &mut c, 0, s).is_err() {
+            return false;
+        }
+        c.ws();
+        if c.i != c.b.len() {
+            return false;
+        }
+        if s.line_learnable {
+            s.lines.learn(c.b, &s.line_values);
+        }
     }
     match s.key_tok {
         None => lead.id = Json::Null,

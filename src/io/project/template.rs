@@ -1,4 +1,4 @@
-//! Event objects read by template. The events of one source mostly come in
+//! Lines and event objects read by template. The events of one source mostly come in
 //! a few shapes that repeat byte for byte between their values:
 //! `{"type":"…","page":"…","at":"…"}`. Once an event has been read member by
 //! member, the bytes around its values are kept as a template; a later event
@@ -29,7 +29,7 @@ const BYTES: usize = 512;
 /// A literal of a template, kept so that comparing it with the line costs
 /// two word compares when it is at most sixteen bytes long.
 #[derive(Debug, Clone, Copy)]
-struct Lit {
+pub struct Lit {
     /// Start and end in [`Template::bytes`].
     at: (u16, u16),
     /// Its first eight and last eight bytes (overlapping, or zero-padded
@@ -39,7 +39,7 @@ struct Lit {
 }
 
 impl Lit {
-    fn new(bytes: &[u8], at: (u16, u16)) -> Lit {
+    pub fn new(bytes: &[u8], at: (u16, u16)) -> Lit {
         let b = slice(bytes, at);
         let tail = &b[b.len().saturating_sub(8)..];
         Lit {
@@ -49,13 +49,13 @@ impl Lit {
         }
     }
 
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         usize::from(self.at.1 - self.at.0)
     }
 
     /// Does the line hold this literal at `pos`?
     #[inline(always)]
-    fn is_at(&self, bytes: &[u8], b: &[u8], pos: usize) -> bool {
+    pub fn is_at(&self, bytes: &[u8], b: &[u8], pos: usize) -> bool {
         let n = self.len();
         let Some(here) = b.get(pos..pos + n) else {
             return false;
@@ -283,5 +283,115 @@ impl Template {
             }
         }
         tail.is_at(bytes, b, pos).then(|| pos + tail.len())
+    }
+}
+
+// Whole lines by template: the same idea for the lead object, with the
+// values of nested objects the model reads inside (`company.employees`)
+// taken in line order, so the member names of the lead and of its nested
+// objects all sit in the literals, and an event list is one value, read by
+// `Templates`.
+
+/// Templates kept for lines, at most.
+const LINES: usize = 4;
+/// Values of a line learned as a template, at most.
+const LINE_VALUES: usize = 64;
+/// Bytes of literals per line template, at most.
+const LINE_BYTES: usize = 2048;
+
+/// What a value of a line is to the model.
+#[derive(Debug, Clone, Copy)]
+pub struct Leaf {
+    pub field: Option<usize>,
+    pub key: bool,
+    /// An event list (of this source).
+    pub events: Option<usize>,
+    /// The model reads values inside it when it is an object (it was not
+    /// one in the line the template was learned from).
+    pub inside: bool,
+    /// Its depth, for the validating scanner.
+    pub depth: usize,
+}
+
+/// One value read by the general walk, and what it is.
+pub type LineSeen = (Tok, Leaf);
+
+/// One value of a line template.
+#[derive(Debug, Clone, Copy)]
+pub struct LineSeg {
+    /// The literal before it.
+    pub lit: Lit,
+    pub leaf: Leaf,
+    /// A string: the literal ends with its opening quote.
+    pub string: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct LineTemplate {
+    pub bytes: Vec<u8>,
+    pub segs: Vec<LineSeg>,
+    /// The literal after the last value, up to the end of the line.
+    pub tail: Option<Lit>,
+}
+
+/// The line templates of a reader, most recently matched first.
+#[derive(Debug, Default)]
+pub struct LineTemplates {
+    pub list: Vec<LineTemplate>,
+    hits: u64,
+    misses: u64,
+}
+
+impl LineTemplates {
+    /// Are templates worth trying (see [`Templates::worth_trying`])?
+    pub fn worth_trying(&self) -> bool {
+        !self.list.is_empty() && self.misses <= 4 * self.hits + 64
+    }
+
+    /// Template `k` matched: it goes first.
+    pub fn hit(&mut self, k: usize) {
+        self.list[..=k].rotate_right(1);
+        self.hits += 1;
+    }
+
+    pub fn miss(&mut self) {
+        self.misses += 1;
+    }
+
+    /// Keeps the shape of a line the general walk read (its values in
+    /// order), if it has one.
+    pub fn learn(&mut self, b: &[u8], values: &[LineSeen]) {
+        if values.len() > LINE_VALUES {
+            return;
+        }
+        let mut t = if self.list.len() >= LINES {
+            self.list.pop().unwrap_or_default()
+        } else {
+            LineTemplate::default()
+        };
+        t.bytes.clear();
+        t.segs.clear();
+        t.tail = None;
+        let push = |bytes: &mut Vec<u8>, lit: &[u8]| -> Option<Lit> {
+            let a = u16::try_from(bytes.len()).ok()?;
+            bytes.extend_from_slice(lit);
+            let b = u16::try_from(bytes.len()).ok()?;
+            (bytes.len() <= LINE_BYTES).then(|| Lit::new(bytes, (a, b)))
+        };
+        let mut prev = 0;
+        for &(tok, leaf) in values {
+            let string = leaf.events.is_none() && tok.plain && b.get(tok.start) == Some(&b'"');
+            let value = if string { tok.start + 1 } else { tok.start };
+            let Some(lit) = push(&mut t.bytes, &b[prev..value]) else {
+                return;
+            };
+            t.segs.push(LineSeg { lit, leaf, string });
+            prev = if string { tok.end - 1 } else { tok.end };
+        }
+        let Some(tail) = push(&mut t.bytes, &b[prev..]) else {
+            return;
+        };
+        t.tail = Some(tail);
+        self.list.insert(0, t);
     }
 }
