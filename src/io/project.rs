@@ -346,7 +346,7 @@ fn read_events(
                 members.push((t, role));
                 Ok(())
             })?;
-            if c.is_plain() {
+            if c.is_plain() && templates.learning() {
                 templates.learn(c.b, start, c.i, members);
             }
         }
@@ -486,7 +486,7 @@ pub fn project(
         if c.i != c.b.len() {
             return false;
         }
-        if s.line_learnable {
+        if s.line_learnable && s.lines.learning() {
             s.lines.learn(c.b, &s.line_values);
         }
     }

@@ -32,10 +32,13 @@ const BYTES: usize = 512;
 pub struct Lit {
     /// Start and end in [`Template::bytes`].
     at: (u16, u16),
+    len: usize,
     /// Its first eight and last eight bytes (overlapping, or zero-padded
     /// when it is shorter), as [`crate::text::word_of`] reads them.
     first: u64,
     last: u64,
+    /// The bytes of a word that a literal shorter than eight bytes covers.
+    mask: u64,
 }
 
 impl Lit {
@@ -44,19 +47,37 @@ impl Lit {
         let tail = &b[b.len().saturating_sub(8)..];
         Lit {
             at,
+            len: b.len(),
             first: word_of(b),
             last: word_of(tail),
+            mask: if b.len() >= 8 {
+                !0
+            } else {
+                (1u64 << (8 * b.len())) - 1
+            },
         }
     }
 
     pub fn len(&self) -> usize {
-        usize::from(self.at.1 - self.at.0)
+        self.len
     }
 
     /// Does the line hold this literal at `pos`?
     #[inline(always)]
     pub fn is_at(&self, bytes: &[u8], b: &[u8], pos: usize) -> bool {
-        let n = self.len();
+        let n = self.len;
+        // Away from the end of the line: whole words, masked.
+        if let (Some(w), true) = (b.get(pos..pos + 8), n <= 16 && pos + n <= b.len()) {
+            let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+            if w & self.mask != self.first {
+                return false;
+            }
+            if n <= 8 {
+                return true;
+            }
+            let end = &b[pos + n - 8..pos + n];
+            return u64::from_le_bytes(end.try_into().unwrap_or_default()) == self.last;
+        }
         let Some(here) = b.get(pos..pos + n) else {
             return false;
         };
@@ -118,10 +139,16 @@ fn slice(bytes: &[u8], (a, b): (u16, u16)) -> &[u8] {
 }
 
 impl Templates {
-    /// Are templates worth trying? Not when events keep missing them
-    /// (every event a different shape): then only the general scan runs.
+    /// Are templates worth learning? Not when events keep missing them
+    /// (every event a different shape): then only the general scan runs,
+    /// and nothing is learned or tried any more.
+    pub fn learning(&self) -> bool {
+        self.misses <= 4 * self.hits + 64
+    }
+
+    /// Is there a template worth trying?
     pub fn worth_trying(&self) -> bool {
-        !self.list.is_empty() && self.misses <= 4 * self.hits + 64
+        !self.list.is_empty() && self.learning()
     }
 
     /// Reads the event object at the cursor (on its `{`) by a template,
@@ -343,9 +370,14 @@ pub struct LineTemplates {
 }
 
 impl LineTemplates {
-    /// Are templates worth trying (see [`Templates::worth_trying`])?
+    /// See [`Templates::learning`].
+    pub fn learning(&self) -> bool {
+        self.misses <= 4 * self.hits + 64
+    }
+
+    /// Is there a template worth trying?
     pub fn worth_trying(&self) -> bool {
-        !self.list.is_empty() && self.misses <= 4 * self.hits + 64
+        !self.list.is_empty() && self.learning()
     }
 
     /// Template `k` matched: it goes first.
