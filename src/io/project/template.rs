@@ -427,3 +427,77 @@ impl LineTemplates {
         self.list.insert(0, t);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tok(start: usize, end: usize) -> Tok {
+        Tok {
+            start,
+            end,
+            plain: true,
+        }
+    }
+
+    #[test]
+    fn a_template_reads_an_event_of_the_same_shape_and_no_other() {
+        let learned = br#"{"type":"visited","page":"/a","at":"2026-01-01"}"#;
+        let members = [
+            (tok(8, 17), Some(Role::Type)),
+            (tok(25, 29), Some(Role::Prop(0))),
+            (tok(35, 47), Some(Role::At)),
+        ];
+        let mut t = Templates::default();
+        t.learn(learned, 0, learned.len(), &members);
+        let line = br#"{"type":"visited","page":"/pricing","at":"2026-10-01T00:00:00Z"}"#;
+        let mut c = Cursor::new(line);
+        let mut found = Vec::new();
+        assert!(t.read(&mut c, 1, |role, tok| found
+            .push((role, tok.start, tok.end))));
+        assert_eq!(c.i, line.len());
+        let spans: Vec<&[u8]> = found.iter().map(|&(_, a, b)| &line[a..b]).collect();
+        assert_eq!(
+            spans,
+            [
+                &b"\"visited\""[..],
+                b"\"/pricing\"",
+                b"\"2026-10-01T00:00:00Z\""
+            ]
+        );
+        // Another member, another order, or not JSON: no match.
+        for other in [
+            &br#"{"type":"visited","asset":"/a","at":"2026-01-01"}"#[..],
+            br#"{"type":"visited","at":"2026-01-01","page":"/a"}"#,
+            br#"{"type":"visited","page":"/a","at":"2026-01-01"x"#,
+        ] {
+            let mut c = Cursor::new(other);
+            assert!(
+                !t.read(&mut c, 1, |_, _| {}),
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
+
+    #[test]
+    fn events_that_keep_missing_stop_the_learning() {
+        let learned = br#"{"type":"visited","at":"x"}"#;
+        let mut t = Templates::default();
+        t.learn(
+            learned,
+            0,
+            learned.len(),
+            &[
+                (tok(8, 17), Some(Role::Type)),
+                (tok(23, 26), Some(Role::At)),
+            ],
+        );
+        assert!(t.worth_trying());
+        let other = br#"{"type":"visited","when":"x"}"#;
+        for _ in 0..65 {
+            assert!(!t.read(&mut Cursor::new(other), 1, |_, _| {}));
+        }
+        assert!(!t.learning() && !t.worth_trying());
+    }
+}
