@@ -327,8 +327,9 @@ pub fn object_matches(object: &ObjectMatch, first: Option<&Value>) -> bool {
 
 /// One pass over the lead's events: every term's count and newest time.
 /// Each event is tested once per [`Matcher`] of its type; the matcher's
-/// terms then check their own windows. Kept out of line: inlined into
-/// [`Evaluator::evaluate_into`] it ran slightly more instructions.
+/// terms then check their own windows. Run for each lead of a batch, before
+/// its conditions; kept out of line (inlined into the per-lead evaluator of
+/// round five, it ran slightly more instructions).
 #[inline(never)]
 fn count_terms_into(
     model: &Model,
