@@ -121,38 +121,38 @@ fn set_text_list<'a>(slot: &mut Value, items: impl Iterator<Item = &'a str>, spa
     }
 }
 
-/// Is this (valid) JSON array token a list of strings without escapes? Its
-/// items are then the texts between every other pair of quotes.
-fn all_plain_strings(raw: &str) -> bool {
+/// Reads a (valid) JSON array token into `slot` as a list of text, in one
+/// pass, when all its items are strings without escapes: `false` (and the
+/// slot unspecified) when one is not, for the general path to decide.
+fn set_plain_string_list(slot: &mut Value, raw: &str, spare: &mut Spare) -> bool {
     let b = raw.as_bytes();
-    let mut i = 1;
     let skip_ws = |i: &mut usize| {
         while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             *i += 1;
         }
     };
-    skip_ws(&mut i);
-    if b.get(i) == Some(&b']') {
-        return true;
-    }
-    loop {
-        if b.get(i) != Some(&b'"') {
-            return false;
-        }
-        match memchr::memchr2(b'"', b'\\', &b[i + 1..]) {
-            Some(len) if b[i + 1 + len] == b'"' => i += len + 2,
-            _ => return false,
-        }
+    let mut i = 1;
+    let mut items = std::iter::from_fn(|| {
         skip_ws(&mut i);
-        match b.get(i) {
-            Some(b',') => {
-                i += 1;
-                skip_ws(&mut i);
-            }
-            Some(b']') => return true,
-            _ => return false,
+        if b.get(i) == Some(&b',') {
+            i += 1;
+            skip_ws(&mut i);
         }
-    }
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let len = memchr::memchr2(b'"', b'\\', &b[i + 1..])?;
+        if b[i + 1 + len] != b'"' {
+            return None;
+        }
+        let item = &raw[i + 1..i + 1 + len];
+        i += len + 2;
+        Some(item)
+    });
+    set_text_list(slot, &mut items, spare);
+    // Every item was read when what is left is the closing bracket.
+    skip_ws(&mut i);
+    i + 1 == b.len() && b[i] == b']'
 }
 
 /// A non-negative integer of at most 15 digits: exact as `f64`, and read
@@ -197,8 +197,7 @@ pub fn set(slot: &mut Value, line: &str, t: Tok, ty: Type, spare: &mut Spare) ->
         (Type::Bool, Some(b't')) => Some(Value::Bool(true)),
         (Type::Bool, Some(b'f')) => Some(Value::Bool(false)),
         (Type::Number, Some(b'0'..=b'9')) => small_integer(raw).map(Value::Number),
-        (Type::TextList, Some(b'[')) if all_plain_strings(raw) => {
-            set_text_list(slot, raw.split('"').skip(1).step_by(2), spare);
+        (Type::TextList, Some(b'[')) if set_plain_string_list(slot, raw, spare) => {
             return Ok(());
         }
         _ => None,
@@ -241,6 +240,11 @@ mod tests {
             (Type::TextList, r#"[ "x" ,"Y" ]"#),
             (Type::TextList, r#"["a\"b", "c"]"#),
             (Type::TextList, r#"["a", 1]"#),
+            (Type::TextList, r#"["a",null]"#),
+            (Type::TextList, r#"[["a"]]"#),
+            (Type::TextList, r#"["", " x "]"#),
+            (Type::TextList, r#"[ "a" ]"#),
+            (Type::TextList, r#"[1, "a"]"#),
             (Type::TextList, r#""a; B ;;""#),
             (Type::Number, "120"),
             (Type::Number, "-3"),
