@@ -16,9 +16,11 @@
 //! batch rather than a branch per lead.
 
 use super::{clamp, count_terms_into, points, test_each, val, Evaluator, Lead, Outcome, Scope};
-use super::{StageResult, TermResult};
+use super::{StageResult, TermResult, Val};
+use crate::check::ValueExpr;
 use crate::plan::program::{Leaf, Next, YES};
 use crate::time::whole_days;
+use std::cell::Cell;
 
 /// How many leads a batch holds: one bit each in a 64-bit mask.
 pub const BATCH: usize = 64;
@@ -68,17 +70,49 @@ fn reset(v: &mut Vec<Mask>, len: usize) {
 }
 
 /// What the leaves of a batch read.
-struct Batch<'a> {
+struct Batch<'a, 'o, 'c> {
     model: &'a crate::check::Model,
     leads: &'a [Lead],
-    outs: &'a [Outcome],
+    outs: &'o [Outcome],
     as_of: i64,
     /// Stage conditions see the score and the group totals.
     totals: bool,
+    /// Computed values (`domain(email)`, `days_since(created_at)`) once
+    /// worked out: per computed value of the plan, one per lead.
+    computed: &'c [Cell<Option<Val<'a>>>],
 }
 
-impl<'a> Batch<'a> {
-    fn scope(&self, i: usize) -> Scope<'a> {
+impl<'a, 'o> Batch<'a, 'o, '_> {
+    /// The value a predicate reads, for lead `i`. A computed value shared by
+    /// several predicates is worked out once per lead (it reads only the
+    /// lead's own values).
+    #[inline]
+    fn value(&self, i: usize, v: &ValueExpr, slot: Option<usize>) -> Val<'o>
+    where
+        'a: 'o,
+    {
+        let Some(cell) = slot.and_then(|k| self.computed.get(k * self.leads.len() + i)) else {
+            return self.scope(i).value(v);
+        };
+        cell.get().unwrap_or_else(|| {
+            let own = Scope {
+                model: self.model,
+                lead: &self.leads[i],
+                as_of: self.as_of,
+                terms: &[],
+                event: None,
+                totals: None,
+            };
+            let value = own.value(v);
+            cell.set(Some(value));
+            value
+        })
+    }
+
+    fn scope(&self, i: usize) -> Scope<'o>
+    where
+        'a: 'o,
+    {
         let o = &self.outs[i];
         Scope {
             model: self.model,
@@ -130,12 +164,14 @@ impl Evaluator<'_> {
         reset(&mut memo.flow, plan.program.steps.len());
         reset(&mut memo.fired, plan.rules.len());
         reset(&mut memo.disqualified, plan.disqualifier_starts.len());
+        let computed: Vec<Cell<Option<Val<'_>>>> = vec![Cell::new(None); self.computed.count * n];
         let cx = Batch {
             model,
             leads,
             outs,
             as_of,
             totals: false,
+            computed: &computed,
         };
         for (k, pr) in plan.rules.iter().enumerate() {
             memo.fired[k] = self.holds(pr.start, all, &cx, memo);
@@ -198,6 +234,7 @@ impl Evaluator<'_> {
             outs,
             as_of,
             totals: true,
+            computed: &computed,
         };
         let mut open = all & !disqualified;
         memo.stages.clear();
@@ -215,7 +252,7 @@ impl Evaluator<'_> {
 
     /// The leads of `active` for which a plan condition holds: its steps
     /// from its first (`start`) down, each tested on the leads that reach it.
-    fn holds(&self, start: Next, active: Mask, cx: &Batch<'_>, memo: &mut Memo) -> Mask {
+    fn holds(&self, start: Next, active: Mask, cx: &Batch<'_, '_, '_>, memo: &mut Memo) -> Mask {
         let program = &self.plan.program;
         let Some(&lowest) = program.lowest.get(start as usize) else {
             // A constant condition: `start` is the answer.
@@ -248,7 +285,7 @@ impl Evaluator<'_> {
     /// The leads of `reach` for which a step's leaf holds. A shared
     /// predicate is tested only on leads it has not been tested on yet.
     #[inline]
-    fn leaf(&self, leaf: Leaf, reach: Mask, cx: &Batch<'_>, memo: &mut Memo) -> Mask {
+    fn leaf(&self, leaf: Leaf, reach: Mask, cx: &Batch<'_, '_, '_>, memo: &mut Memo) -> Mask {
         let pred = match leaf {
             Leaf::Term { term, lo, hi } => {
                 let mut held = 0;
@@ -268,12 +305,52 @@ impl Evaluator<'_> {
                     test_each(&p.test, untested, |i| val(&cx.leads[i].values[field]))
                 }
                 Leaf::Pred(_) | Leaf::Term { .. } => {
-                    test_each(&p.test, untested, |i| cx.scope(i).value(&p.value))
+                    let slot = self.computed.slots[pred];
+                    test_each(&p.test, untested, |i| cx.value(i, &p.value, slot))
                 }
             };
             memo.known[pred] |= untested;
             memo.truth[pred] |= held;
         }
         memo.truth[pred] & reach
+    }
+}
+
+/// The computed values shared by a plan's predicates: each distinct
+/// `domain(…)` or `days_since(…)` gets a slot, worked out at most once per
+/// lead of a batch.
+#[derive(Debug, Clone, Default)]
+pub struct Computed {
+    /// Per shared predicate: the slot of the value it reads, if computed.
+    slots: Vec<Option<usize>>,
+    count: usize,
+}
+
+impl Computed {
+    pub fn of(plan: &crate::plan::Plan) -> Computed {
+        let mut distinct: Vec<&ValueExpr> = Vec::new();
+        let slots = plan
+            .preds
+            .iter()
+            .map(|p| match &p.pred.value {
+                v @ (ValueExpr::Domain(_) | ValueExpr::DaysSince(_)) => {
+                    Some(match distinct.iter().position(|d| *d == v) {
+                        Some(k) => k,
+                        None => {
+                            distinct.push(v);
+                            distinct.len() - 1
+                        }
+                    })
+                }
+                ValueExpr::Field(_)
+                | ValueExpr::Prop(_)
+                | ValueExpr::Score
+                | ValueExpr::Group(_) => None,
+            })
+            .collect();
+        Computed {
+            slots,
+            count: distinct.len(),
+        }
     }
 }

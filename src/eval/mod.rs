@@ -388,14 +388,17 @@ fn clamp(v: i64, min: Option<i64>, max: Option<i64>) -> i64 {
 pub struct Evaluator<'m> {
     pub model: &'m Model,
     plan: std::borrow::Cow<'m, Plan>,
+    computed: batch::Computed,
 }
 
 impl<'m> Evaluator<'m> {
     /// Compiles the model's plan.
     pub fn new(model: &'m Model) -> Self {
+        let plan = crate::plan::compile(model);
         Evaluator {
             model,
-            plan: std::borrow::Cow::Owned(crate::plan::compile(model)),
+            computed: batch::Computed::of(&plan),
+            plan: std::borrow::Cow::Owned(plan),
         }
     }
 
@@ -404,6 +407,7 @@ impl<'m> Evaluator<'m> {
     pub fn with_plan(model: &'m Model, plan: &'m Plan) -> Self {
         Evaluator {
             model,
+            computed: batch::Computed::of(plan),
             plan: std::borrow::Cow::Borrowed(plan),
         }
     }
