@@ -65,6 +65,63 @@ fn same(
     }
 }
 
+/// Lines read one after another with the same scratch space and lead, as a
+/// worker reads them (what an earlier line taught the reader, and the
+/// buffers it left, must not change how a later one reads).
+struct InTurn {
+    model: leadscore::check::Model,
+    key: Vec<String>,
+    p: Projection,
+    scratch: Scratch,
+    lead: Lead,
+}
+
+impl InTurn {
+    fn new() -> InTurn {
+        let (model, key, p) = generated_model();
+        InTurn {
+            model,
+            key,
+            p,
+            scratch: Scratch::default(),
+            lead: Lead {
+                id: serde_json::Value::Null,
+                values: Vec::new(),
+                events: Vec::new(),
+            },
+        }
+    }
+
+    /// Reads the next line: when the reader accepts it, it must read as the
+    /// general path reads it. Returns whether it was accepted.
+    fn read(&mut self, line: &str) -> Result<bool, TestCaseError> {
+        let mut errors = Vec::new();
+        let accepted = project(
+            &self.p,
+            &self.model,
+            line,
+            7,
+            &mut self.scratch,
+            &mut self.lead,
+            &mut errors,
+        );
+        if accepted {
+            prop_assert_eq!(
+                Some((self.lead.clone(), errors)),
+                general(&self.model, line, &self.key),
+                "{}",
+                line
+            );
+        }
+        Ok(accepted)
+    }
+
+    /// Is the line valid JSON (the general path reads it)?
+    fn is_json(&self, line: &str) -> bool {
+        general(&self.model, line, &self.key).is_some()
+    }
+}
+
 /// Variations of a valid line: duplicated keys, escapes, odd spacing,
 /// truncation, wrong nesting.
 fn variants(r: &mut Rng, line: &str) -> Vec<String> {
@@ -124,16 +181,11 @@ proptest! {
     #[test]
     fn reused_buffers_read_each_line_afresh(seed in any::<u64>()) {
         let mut r = Rng::new(seed);
-        let (model, key, p) = generated_model();
-        let mut scratch = Scratch::default();
-        let mut lead = Lead { id: serde_json::Value::Null, values: Vec::new(), events: Vec::new() };
+        let mut reader = InTurn::new();
         for i in 0..10 {
             let line = serde_json::to_string(&gen::lead(&mut r, i)).unwrap();
             for v in variants(&mut r, &line) {
-                let mut errors = Vec::new();
-                if project(&p, &model, &v, 7, &mut scratch, &mut lead, &mut errors) {
-                    prop_assert_eq!(Some((lead.clone(), errors)), general(&model, &v, &key), "{}", v);
-                }
+                reader.read(&v)?;
             }
         }
     }
@@ -206,20 +258,16 @@ proptest! {
     #[test]
     fn events_read_by_template_read_as_the_general_path_reads_them(seed in any::<u64>()) {
         let mut r = Rng::new(seed);
-        let (model, key, p) = generated_model();
-        let mut scratch = Scratch::default();
-        let mut lead = Lead { id: serde_json::Value::Null, values: Vec::new(), events: Vec::new() };
+        let mut reader = InTurn::new();
         let mut accepted = 0;
         for i in 0..40 {
             let events: Vec<String> = (0..r.below(12)).map(|_| shaped_event(&mut r)).collect();
             let line = format!(r#"{{"id":"L{i}","title":"CFO","events":[{}]}}"#, events.join(","));
-            let mut errors = Vec::new();
-            if project(&p, &model, &line, 7, &mut scratch, &mut lead, &mut errors) {
+            if reader.read(&line)? {
                 accepted += 1;
-                prop_assert_eq!(Some((lead.clone(), errors)), general(&model, &line, &key), "{}", line);
             } else {
                 // Declined: only for lines that are not JSON.
-                prop_assert!(general(&model, &line, &key).is_none(), "declined: {}", line);
+                prop_assert!(!reader.is_json(&line), "declined: {}", line);
             }
         }
         // Most lines are valid JSON; the property says little if none is read.
@@ -288,18 +336,13 @@ proptest! {
     #[test]
     fn lines_read_by_template_read_as_the_general_path_reads_them(seed in any::<u64>()) {
         let mut r = Rng::new(seed);
-        let (model, key, p) = generated_model();
-        let mut scratch = Scratch::default();
-        let mut lead = Lead { id: serde_json::Value::Null, values: Vec::new(), events: Vec::new() };
+        let mut reader = InTurn::new();
         for i in 0..60 {
             let line = shaped_line(&mut r, i);
-            let mut errors = Vec::new();
-            if project(&p, &model, &line, 7, &mut scratch, &mut lead, &mut errors) {
-                prop_assert_eq!(Some((lead.clone(), errors)), general(&model, &line, &key), "{}", line);
-            } else if !line.contains("\"title\":1,") {
+            if !reader.read(&line)? && !line.contains("\"title\":1,") {
                 // Declined: only for lines that are not JSON (or that give
                 // a member twice, which the general path handles).
-                prop_assert!(general(&model, &line, &key).is_none(), "declined: {}", line);
+                prop_assert!(!reader.is_json(&line), "declined: {}", line);
             }
         }
     }
@@ -309,31 +352,15 @@ proptest! {
 /// `null` must not skip that object when a later line has it.
 #[test]
 fn a_template_does_not_skip_an_object_that_was_null_when_learned() {
-    let (model, key, p) = generated_model();
-    let mut scratch = Scratch::default();
-    let mut lead = Lead {
-        id: serde_json::Value::Null,
-        values: Vec::new(),
-        events: Vec::new(),
-    };
+    let mut reader = InTurn::new();
     for line in [
         r#"{"id":1,"company":null,"title":"x"}"#,
         r#"{"id":2,"company":{"employees":5},"title":"x"}"#,
         r#"{"id":3,"company":null,"title":"x"}"#,
     ] {
-        let mut errors = Vec::new();
-        assert!(project(
-            &p,
-            &model,
-            line,
-            7,
-            &mut scratch,
-            &mut lead,
-            &mut errors
-        ));
         assert_eq!(
-            Some((lead.clone(), errors)),
-            general(&model, line, &key),
+            reader.read(line).map_err(|e| e.to_string()),
+            Ok(true),
             "{line}"
         );
     }

@@ -401,10 +401,7 @@ fn by_template(p: &Projection, model: &Model, c: &mut Cursor<'_>, s: &mut Scratc
         }
     }
     s.lines.list = lines;
-    match hit {
-        Some(k) => s.lines.hit(k),
-        None => s.lines.miss(),
-    }
+    s.lines.count(hit);
     hit.is_some()
 }
 
@@ -425,30 +422,21 @@ fn line_matches(
         }
         let value = pos + seg.lit.len();
         let tok = if let Some(e) = seg.leaf.events {
-            c.i = value;
-            if c.peek().ok()? != b'[' {
+            if b.get(value) != Some(&b'[') {
                 return None;
             }
+            c.i = value;
             read_events(p, e, c, seg.leaf.depth, s).ok()?;
             pos = c.i;
             Tok::span(value, c.i)
-        } else if seg.string {
-            let q = quotes::next_quote(b, value)?;
-            pos = q;
-            Tok {
-                start: value - 1,
-                end: q + 1,
-                plain: true,
-            }
         } else {
-            c.i = value;
             // An object here would be walked for the values inside it.
-            if seg.leaf.inside && c.peek().ok()? == b'{' {
+            if seg.leaf.inside && !seg.string && b.get(value) == Some(&b'{') {
                 return None;
             }
-            let t = c.skip(seg.leaf.depth).ok()?;
-            pos = c.i;
-            t
+            let (tok, next) = template::value_at(c, value, seg.string, seg.leaf.depth)?;
+            pos = next;
+            tok
         };
         if let Some(f) = seg.leaf.field {
             s.field_toks[f] = Some(tok);

@@ -130,8 +130,56 @@ pub struct Templates {
     last: usize,
     /// Where learning puts the next template once `list` is full.
     next: usize,
+    tally: Tally,
+}
+
+/// How often templates matched and missed.
+#[derive(Debug, Default)]
+struct Tally {
     hits: u64,
     misses: u64,
+}
+
+impl Tally {
+    /// Are templates worth learning? Not when the data keeps missing them
+    /// (every event or line a different shape): then only the general scan
+    /// runs, and nothing is learned or tried any more.
+    fn learning(&self) -> bool {
+        self.misses <= 4 * self.hits + 64
+    }
+
+    fn count(&mut self, hit: bool) {
+        if hit {
+            self.hits += 1;
+        } else {
+            self.misses += 1;
+        }
+    }
+}
+
+/// A value of a template, just after its literal (at `value`): a string
+/// ends at the next quote (the literal ended with its opening quote), any
+/// other value goes through the validating scanner. Returns its token and
+/// where the next literal starts.
+#[inline(always)]
+pub fn value_at(
+    c: &mut Cursor<'_>,
+    value: usize,
+    string: bool,
+    depth: usize,
+) -> Option<(Tok, usize)> {
+    if string {
+        let q = super::quotes::next_quote(c.b, value)?;
+        let tok = Tok {
+            start: value - 1,
+            end: q + 1,
+            plain: true,
+        };
+        return Some((tok, q));
+    }
+    c.i = value;
+    let tok = c.skip(depth).ok()?;
+    Some((tok, c.i))
 }
 
 fn slice(bytes: &[u8], (a, b): (u16, u16)) -> &[u8] {
@@ -139,11 +187,9 @@ fn slice(bytes: &[u8], (a, b): (u16, u16)) -> &[u8] {
 }
 
 impl Templates {
-    /// Are templates worth learning? Not when events keep missing them
-    /// (every event a different shape): then only the general scan runs,
-    /// and nothing is learned or tried any more.
+    /// See [`Tally::learning`].
     pub fn learning(&self) -> bool {
-        self.misses <= 4 * self.hits + 64
+        self.tally.learning()
     }
 
     /// Is there a template worth trying?
@@ -168,10 +214,8 @@ impl Templates {
             .is_some();
         if hit {
             self.last = k;
-            self.hits += 1;
-        } else {
-            self.misses += 1;
         }
+        self.tally.count(hit);
         hit
     }
 
@@ -288,23 +332,10 @@ impl Template {
             if !seg.lit.is_at(bytes, b, pos) {
                 return None;
             }
-            let value = pos + seg.lit.len();
-            let tok = if seg.string {
-                // The literals decide: the type picks a template, but
-                // any event with the same literals reads the same way.
-                let q = super::quotes::next_quote(b, value)?;
-                pos = q;
-                Tok {
-                    start: value - 1,
-                    end: q + 1,
-                    plain: true,
-                }
-            } else {
-                c.i = value;
-                let t = c.skip(depth + 1).ok()?;
-                pos = c.i;
-                t
-            };
+            // The literals decide: the type picks a template, but any
+            // event with the same literals reads the same way.
+            let (tok, next) = value_at(c, pos + seg.lit.len(), seg.string, depth + 1)?;
+            pos = next;
             if let Some(role) = seg.role {
                 found(role, tok);
             }
@@ -365,14 +396,13 @@ pub struct LineTemplate {
 #[derive(Debug, Default)]
 pub struct LineTemplates {
     pub list: Vec<LineTemplate>,
-    hits: u64,
-    misses: u64,
+    tally: Tally,
 }
 
 impl LineTemplates {
-    /// See [`Templates::learning`].
+    /// See [`Tally::learning`].
     pub fn learning(&self) -> bool {
-        self.misses <= 4 * self.hits + 64
+        self.tally.learning()
     }
 
     /// Is there a template worth trying?
@@ -380,14 +410,12 @@ impl LineTemplates {
         !self.list.is_empty() && self.learning()
     }
 
-    /// Template `k` matched: it goes first.
-    pub fn hit(&mut self, k: usize) {
-        self.list[..=k].rotate_right(1);
-        self.hits += 1;
-    }
-
-    pub fn miss(&mut self) {
-        self.misses += 1;
+    /// Template `k` matched (it goes first), or none did.
+    pub fn count(&mut self, hit: Option<usize>) {
+        if let Some(k) = hit {
+            self.list[..=k].rotate_right(1);
+        }
+        self.tally.count(hit.is_some());
     }
 
     /// Keeps the shape of a line the general walk read (its values in
