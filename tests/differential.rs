@@ -8,6 +8,10 @@ use leadscore::io::record::lead_from_json;
 use proptest::prelude::*;
 use support::gen::{self, Rng};
 
+thread_local! {
+    static SHARED: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
+}
+
 fn compare(seed: u64) -> Result<bool, TestCaseError> {
     let mut r = Rng::new(seed);
     let text = gen::model(&mut r);
@@ -39,7 +43,9 @@ fn compare(seed: u64) -> Result<bool, TestCaseError> {
     // get the outcome it gets alone.
     let many: Vec<_> = leads.iter().chain(&leads).chain(&leads).cloned().collect();
     let mut outs = vec![Outcome::default(); many.len()];
-    ev.evaluate_batch(&many, as_of, &mut outs, &mut Memo::default());
+    // One scratch space for every case: what it remembers of the events of
+    // earlier models and as-of times must not leak into this one.
+    SHARED.with(|memo| ev.evaluate_batch(&many, as_of, &mut outs, &mut memo.borrow_mut()));
     for (i, (lead, lead_json)) in leads.iter().zip(&lead_jsons).enumerate() {
         let o = ev.evaluate(lead, as_of);
         for k in 0..3 {

@@ -15,7 +15,7 @@
 //! predict well, and `and`, `or` and `not` cost a few word operations per
 //! batch rather than a branch per lead.
 
-use super::{clamp, count_terms_into, points, test_each, val, Evaluator, Lead, Outcome, Scope};
+use super::{clamp, points, test_each, val, Evaluator, Lead, Outcome, Scope};
 use super::{StageResult, TermResult, Val};
 use crate::check::ValueExpr;
 use crate::plan::program::{Leaf, Next, YES};
@@ -56,6 +56,8 @@ pub struct Memo {
     disqualified: Vec<Mask>,
     /// Per stage: the leads that reach it.
     stages: Vec<Mask>,
+    /// The matchers events passed, by event.
+    events: super::events::EventMemo,
 }
 
 impl PartialEq for Memo {
@@ -148,8 +150,14 @@ impl Evaluator<'_> {
         let n = leads.len().min(outs.len());
         let (leads, outs) = (&leads[..n], &mut outs[..n]);
         let all: Mask = if n == BATCH { !0 } else { (1 << n) - 1 };
+        let counter = super::events::Counter {
+            model,
+            matchers: &plan.matchers,
+            types: &self.types,
+            evaluator: self.id,
+        };
         for (lead, o) in leads.iter().zip(outs.iter_mut()) {
-            count_terms_into(model, lead, as_of, &plan.matchers, &mut o.terms);
+            counter.count_into(lead, as_of, &mut o.terms, &mut memo.events);
             for (t, &same) in plan.same_as.iter().enumerate() {
                 if same != t {
                     o.terms[t] = o.terms[same];

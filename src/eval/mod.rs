@@ -8,12 +8,13 @@
 //! against each other.
 
 pub mod batch;
+mod events;
 pub mod points;
 pub mod value;
 
 use crate::ast::TextOp;
 use crate::check::{Expr, Model, ObjectMatch, PredTest, ValueExpr};
-use crate::plan::{Matcher, Plan};
+use crate::plan::Plan;
 use crate::time::whole_days;
 pub use batch::{Memo, BATCH};
 pub use value::{Event, Lead, Value};
@@ -325,60 +326,6 @@ pub fn object_matches(object: &ObjectMatch, first: Option<&Value>) -> bool {
     }
 }
 
-/// One pass over the lead's events: every term's count and newest time.
-/// Each event is tested once per [`Matcher`] of its type; the matcher's
-/// terms then check their own windows. Run for each lead of a batch, before
-/// its conditions; kept out of line (inlined into the per-lead evaluator of
-/// round five, it ran slightly more instructions).
-#[inline(never)]
-fn count_terms_into(
-    model: &Model,
-    lead: &Lead,
-    as_of: i64,
-    matchers: &[Vec<Matcher>],
-    results: &mut Vec<TermResult>,
-) {
-    results.clear();
-    results.resize(model.terms.len(), TermResult::default());
-    for event in &lead.events {
-        if event.at > as_of {
-            continue;
-        }
-        let scope = Scope {
-            model,
-            lead,
-            as_of,
-            terms: &[],
-            event: Some(event),
-            totals: None,
-        };
-        for m in &matchers[event.ty] {
-            if m.widest.is_some_and(|w| event.at < as_of.saturating_sub(w)) {
-                continue;
-            }
-            let term = &model.terms[m.term];
-            if let Some(object) = &term.object {
-                if !object_matches(object, event.props.first()) {
-                    continue;
-                }
-            }
-            if let Some(filter) = &term.filter {
-                if !scope.holds(filter) {
-                    continue;
-                }
-            }
-            for &(t, window) in &m.terms {
-                if window.is_some_and(|w| event.at < as_of.saturating_sub(w)) {
-                    continue;
-                }
-                let r = &mut results[t];
-                r.count += 1;
-                r.newest = Some(r.newest.map_or(event.at, |n| n.max(event.at)));
-            }
-        }
-    }
-}
-
 fn clamp(v: i64, min: Option<i64>, max: Option<i64>) -> i64 {
     let v = max.map_or(v, |m| v.min(m));
     min.map_or(v, |m| v.max(m))
@@ -389,6 +336,15 @@ pub struct Evaluator<'m> {
     pub model: &'m Model,
     plan: std::borrow::Cow<'m, Plan>,
     computed: batch::Computed,
+    types: Vec<events::TypeInfo>,
+    /// Tells evaluators apart: a [`Memo`] remembers events for one only.
+    id: u64,
+}
+
+/// A fresh [`Evaluator::id`].
+fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl<'m> Evaluator<'m> {
@@ -398,7 +354,9 @@ impl<'m> Evaluator<'m> {
         Evaluator {
             model,
             computed: batch::Computed::of(&plan),
+            types: events::type_info(model, &plan),
             plan: std::borrow::Cow::Owned(plan),
+            id: next_id(),
         }
     }
 
@@ -408,7 +366,9 @@ impl<'m> Evaluator<'m> {
         Evaluator {
             model,
             computed: batch::Computed::of(plan),
+            types: events::type_info(model, plan),
             plan: std::borrow::Cow::Borrowed(plan),
+            id: next_id(),
         }
     }
 

@@ -1,0 +1,305 @@
+//! One pass over a lead's events: every term's count and newest time.
+//!
+//! Each event is tested once per [`Matcher`] of its type (the terms that
+//! test the same object and filter); the matcher's terms then check their
+//! own windows. Which matchers an event passes depends only on its type
+//! and its properties (a `where` filter reads nothing else), and most data
+//! repeats a few property values (`/pricing`, `email`), so the answer is
+//! remembered per distinct event ([`EventMemo`]): a repeated event costs a
+//! hash and a compare, whatever its tests (a regular expression included).
+
+use super::{object_matches, Lead, Scope, TermResult, Value};
+use crate::check::Model;
+use crate::plan::{Matcher, Plan};
+use std::hash::Hasher;
+
+/// Events remembered per memo, at most: a direct-mapped table.
+const SLOTS: usize = 256;
+/// Events whose key is longer than this are not remembered (each entry
+/// keeps a copy of its key).
+const KEY_BYTES: usize = 128;
+
+/// What the evaluator knows about an event type before reading any event.
+#[derive(Debug, Clone)]
+pub struct TypeInfo {
+    /// Its matchers' results are worth remembering: at least one tests
+    /// something, and there are at most 64 (one bit each).
+    remember: bool,
+    /// When every term of the type has a window: the widest. Older events
+    /// count for none of them.
+    widest: Option<i64>,
+}
+
+/// Per event type, from the plan.
+pub fn type_info(model: &Model, plan: &Plan) -> Vec<TypeInfo> {
+    let tests = |m: &Matcher| {
+        let term = &model.terms[m.term];
+        term.object.is_some() || term.filter.is_some()
+    };
+    plan.matchers
+        .iter()
+        .map(|ms| TypeInfo {
+            remember: ms.len() <= 64 && ms.iter().any(tests),
+            widest: ms
+                .iter()
+                .map(|m| m.widest)
+                .collect::<Option<Vec<i64>>>()
+                .and_then(|ws| ws.into_iter().max()),
+        })
+        .collect()
+}
+
+/// One remembered event: its key (see [`key_into`]) and the matchers it
+/// passes (bit `k` for matcher `k` of its type).
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    /// Empty while the slot is empty (a key is never empty).
+    key: Vec<u8>,
+    mask: u64,
+}
+
+/// Which matchers events passed, by event: scratch space kept from batch
+/// to batch. Valid for one evaluator and one as-of time (a filter may read
+/// `days_since` of a property); anything else empties it.
+#[derive(Debug, Clone, Default)]
+pub struct EventMemo {
+    owner: Option<(u64, i64)>,
+    slots: Vec<Entry>,
+    /// The key of the event being looked up.
+    key: Vec<u8>,
+    hits: u64,
+    misses: u64,
+}
+
+impl EventMemo {
+    fn own(&mut self, evaluator: u64, as_of: i64) {
+        if self.owner != Some((evaluator, as_of)) {
+            self.owner = Some((evaluator, as_of));
+            self.slots.clear();
+            self.hits = 0;
+            self.misses = 0;
+        }
+    }
+
+    /// Worth using: not when nearly every event is new (every page a
+    /// different URL), where it would only add a hash and a copy.
+    fn useful(&self) -> bool {
+        self.misses <= 4 * self.hits + 1024
+    }
+
+    /// The matchers an event passes (`test(k)` for each of its type's `n`
+    /// matchers), remembered or worked out.
+    fn mask(&mut self, ty: usize, props: &[Value], test: impl Fn(usize) -> bool, n: usize) -> u64 {
+        let work_out = || (0..n).fold(0u64, |m, k| m | u64::from(test(k)) << k);
+        if !key_into(&mut self.key, ty, props) {
+            return work_out();
+        }
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(&self.key);
+        if self.slots.is_empty() {
+            self.slots.resize_with(SLOTS, Entry::default);
+        }
+        let e = &mut self.slots[(h.finish() as usize) % SLOTS];
+        if e.key == self.key {
+            self.hits += 1;
+            return e.mask;
+        }
+        self.misses += 1;
+        let mask = work_out();
+        e.key.clone_from(&self.key);
+        e.mask = mask;
+        mask
+    }
+}
+
+/// Writes into `key` bytes that stand for the event's type and properties
+/// and for nothing else: equal keys, equal events as any test sees them
+/// (texts as normalised; each text with its length, so no two lists of
+/// texts run together alike). `false` when its texts are too long to keep.
+fn key_into(key: &mut Vec<u8>, ty: usize, props: &[Value]) -> bool {
+    key.clear();
+    key.extend_from_slice(&(ty as u32).to_le_bytes());
+    // Lengths are checked before anything is copied, so an outsized text
+    // costs nothing; below `KEY_BYTES`, every length fits in a `u32`.
+    let text = |key: &mut Vec<u8>, s: &str| {
+        key.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        key.extend_from_slice(s.as_bytes());
+    };
+    for v in props {
+        match v {
+            Value::Missing => key.push(0),
+            Value::Text { norm, .. } if norm.len() <= KEY_BYTES => {
+                key.push(1);
+                text(key, norm);
+            }
+            Value::Number(n) => {
+                key.push(2);
+                key.extend_from_slice(&n.to_bits().to_le_bytes());
+            }
+            Value::Bool(b) => key.push(3 + u8::from(*b)),
+            Value::Time(t) => {
+                key.push(5);
+                key.extend_from_slice(&t.to_le_bytes());
+            }
+            Value::TextList(items)
+                if items.len() <= KEY_BYTES
+                    && items.iter().map(String::len).sum::<usize>() <= KEY_BYTES =>
+            {
+                key.push(6);
+                key.extend_from_slice(&(items.len() as u32).to_le_bytes());
+                for s in items {
+                    text(key, s);
+                }
+            }
+            Value::NumberList(items) if items.len() <= KEY_BYTES / 8 => {
+                key.push(7);
+                key.extend_from_slice(&(items.len() as u32).to_le_bytes());
+                for n in items {
+                    key.extend_from_slice(&n.to_bits().to_le_bytes());
+                }
+            }
+            Value::Text { .. } | Value::TextList(_) | Value::NumberList(_) => return false,
+        }
+        if key.len() > KEY_BYTES {
+            return false;
+        }
+    }
+    true
+}
+
+/// Does an event pass a matcher's object and filter?
+fn passes(model: &Model, scope: &Scope<'_>, m: &Matcher) -> bool {
+    let term = &model.terms[m.term];
+    if let Some(object) = &term.object {
+        if !object_matches(object, scope.event.and_then(|e| e.props.first())) {
+            return false;
+        }
+    }
+    term.filter.as_ref().is_none_or(|f| scope.holds(f))
+}
+
+/// Counts one event that passed matcher `m` for the terms whose window
+/// holds it.
+#[inline]
+fn count(m: &Matcher, at: i64, as_of: i64, results: &mut [TermResult]) {
+    for &(t, window) in &m.terms {
+        if window.is_some_and(|w| at < as_of.saturating_sub(w)) {
+            continue;
+        }
+        let r = &mut results[t];
+        r.count += 1;
+        r.newest = Some(r.newest.map_or(at, |n| n.max(at)));
+    }
+}
+
+/// The event terms of the evaluator's plan, for one lead.
+pub struct Counter<'a> {
+    pub model: &'a Model,
+    pub matchers: &'a [Vec<Matcher>],
+    pub types: &'a [TypeInfo],
+    /// The evaluator's identity, for the memo.
+    pub evaluator: u64,
+}
+
+impl Counter<'_> {
+    /// Every term's count and newest time for `lead` into `results`.
+    #[inline(never)]
+    pub fn count_into(
+        &self,
+        lead: &Lead,
+        as_of: i64,
+        results: &mut Vec<TermResult>,
+        memo: &mut EventMemo,
+    ) {
+        results.clear();
+        results.resize(self.model.terms.len(), TermResult::default());
+        memo.own(self.evaluator, as_of);
+        let remembering = memo.useful();
+        for event in &lead.events {
+            let info = &self.types[event.ty];
+            if event.at > as_of
+                || info
+                    .widest
+                    .is_some_and(|w| event.at < as_of.saturating_sub(w))
+            {
+                continue;
+            }
+            let ms = &self.matchers[event.ty];
+            let scope = Scope {
+                model: self.model,
+                lead,
+                as_of,
+                terms: &[],
+                event: Some(event),
+                totals: None,
+            };
+            if remembering && info.remember {
+                let test = |k: usize| passes(self.model, &scope, &ms[k]);
+                let mut mask = memo.mask(event.ty, &event.props, test, ms.len());
+                while mask != 0 {
+                    let k = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    count(&ms[k], event.at, as_of, results);
+                }
+                continue;
+            }
+            for m in ms {
+                if m.widest.is_some_and(|w| event.at < as_of.saturating_sub(w)) {
+                    continue;
+                }
+                if passes(self.model, &scope, m) {
+                    count(m, event.at, as_of, results);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key_into, KEY_BYTES};
+    use crate::eval::Value;
+
+    fn key(ty: usize, props: &[Value]) -> Option<Vec<u8>> {
+        let mut k = Vec::new();
+        key_into(&mut k, ty, props).then_some(k)
+    }
+
+    #[test]
+    fn keys_tell_apart_events_that_tests_tell_apart() {
+        let text = Value::text;
+        let list = |items: &[&str]| Value::TextList(items.iter().map(|s| s.to_string()).collect());
+        let distinct = [
+            (0, vec![text("ab"), text("c")]),
+            (0, vec![text("a"), text("bc")]),
+            (1, vec![text("ab"), text("c")]),
+            (0, vec![list(&["ab", "c"])]),
+            (0, vec![list(&["a", "bc"])]),
+            (0, vec![list(&["abc"])]),
+            (0, vec![Value::Missing, text("abc")]),
+            (0, vec![text("abc"), Value::Missing]),
+            (0, vec![Value::Number(1.0)]),
+            (0, vec![Value::Number(-1.0)]),
+            (0, vec![Value::Time(1)]),
+            (0, vec![Value::Bool(true)]),
+            (0, vec![Value::Bool(false)]),
+            (0, vec![Value::NumberList(vec![1.0])]),
+            (0, vec![]),
+        ];
+        let keys: Vec<_> = distinct.iter().map(|(t, p)| key(*t, p).unwrap()).collect();
+        for (i, a) in keys.iter().enumerate() {
+            for (j, b) in keys.iter().enumerate() {
+                assert_eq!(a == b, i == j, "{:?} and {:?}", distinct[i], distinct[j]);
+            }
+        }
+        // Texts are compared as normalised: the same to every test.
+        assert_eq!(key(0, &[text("Pricing ")]), key(0, &[text("pricing")]));
+    }
+
+    #[test]
+    fn long_events_are_not_remembered() {
+        let long = Value::text(&"x".repeat(KEY_BYTES));
+        assert_eq!(key(0, &[long]), None);
+        assert!(key(0, &[Value::text(&"x".repeat(KEY_BYTES - 16))]).is_some());
+    }
+}
