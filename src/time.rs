@@ -57,7 +57,15 @@ fn two(a: u8, b: u8) -> Option<i64> {
 /// goes to the general parser, which also rejects invalid dates.
 fn parse_common(b: &[u8]) -> Option<i64> {
     let date: &[u8; 10] = b.get(..10)?.try_into().ok()?;
-    if (b.len() != 10 && b.len() != 20) || date[4] != b'-' || date[7] != b'-' {
+    if b.len() != 10 && b.len() != 20 {
+        return None;
+    }
+    with_time(date_secs(date)?, b)
+}
+
+/// Seconds since the epoch of the midnight of `YYYY-MM-DD`.
+fn date_secs(date: &[u8; 10]) -> Option<i64> {
+    if date[4] != b'-' || date[7] != b'-' {
         return None;
     }
     let y = two(date[0], date[1])? * 100 + two(date[2], date[3])?;
@@ -73,7 +81,12 @@ fn parse_common(b: &[u8]) -> Option<i64> {
     if d < 1 || d > month_days {
         return None;
     }
-    let mut secs = days_from_civil(y, m, d) * 86_400;
+    Some(days_from_civil(y, m, d) * 86_400)
+}
+
+/// The instant of `b` (a date, or a date and `THH:MM:SSZ`) given the
+/// seconds of its date's midnight, in microseconds.
+fn with_time(mut secs: i64, b: &[u8]) -> Option<i64> {
     if let Some(time) = b.get(10..20) {
         let time: &[u8; 10] = time.try_into().ok()?;
         if time[0] != b'T' || time[3] != b':' || time[6] != b':' || time[9] != b'Z' {
@@ -90,6 +103,50 @@ fn parse_common(b: &[u8]) -> Option<i64> {
         secs += hh * 3600 + mm * 60 + ss;
     }
     Some(secs * 1_000_000)
+}
+
+/// Dates recently read, with their midnights: [`parse_time`] for a reader
+/// that sees the same few hundred dates over and over (events' times).
+#[derive(Debug, Clone, Default)]
+pub struct Dates {
+    /// Direct-mapped by the date's bytes.
+    slots: Vec<Option<([u8; 10], i64)>>,
+}
+
+/// How many dates [`Dates`] keeps.
+const DATES: usize = 1024;
+
+impl Dates {
+    /// The same as [`parse_time`].
+    #[inline]
+    pub fn parse(&mut self, text: &str) -> Option<i64> {
+        let b = text.as_bytes();
+        let Some(date) = b
+            .first_chunk::<10>()
+            .filter(|_| b.len() == 10 || b.len() == 20)
+        else {
+            return parse_time(text);
+        };
+        let w = u64::from_le_bytes(*date.first_chunk::<8>()?);
+        let x = u64::from(u16::from_le_bytes([date[8], date[9]]));
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mixed = (w.wrapping_mul(K) >> 32) ^ (x << 8) ^ (w >> 40);
+        let k = (mixed.wrapping_mul(K) >> 54) as usize;
+        if self.slots.is_empty() {
+            self.slots.resize(DATES, None);
+        }
+        let secs = match self.slots[k] {
+            Some((d, secs)) if d == *date => secs,
+            _ => match date_secs(date) {
+                Some(secs) => {
+                    self.slots[k] = Some((*date, secs));
+                    secs
+                }
+                None => return parse_time(text),
+            },
+        };
+        with_time(secs, b).or_else(|| parse_time(text))
+    }
 }
 
 /// RFC 3339 in UTC, seconds precision unless finer is needed.
@@ -134,6 +191,24 @@ mod tests {
         assert_eq!(parse_time("2026-13-01"), None);
         assert_eq!(parse_time("yesterday"), None);
         assert_eq!(format_time(midnight), "2026-11-01T00:00:00Z");
+    }
+
+    proptest::proptest! {
+        /// Remembered dates read the same as the parser, whatever was
+        /// remembered before (dates that share a slot, invalid dates,
+        /// other forms, a date then the same date with a time).
+        #[test]
+        fn remembered_dates_read_as_parsed(
+            texts in proptest::collection::vec(
+                "(20[0-9]{2}|1900)-(0[0-9]|1[0-3])-([0-3][0-9])(T(2[0-5]|1[0-9]):[0-6][0-9]:[0-6][0-9](Z|\\+02:00)?)? ?",
+                1..60,
+            ),
+        ) {
+            let mut dates = Dates::default();
+            for text in texts.iter().chain(&texts) {
+                proptest::prop_assert_eq!(dates.parse(text), parse_time(text), "{}", text);
+            }
+        }
     }
 
     #[test]

@@ -224,6 +224,8 @@ pub struct Scratch {
     /// its shape can be kept as a template.
     line_values: Vec<template::LineSeen>,
     line_learnable: bool,
+    /// Events' dates recently read.
+    dates: crate::time::Dates,
 }
 
 fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut Scratch) -> R<()> {
@@ -555,7 +557,7 @@ pub fn project(
             };
             let at_value = e.at.and_then(|t| {
                 if t.plain {
-                    crate::time::parse_time(fill::inner(line, t))
+                    s.dates.parse(fill::inner(line, t))
                 } else {
                     fill::json_of(line, t)
                         .as_str()
