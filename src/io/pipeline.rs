@@ -282,7 +282,7 @@ impl Ctx<'_> {
     }
 
     fn line(&self, w: &mut Worker, part: &mut Part, line: u64, bytes: &[u8]) {
-        let text = match std::str::from_utf8(bytes) {
+        let text = match simdutf8::basic::from_utf8(bytes) {
             Ok(t) => t.strip_suffix('\r').unwrap_or(t),
             Err(_) => {
                 part.read += 1;
