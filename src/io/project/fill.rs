@@ -11,6 +11,7 @@ use crate::io::record::{convert, number_from_text};
 use serde_json::Value as Json;
 
 /// The text between the quotes of a plain string token.
+#[inline]
 pub fn inner(line: &str, t: Tok) -> &str {
     &line[t.start + 1..t.end - 1]
 }
@@ -167,7 +168,6 @@ fn small_integer(raw: &str) -> Option<f64> {
 /// Converts token `t` of `line` to a value of `ty` in `slot`. `Err` holds
 /// the value as JSON when it has the wrong type (the slot is then unspecified).
 pub fn set(slot: &mut Value, line: &str, t: Tok, ty: Type, spare: &mut Spare) -> Result<(), Json> {
-    let raw = &line[t.start..t.end];
     if t.plain {
         let s = inner(line, t);
         let as_json = || Json::String(s.to_string());
@@ -192,6 +192,7 @@ pub fn set(slot: &mut Value, line: &str, t: Tok, ty: Type, spare: &mut Spare) ->
         replace(slot, v, spare);
         return Ok(());
     }
+    let raw = &line[t.start..t.end];
     let direct = match (ty, raw.as_bytes().first()) {
         (_, Some(b'n')) => Some(Value::Missing),
         (Type::Bool, Some(b't')) => Some(Value::Bool(true)),
