@@ -237,12 +237,15 @@ fn shaped_event(r: &mut Rng) -> String {
         "\"\"",
     ]);
     let other = format!("\"t{}\"", r.below(24));
-    match r.below(12) {
+    match r.below(14) {
         0 | 1 => format!(r#"{{"type":"visited","page":{page},"at":{at}}}"#),
         2 => format!(r#"{{"type":"visited","at":{at},"page":{page}}}"#),
         3 => format!(r#"{{"at":{at},"type":"visited","page":{page}}}"#),
         4 => format!(r#"{{"type":"visited_longer_a","at":{at}}}"#),
         5 => format!(r#"{{"type":"visited_longer_b","at":{at}}}"#),
+        // A type of the model and one alike in length and first bytes.
+        12 => format!(r#"{{"type":"unsubscribed","at":{at}}}"#),
+        13 => format!(r#"{{"type":"unsubscribes","at":{at}}}"#),
         6 => format!(r#"{{"type":"downloaded","asset":"ebook","at":{at},"size":{page}}}"#),
         7 => format!(r#"{{"type":{other},"at":{at},"meta":{{"x":1}}}}"#),
         8 => format!(r#"{{"type":"visited","page":{page},"at":{at},"page":"/plans"}}"#),

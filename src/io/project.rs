@@ -88,6 +88,18 @@ enum Role {
     Prop(usize),
 }
 
+/// What an event's type is to the model, when a template has told.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Kind {
+    /// Not known yet: look the type up.
+    #[default]
+    Unknown,
+    /// This event type of the model (an index into its event types).
+    Model(usize),
+    /// A type the model does not read.
+    Other,
+}
+
 /// An event source (a list of events somewhere in the record).
 #[derive(Debug)]
 struct Source {
@@ -97,6 +109,18 @@ struct Source {
     members: Vec<(Key, Role)>,
     /// The event types read from it: (type name, type index).
     types: Vec<(Key, usize)>,
+}
+
+impl Source {
+    /// What an event type's name (as in the line, a plain string) is to
+    /// the model.
+    fn kind_of(&self, name: &[u8]) -> Kind {
+        let head = scan::head_of(name);
+        match self.types.iter().find(|(k, _)| k.is(name, head)) {
+            Some(&(_, ti)) => Kind::Model(ti),
+            None => Kind::Other,
+        }
+    }
 }
 
 /// What the reader extracts from a model: compiled once, used for every line.
@@ -183,6 +207,8 @@ struct RawEvent {
     /// Not an object.
     bad: bool,
     ty: Option<Tok>,
+    /// Its type, when the template it was read by knew it.
+    kind: Kind,
     at: Option<Tok>,
     /// Where its property spans start in [`Scratch::props`].
     props: usize,
@@ -299,6 +325,7 @@ fn read_events(
             s.events.push(RawEvent {
                 bad: true,
                 ty: None,
+                kind: Kind::Unknown,
                 at: None,
                 props: 0,
             });
@@ -315,14 +342,17 @@ fn read_events(
         let mut at = None;
         let templates = &mut s.templates[source];
         let start = c.i;
-        let read = c.is_plain()
-            && templates.worth_trying()
-            && templates.read(c, depth, |role, t| match role {
+        let read = if c.is_plain() && templates.worth_trying() {
+            templates.read(c, depth, |role, t| match role {
                 Role::Type => ty = Some(t),
                 Role::At => at = Some(t),
                 Role::Prop(pi) => s.props[props + pi] = Some(t),
-            });
-        if !read {
+            })
+        } else {
+            None
+        };
+        let kind = read.unwrap_or_default();
+        if read.is_none() {
             // Member by member, from the start.
             c.i = start;
             ty = None;
@@ -349,12 +379,13 @@ fn read_events(
                 Ok(())
             })?;
             if c.is_plain() && templates.learning() {
-                templates.learn(c.b, start, c.i, members);
+                templates.learn(c.b, start, c.i, members, |ty| src.kind_of(ty));
             }
         }
         s.events.push(RawEvent {
             bad: false,
             ty,
+            kind,
             at,
             props,
         });
@@ -534,26 +565,28 @@ pub fn project(
                 errors.push(bad_event());
                 continue;
             }
-            let decoded;
-            let type_name: Option<&[u8]> = match e.ty {
-                Some(t) if t.plain => Some(fill::inner(line, t).as_bytes()),
-                Some(t) => {
-                    decoded = fill::json_of(line, t);
-                    decoded.as_str().map(str::as_bytes)
+            let ti = match e.kind {
+                Kind::Model(ti) => ti,
+                Kind::Other => continue,
+                Kind::Unknown => {
+                    let decoded;
+                    let type_name: Option<&[u8]> = match e.ty {
+                        Some(t) if t.plain => Some(fill::inner(line, t).as_bytes()),
+                        Some(t) => {
+                            decoded = fill::json_of(line, t);
+                            decoded.as_str().map(str::as_bytes)
+                        }
+                        None => None,
+                    };
+                    let Some(type_name) = type_name else {
+                        errors.push(bad_event());
+                        continue;
+                    };
+                    match p.sources[source].kind_of(type_name) {
+                        Kind::Model(ti) => ti,
+                        Kind::Other | Kind::Unknown => continue,
+                    }
                 }
-                None => None,
-            };
-            let Some(type_name) = type_name else {
-                errors.push(bad_event());
-                continue;
-            };
-            let head = scan::head_of(type_name);
-            let Some(&(_, ti)) = p.sources[source]
-                .types
-                .iter()
-                .find(|(k, _)| k.is(type_name, head))
-            else {
-                continue;
             };
             let at_value = e.at.and_then(|t| {
                 if t.plain {

@@ -16,7 +16,7 @@
 //! literal before it, which contains its name.
 
 use super::scan::{Cursor, Tok};
-use super::Role;
+use super::{Kind, Role};
 use crate::text::word_of;
 
 /// Templates kept per event source, at most.
@@ -114,6 +114,8 @@ struct Template {
     /// The text of the first value, when it is the event's type: a
     /// template is then only tried on events of that type.
     ty: Option<Lit>,
+    /// What that type is to the model.
+    kind: Kind,
 }
 
 /// One member read by the general scan: its value and its role.
@@ -198,24 +200,42 @@ impl Templates {
     }
 
     /// Reads the event object at the cursor (on its `{`) by a template,
-    /// calling `found(role, token)` for each member with a role; `true`
-    /// with the cursor after the object. `false` when no template matches:
-    /// the cursor is then unspecified and `found` may have been called for
-    /// some members (the caller starts that event over).
+    /// calling `found(role, token)` for each member with a role; with the
+    /// cursor after the object, what its type is to the model when that
+    /// is known from the template (the type is the template's own, byte
+    /// for byte). `None` when no template matches: the cursor is then
+    /// unspecified and `found` may have been called for some members (the
+    /// caller starts that event over).
     #[inline]
-    pub fn read(&mut self, c: &mut Cursor<'_>, depth: usize, found: impl FnMut(Role, Tok)) -> bool {
+    pub fn read(
+        &mut self,
+        c: &mut Cursor<'_>,
+        depth: usize,
+        mut found: impl FnMut(Role, Tok),
+    ) -> Option<Kind> {
         let start = c.i;
         let k = self.pick(c.b, start);
-        let hit = self
-            .list
-            .get(k)
-            .and_then(|t| t.matches(c, start, depth, found))
-            .map(|end| c.i = end)
-            .is_some();
-        if hit {
+        let mut ty = None;
+        let hit = self.list.get(k).and_then(|t| {
+            let end = t.matches(c, start, depth, |role, tok| {
+                if let Role::Type = role {
+                    ty = Some(tok);
+                }
+                found(role, tok);
+            })?;
+            c.i = end;
+            let same_type = match (t.ty, ty) {
+                (Some(lit), Some(tok)) => {
+                    tok.end - tok.start == lit.len() + 2 && lit.is_at(&t.bytes, c.b, tok.start + 1)
+                }
+                _ => false,
+            };
+            Some(if same_type { t.kind } else { Kind::Unknown })
+        });
+        if hit.is_some() {
             self.last = k;
         }
-        self.tally.count(hit);
+        self.tally.count(hit.is_some());
         hit
     }
 
@@ -248,7 +268,14 @@ impl Templates {
 
     /// Keeps the shape of an event the general scan read (`start..end` of
     /// the line, its members in order) as a template, if it has one.
-    pub fn learn(&mut self, b: &[u8], start: usize, end: usize, members: &[Seen]) {
+    pub fn learn(
+        &mut self,
+        b: &[u8],
+        start: usize,
+        end: usize,
+        members: &[Seen],
+        kind_of: impl Fn(&[u8]) -> Kind,
+    ) {
         if members.is_empty() || members.len() > MEMBERS || end - start > 4 * BYTES {
             return;
         }
@@ -271,6 +298,7 @@ impl Templates {
         }
         if let Some(ty) = t.ty {
             let text = slice(&t.bytes, ty.at);
+            t.kind = kind_of(text);
             let key = (text.len(), word_of(text));
             // One template per type: the newest shape.
             self.by_type.retain(|&(l, h, _)| (l, h) != key);
@@ -286,6 +314,7 @@ impl Template {
         self.bytes.clear();
         self.segs.clear();
         self.ty = None;
+        self.kind = Kind::Unknown;
         self.tail = None;
         let push = |bytes: &mut Vec<u8>, lit: &[u8]| -> Option<(u16, u16)> {
             let a = u16::try_from(bytes.len()).ok()?;
@@ -477,12 +506,17 @@ mod tests {
             (tok(35, 47), Some(Role::At)),
         ];
         let mut t = Templates::default();
-        t.learn(learned, 0, learned.len(), &members);
+        t.learn(learned, 0, learned.len(), &members, |ty| {
+            assert_eq!(ty, b"visited");
+            Kind::Model(3)
+        });
         let line = br#"{"type":"visited","page":"/pricing","at":"2026-10-01T00:00:00Z"}"#;
         let mut c = Cursor::new(line);
         let mut found = Vec::new();
-        assert!(t.read(&mut c, 1, |role, tok| found
-            .push((role, tok.start, tok.end))));
+        let kind = t.read(&mut c, 1, |role, tok| {
+            found.push((role, tok.start, tok.end))
+        });
+        assert_eq!(kind, Some(Kind::Model(3)));
         assert_eq!(c.i, line.len());
         let spans: Vec<&[u8]> = found.iter().map(|&(_, a, b)| &line[a..b]).collect();
         assert_eq!(
@@ -501,11 +535,32 @@ mod tests {
         ] {
             let mut c = Cursor::new(other);
             assert!(
-                !t.read(&mut c, 1, |_, _| {}),
+                t.read(&mut c, 1, |_, _| {}).is_none(),
                 "{}",
                 String::from_utf8_lossy(other)
             );
         }
+    }
+
+    #[test]
+    fn the_type_is_known_only_when_it_is_the_templates_own() {
+        let learned = br#"{"type":"visited_page_a","at":"x"}"#;
+        let members = [
+            (tok(8, 24), Some(Role::Type)),
+            (tok(30, 33), Some(Role::At)),
+        ];
+        let mut t = Templates::default();
+        t.learn(learned, 0, learned.len(), &members, |_| Kind::Model(1));
+        let read = |t: &mut Templates, line: &[u8]| t.read(&mut Cursor::new(line), 1, |_, _| {});
+        assert_eq!(read(&mut t, learned), Some(Kind::Model(1)));
+        // Same length and first eight bytes: the template is tried and
+        // matches, but the type must be looked up.
+        let other = br#"{"type":"visited_page_b","at":"y"}"#;
+        assert_eq!(read(&mut t, other), Some(Kind::Unknown));
+        // A type the model does not read is known as such.
+        let mut t = Templates::default();
+        t.learn(learned, 0, learned.len(), &members, |_| Kind::Other);
+        assert_eq!(read(&mut t, learned), Some(Kind::Other));
     }
 
     #[test]
@@ -520,11 +575,12 @@ mod tests {
                 (tok(8, 17), Some(Role::Type)),
                 (tok(23, 26), Some(Role::At)),
             ],
+            |_| Kind::Model(0),
         );
         assert!(t.worth_trying());
         let other = br#"{"type":"visited","when":"x"}"#;
         for _ in 0..65 {
-            assert!(!t.read(&mut Cursor::new(other), 1, |_, _| {}));
+            assert!(t.read(&mut Cursor::new(other), 1, |_, _| {}).is_none());
         }
         assert!(!t.learning() && !t.worth_trying());
     }
