@@ -209,6 +209,14 @@ mod tests {
             i64::MIN + 1,
             1000,
             100100,
+            1,
+            10,
+            110,
+            -1,
+            -10,
+            -100,
+            99_999,
+            i64::MIN,
         ] {
             let mut s = String::new();
             super::push_cents(&mut s, c);
