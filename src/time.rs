@@ -113,8 +113,9 @@ pub struct Dates {
     slots: Vec<Option<([u8; 10], i64)>>,
 }
 
-/// How many dates [`Dates`] keeps.
+/// How many dates [`Dates`] keeps: a power of two.
 const DATES: usize = 1024;
+const _: () = assert!(DATES.is_power_of_two());
 
 impl Dates {
     /// The same as [`parse_time`].
@@ -131,7 +132,8 @@ impl Dates {
         let x = u64::from(u16::from_le_bytes([date[8], date[9]]));
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
         let mixed = (w.wrapping_mul(K) >> 32) ^ (x << 8) ^ (w >> 40);
-        let k = (mixed.wrapping_mul(K) >> 54) as usize;
+        // The top bits of the product: one slot of `DATES`.
+        let k = (mixed.wrapping_mul(K) >> (64 - DATES.trailing_zeros())) as usize;
         if self.slots.is_empty() {
             self.slots.resize(DATES, None);
         }

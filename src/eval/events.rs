@@ -40,11 +40,7 @@ pub fn type_info(model: &Model, plan: &Plan) -> Vec<TypeInfo> {
         .iter()
         .map(|ms| TypeInfo {
             remember: ms.len() <= 64 && ms.iter().any(tests),
-            widest: ms
-                .iter()
-                .map(|m| m.widest)
-                .collect::<Option<Vec<i64>>>()
-                .and_then(|ws| ws.into_iter().max()),
+            widest: crate::plan::widest(ms.iter().map(|m| m.widest)),
         })
         .collect()
 }

@@ -87,6 +87,14 @@ pub struct Matcher {
     pub widest: Option<i64>,
 }
 
+/// The widest of some windows when each has one (`None` when one is
+/// unbounded, or there are none): events older than it count for none.
+pub fn widest(windows: impl Iterator<Item = Option<i64>>) -> Option<i64> {
+    windows
+        .collect::<Option<Vec<i64>>>()
+        .and_then(|ws| ws.into_iter().max())
+}
+
 /// What a term tests on each event, without its window, count or place in the source.
 fn match_key(t: &crate::check::EventTerm, spans: &regex::Regex) -> String {
     let raw = format!("{:?}|{:?}|{:?}", t.event_type, t.object, t.filter);
@@ -116,12 +124,7 @@ fn matchers(model: &Model, by_type: &[Vec<usize>], spans: &regex::Regex) -> Vec<
             }
             out.into_iter()
                 .map(|(_, mut m)| {
-                    m.widest = m
-                        .terms
-                        .iter()
-                        .map(|(_, w)| *w)
-                        .collect::<Option<Vec<i64>>>()
-                        .and_then(|ws| ws.into_iter().max());
+                    m.widest = widest(m.terms.iter().map(|(_, w)| *w));
                     m
                 })
                 .collect()
