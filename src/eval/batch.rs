@@ -193,13 +193,14 @@ impl Evaluator<'_> {
             for i in leads_in(fired) {
                 let o = &mut outs[i];
                 let terms: &[TermResult] = &o.terms;
-                let decay = decay.and_then(|d| {
+                let periods = decay.and_then(|d| {
                     let newest = rule.terms.iter().filter_map(|&t| terms[t].newest).max()?;
-                    Some((d, points::periods(d, whole_days(newest, as_of))))
+                    Some(points::periods(d, whole_days(newest, as_of)))
                 });
                 o.contributions[pr.rule] = match &pr.fixed {
-                    Some(fixed) => fixed.contribution(decay),
+                    Some(fixed) => fixed.contribution(periods),
                     None => {
+                        let decay = decay.zip(periods);
                         let count = rule.each.then(|| terms[rule.terms[0]].count);
                         points::contribution(points::capped(rule.points, count, rule.cap), decay)
                     }

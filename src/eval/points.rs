@@ -87,33 +87,54 @@ fn keep_of(decay: &DecaySpec) -> f64 {
     1.0 - decay.percent.to_f64() / 100.0
 }
 
+/// How many periods of decay [`Fixed`] works out ahead: 16 periods of 30
+/// days cover well over a year, which is as old as most counted events get.
+const AHEAD: usize = 16;
+
 /// A rule's value worked out ahead, when it does not depend on a count (no
-/// `each`): the plan keeps one per rule, so a lead pays only for the decay.
+/// `each`): the plan keeps one per rule, with its contribution after each
+/// of the first [`AHEAD`] periods of its group's decay, so a lead pays only
+/// for a lookup.
 #[derive(Debug, Clone, Copy)]
 pub struct Fixed {
     value: Decimal,
-    cents: i64,
     float: f64,
-    /// The group's decay, kept per period.
-    keep: f64,
+    /// The group's decay, and the share it keeps per period.
+    decay: Option<(DecaySpec, f64)>,
+    /// The contribution after `k` periods, for `k < AHEAD` (all of them the
+    /// undecayed value when the group does not decay).
+    ahead: [i64; AHEAD],
 }
 
 impl Fixed {
     pub fn new(points: Decimal, cap: Option<Decimal>, decay: Option<&DecaySpec>) -> Fixed {
         let value = capped(points, None, cap);
-        Fixed {
+        let mut fixed = Fixed {
             value,
-            cents: decimal_to_cents(value),
             float: value.to_f64(),
-            keep: decay.map_or(1.0, keep_of),
+            decay: decay.map(|d| (*d, keep_of(d))),
+            ahead: [decimal_to_cents(value); AHEAD],
+        };
+        for k in 1..AHEAD {
+            fixed.ahead[k] = fixed.worked_out(k as u32);
+        }
+        fixed
+    }
+
+    /// [`contribution`] of this value after `k` periods of its group's
+    /// decay (`None`: the group does not decay, or no event dates it).
+    #[inline]
+    pub fn contribution(&self, periods: Option<u32>) -> i64 {
+        match self.ahead.get(periods.unwrap_or(0) as usize) {
+            Some(&cents) => cents,
+            None => self.worked_out(periods.unwrap_or(0)),
         }
     }
 
-    /// [`contribution`] of this value, `k` periods into the group's decay.
-    pub fn contribution(&self, decay: Option<(&DecaySpec, u32)>) -> i64 {
-        match decay.filter(|(_, k)| *k > 0) {
-            None => self.cents,
-            Some((decay, k)) => decayed(self.value, self.float, self.keep, decay, k),
+    fn worked_out(&self, k: u32) -> i64 {
+        match self.decay {
+            Some((decay, keep)) if k > 0 => decayed(self.value, self.float, keep, &decay, k),
+            _ => decimal_to_cents(self.value),
         }
     }
 }
@@ -210,13 +231,18 @@ mod tests {
             let fixed = Fixed::new(d(v), cap.map(d), Some(&spec));
             let value = capped(d(v), None, cap.map(d));
             assert_eq!(fixed.contribution(None), contribution(value, None), "{v}");
-            for k in 0..30 {
+            // Worked out ahead below `AHEAD` periods, on demand above.
+            for k in 0..3 * AHEAD as u32 {
                 let decay = Some((&spec, k));
                 assert_eq!(
-                    fixed.contribution(decay),
+                    fixed.contribution(Some(k)),
                     contribution(value, decay),
                     "{v} {p} {k}"
                 );
+            }
+            let plain = Fixed::new(d(v), cap.map(d), None);
+            for k in [0, 1, AHEAD as u32, 40] {
+                assert_eq!(plain.contribution(Some(k)), contribution(value, None));
             }
         }
     }
