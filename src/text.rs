@@ -65,6 +65,30 @@ pub fn word_of(b: &[u8]) -> u64 {
     }
 }
 
+/// `a == b`, for the short texts most values and literals are: up to 16
+/// bytes compare as two words (overlapping when shorter) without a call to
+/// `memcmp`; longer texts compare as usual.
+#[inline]
+pub fn same(a: &str, b: &str) -> bool {
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same`] for bytes.
+#[inline]
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n <= 8 {
+        return word_of(a) == word_of(b);
+    }
+    if n <= 16 {
+        return word_of(a) == word_of(b) && word_of(&a[n - 8..]) == word_of(&b[n - 8..]);
+    }
+    a == b
+}
+
 /// A set of normalised texts, built once at compile time. Small sets (most
 /// lists in a model) are scanned; larger ones are hashed with FxHash, which
 /// is much cheaper than the default hasher for short keys.
@@ -87,7 +111,7 @@ impl TextSet {
 
     pub fn contains(&self, s: &str) -> bool {
         match self {
-            TextSet::Small(items) => items.iter().any(|i| i == s),
+            TextSet::Small(items) => items.iter().any(|i| same(i, s)),
             TextSet::Hashed(set) => set.contains(s),
         }
     }
@@ -210,6 +234,79 @@ mod tests {
                     let t: Vec<u8> = prefix.iter().chain(&s).copied().collect();
                     assert_eq!(ascii_shape(&t), shape_by_bytes(&t), "{t:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn short_and_long_texts_are_the_same_exactly_when_equal() {
+        let texts = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "bbcdefgh",
+            "abcdefghi",
+            "abcdefghij",
+            "xbcdefghij",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "é",
+            "ée",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(super::same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn sets_small_and_hashed_hold_exactly_their_entries() {
+        let entries = [
+            "ceo",
+            "vp sales",
+            "head of revenue",
+            "a",
+            "",
+            "abcdefgh",
+            "abcdefghi",
+            "cro",
+            "founder",
+            "head of sales",
+        ];
+        let probes = [
+            "ceo",
+            "ceO",
+            "cfo",
+            "vp sale",
+            "vp sales",
+            "vp salesx",
+            "head of revenue",
+            "head of revenuE",
+            "head of revenux",
+            "a",
+            "b",
+            "",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghj",
+            "abcdefgi",
+        ];
+        for n in [3, 8, 10] {
+            let set: super::TextSet = entries[..n].iter().map(|s| s.to_string()).collect();
+            assert_eq!(matches!(set, super::TextSet::Small(_)), n <= 8, "{n}");
+            for p in probes.iter().chain(&entries) {
+                assert_eq!(set.contains(p), entries[..n].contains(p), "{n} {p:?}");
             }
         }
     }

@@ -247,7 +247,7 @@ pub fn test_each<'v>(t: &PredTest, reach: u64, get: impl Fn(usize) -> Val<'v>) -
         PredTest::TextEq { value, negated } => each(
             reach,
             get,
-            |v| matches!(v, Val::Text(s) if (s == value) != *negated),
+            |v| matches!(v, Val::Text(s) if crate::text::same(s, value) != *negated),
         ),
         PredTest::BoolEq { value, negated } => each(
             reach,
@@ -289,7 +289,7 @@ pub fn test_each<'v>(t: &PredTest, reach: u64, get: impl Fn(usize) -> Val<'v>) -
         PredTest::IncludesText(x) => each(
             reach,
             get,
-            |v| matches!(v, Val::TextList(l) if l.iter().any(|s| s == x)),
+            |v| matches!(v, Val::TextList(l) if l.iter().any(|s| crate::text::same(s, x))),
         ),
         PredTest::IncludesNumber(x) => each(
             reach,
@@ -321,7 +321,7 @@ pub fn object_matches(object: &ObjectMatch, first: Option<&Value>) -> bool {
         return false;
     };
     match object {
-        ObjectMatch::Text(t) => norm == t,
+        ObjectMatch::Text(t) => crate::text::same(norm, t),
         ObjectMatch::List { set, .. } => set.contains(norm),
     }
 }
