@@ -11,13 +11,13 @@
 use super::{object_matches, Lead, Scope, TermResult, Value};
 use crate::check::Model;
 use crate::plan::{Matcher, Plan};
-use std::hash::Hasher;
 
 /// Events remembered per memo, at most: a direct-mapped table.
 const SLOTS: usize = 256;
 /// Events whose key is longer than this are not remembered (each entry
 /// keeps a copy of its key).
 const KEY_BYTES: usize = 128;
+const _: () = assert!(SLOTS.is_power_of_two());
 
 /// What the evaluator knows about an event type before reading any event.
 #[derive(Debug, Clone)]
@@ -45,13 +45,28 @@ pub fn type_info(model: &Model, plan: &Plan) -> Vec<TypeInfo> {
         .collect()
 }
 
-/// One remembered event: its key (see [`key_into`]) and the matchers it
-/// passes (bit `k` for matcher `k` of its type).
+/// One remembered event: its key and the matchers it passes (bit `k` for
+/// matcher `k` of its type).
 #[derive(Debug, Clone, Default)]
 struct Entry {
-    /// Empty while the slot is empty (a key is never empty).
+    /// The kind of key: [`Kind::Empty`] while the slot is empty.
+    kind: Kind,
+    /// With [`Kind::Text`], the event's type.
+    ty: u32,
+    /// With [`Kind::Text`], the text; with [`Kind::Bytes`], the key
+    /// [`key_into`] wrote.
     key: Vec<u8>,
     mask: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Kind {
+    #[default]
+    Empty,
+    /// The event's one property is a text (most events: a page, an asset).
+    Text,
+    /// Any other event.
+    Bytes,
 }
 
 /// Which matchers events passed, by event: scratch space kept from batch
@@ -87,25 +102,67 @@ impl EventMemo {
     /// matchers), remembered or worked out.
     fn mask(&mut self, ty: usize, props: &[Value], test: impl Fn(usize) -> bool, n: usize) -> u64 {
         let work_out = || (0..n).fold(0u64, |m, k| m | u64::from(test(k)) << k);
-        if !key_into(&mut self.key, ty, props) {
-            return work_out();
-        }
-        let mut h = rustc_hash::FxHasher::default();
-        h.write(&self.key);
         if self.slots.is_empty() {
             self.slots.resize_with(SLOTS, Entry::default);
         }
-        let e = &mut self.slots[(h.finish() as usize) % SLOTS];
-        if e.key == self.key {
+        // One text: the text is the key, beside the type.
+        if let [Value::Text { norm, .. }] = props {
+            let (ty, text) = (ty as u32, norm.as_bytes());
+            if text.len() > KEY_BYTES {
+                return work_out();
+            }
+            let e = &mut self.slots[slot(hash(u64::from(ty), text))];
+            if e.kind == Kind::Text && e.ty == ty && crate::text::same_bytes(&e.key, text) {
+                self.hits += 1;
+                return e.mask;
+            }
+            self.misses += 1;
+            let mask = work_out();
+            e.kind = Kind::Text;
+            e.ty = ty;
+            e.key.clear();
+            e.key.extend_from_slice(text);
+            e.mask = mask;
+            return mask;
+        }
+        if !key_into(&mut self.key, ty, props) {
+            return work_out();
+        }
+        let e = &mut self.slots[slot(hash(0, &self.key))];
+        if e.kind == Kind::Bytes && crate::text::same_bytes(&e.key, &self.key) {
             self.hits += 1;
             return e.mask;
         }
         self.misses += 1;
         let mask = work_out();
+        e.kind = Kind::Bytes;
         e.key.clone_from(&self.key);
         e.mask = mask;
         mask
     }
+}
+
+/// FxHash-style, a word at a time (keys are short), from `seed`.
+fn hash(seed: u64, key: &[u8]) -> u64 {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    let mix = |h: u64, w: u64| (h.rotate_left(26) ^ w).wrapping_mul(K);
+    let h = mix(seed, key.len() as u64);
+    match key.len() {
+        0..=8 => mix(h, crate::text::word_of(key)),
+        9..=16 => mix(
+            mix(h, crate::text::word_of(key)),
+            crate::text::word_of(&key[key.len() - 8..]),
+        ),
+        _ => key
+            .chunks(8)
+            .fold(h, |h, w| mix(h, crate::text::word_of(w))),
+    }
+}
+
+/// The slot of a hash: its high bits, the well-mixed ones (a product's low
+/// bits see only the low bits of what was multiplied).
+fn slot(h: u64) -> usize {
+    (h >> (64 - SLOTS.trailing_zeros())) as usize
 }
 
 /// Writes into `key` bytes that stand for the event's type and properties
@@ -290,6 +347,39 @@ mod tests {
         }
         // Texts are compared as normalised: the same to every test.
         assert_eq!(key(0, &[text("Pricing ")]), key(0, &[text("pricing")]));
+    }
+
+    /// Two types' events with the same text, in the same slot, are
+    /// different events: each is tested against its own type's terms,
+    /// whichever came first.
+    #[test]
+    fn events_of_two_types_in_one_slot_are_told_apart() {
+        // A text that visited (type 0) and requested (type 1) put in one slot.
+        let what = (0..)
+            .map(|i| format!("w{i}"))
+            .find(|w| {
+                let slot = |ty| super::slot(super::hash(ty, w.as_bytes()));
+                slot(0) == slot(1)
+            })
+            .unwrap();
+        let text = format!(
+            "lead {{\n  title: text\n}}\nevents {{\n  visited(page)\n  requested(what)\n}}\n\
+             \"a\": visited \"{what}\" -> +1\n\"b\": requested \"other\" -> +2\n"
+        );
+        let model = crate::load::check_text("m.rules", &text).model.unwrap();
+        let json = serde_json::json!({"id": 1, "events": [
+            {"type": "visited", "page": what, "at": "2026-10-01"},
+            {"type": "requested", "what": what, "at": "2026-10-02"},
+            {"type": "visited", "page": what, "at": "2026-10-03"},
+            {"type": "requested", "what": what, "at": "2026-10-04"},
+        ]});
+        let lead = crate::io::record::lead_from_json(&model, &json, &["id".into()], 1, &mut vec![]);
+        let ev = crate::eval::Evaluator::new(&model);
+        let as_of = crate::time::parse_time("2026-11-01").unwrap();
+        let o = ev.evaluate(&lead, as_of);
+        let counts: Vec<u64> = o.terms.iter().map(|t| t.count).collect();
+        assert_eq!(counts, [2, 0]);
+        assert_eq!(o.score, 100);
     }
 
     #[test]

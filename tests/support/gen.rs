@@ -480,6 +480,9 @@ pub fn lead(r: &mut Rng, id: usize) -> Json {
                     json!("/plans"),
                     json!("/blog/x"),
                     json!(" Pricing "),
+                    // The same text as another type's property (`what`):
+                    // events of two types must not be taken for each other.
+                    json!("demo"),
                     json!(12),
                     Json::Null,
                 ],
@@ -500,7 +503,12 @@ pub fn lead(r: &mut Rng, id: usize) -> Json {
                 r,
                 &mut e,
                 "what",
-                &[json!("demo"), json!("free trial"), json!("Demo ")],
+                &[
+                    json!("demo"),
+                    json!("free trial"),
+                    json!("Demo "),
+                    json!("pricing"),
+                ],
             );
             events.push(Json::Object(e));
         }
