@@ -94,7 +94,12 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// is much cheaper than the default hasher for short keys.
 #[derive(Debug, Clone)]
 pub enum TextSet {
-    Small(Vec<String>),
+    /// With the lengths of its entries, each as bit `len % 64`: most texts
+    /// that are not in a small set have a length none of its entries has.
+    Small {
+        items: Vec<String>,
+        lens: u64,
+    },
     Hashed(rustc_hash::FxHashSet<String>),
 }
 
@@ -102,7 +107,7 @@ impl TextSet {
     /// The entries, sorted (for output that must not depend on hashing).
     pub fn sorted(&self) -> Vec<&str> {
         let mut items: Vec<&str> = match self {
-            TextSet::Small(items) => items.iter().map(String::as_str).collect(),
+            TextSet::Small { items, .. } => items.iter().map(String::as_str).collect(),
             TextSet::Hashed(set) => set.iter().map(String::as_str).collect(),
         };
         items.sort_unstable();
@@ -111,7 +116,9 @@ impl TextSet {
 
     pub fn contains(&self, s: &str) -> bool {
         match self {
-            TextSet::Small(items) => items.iter().any(|i| same(i, s)),
+            TextSet::Small { items, lens } => {
+                lens >> (s.len() % 64) & 1 != 0 && items.iter().any(|i| same(i, s))
+            }
             TextSet::Hashed(set) => set.contains(s),
         }
     }
@@ -123,7 +130,8 @@ impl FromIterator<String> for TextSet {
         items.sort();
         items.dedup();
         if items.len() <= 8 {
-            TextSet::Small(items)
+            let lens = items.iter().fold(0, |m, i| m | 1 << (i.len() % 64));
+            TextSet::Small { items, lens }
         } else {
             TextSet::Hashed(items.into_iter().collect())
         }
@@ -304,9 +312,16 @@ mod tests {
         ];
         for n in [3, 8, 10] {
             let set: super::TextSet = entries[..n].iter().map(|s| s.to_string()).collect();
-            assert_eq!(matches!(set, super::TextSet::Small(_)), n <= 8, "{n}");
-            for p in probes.iter().chain(&entries) {
-                assert_eq!(set.contains(p), entries[..n].contains(p), "{n} {p:?}");
+            assert_eq!(matches!(set, super::TextSet::Small { .. }), n <= 8, "{n}");
+            // Lengths 64 apart share a bit of `lens`: 64 and 0, 67 and 3.
+            let long = ["x".repeat(64), "c".repeat(67)];
+            for p in probes
+                .iter()
+                .chain(&entries)
+                .copied()
+                .chain(long.iter().map(String::as_str))
+            {
+                assert_eq!(set.contains(p), entries[..n].contains(&p), "{n} {p:?}");
             }
         }
     }
