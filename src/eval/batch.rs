@@ -165,6 +165,8 @@ impl Evaluator<'_> {
             }
             o.contributions.clear();
             o.contributions.resize(model.rules.len(), 0);
+            o.groups_raw.clear();
+            o.groups_raw.resize(model.groups.len(), 0);
             o.disqualified.clear();
         }
         reset(&mut memo.known, plan.preds.len());
@@ -197,7 +199,7 @@ impl Evaluator<'_> {
                     let newest = rule.terms.iter().filter_map(|&t| terms[t].newest).max()?;
                     Some(points::periods(d, whole_days(newest, as_of)))
                 });
-                o.contributions[pr.rule] = match &pr.fixed {
+                let points = match &pr.fixed {
                     Some(fixed) => fixed.contribution(periods),
                     None => {
                         let decay = decay.zip(periods);
@@ -205,16 +207,13 @@ impl Evaluator<'_> {
                         points::contribution(points::capped(rule.points, count, rule.cap), decay)
                     }
                 };
+                o.contributions[pr.rule] = points;
+                // A group's total is the sum of its rules' contributions, and
+                // a rule that did not fire contributes nothing.
+                o.groups_raw[rule.group] += points;
             }
         }
         for o in outs.iter_mut() {
-            o.groups_raw.clear();
-            o.groups_raw.extend(
-                model
-                    .groups
-                    .iter()
-                    .map(|g| g.rules.iter().map(|&r| o.contributions[r]).sum::<i64>()),
-            );
             o.groups.clear();
             o.groups.extend(
                 model
