@@ -158,10 +158,8 @@ impl Evaluator<'_> {
         };
         for (lead, o) in leads.iter().zip(outs.iter_mut()) {
             counter.count_into(lead, as_of, &mut o.terms, &mut memo.events);
-            for (t, &same) in plan.same_as.iter().enumerate() {
-                if same != t {
-                    o.terms[t] = o.terms[same];
-                }
+            for &(t, same) in &self.copied {
+                o.terms[t] = o.terms[same];
             }
             o.contributions.clear();
             o.contributions.resize(model.rules.len(), 0);
@@ -192,6 +190,16 @@ impl Evaluator<'_> {
         for (pr, &fired) in plan.rules.iter().zip(&memo.fired) {
             let rule = &model.rules[pr.rule];
             let decay = model.groups[rule.group].decay.as_ref();
+            if let (Some(fixed), None) = (&pr.fixed, decay) {
+                // The same points for every lead it fired for.
+                let points = fixed.contribution(None);
+                for i in leads_in(fired) {
+                    let o = &mut outs[i];
+                    o.contributions[pr.rule] = points;
+                    o.groups_raw[rule.group] += points;
+                }
+                continue;
+            }
             for i in leads_in(fired) {
                 let o = &mut outs[i];
                 let terms: &[TermResult] = &o.terms;

@@ -337,8 +337,16 @@ pub struct Evaluator<'m> {
     plan: std::borrow::Cow<'m, Plan>,
     computed: batch::Computed,
     types: Vec<events::TypeInfo>,
+    /// The terms counted with another (`same_as`), each with that other.
+    copied: Vec<(usize, usize)>,
     /// Tells evaluators apart: a [`Memo`] remembers events for one only.
     id: u64,
+}
+
+/// [`Evaluator::copied`] of a plan.
+fn copied(plan: &Plan) -> Vec<(usize, usize)> {
+    let pairs = plan.same_as.iter().copied().enumerate();
+    pairs.filter(|&(t, same)| same != t).collect()
 }
 
 /// A fresh [`Evaluator::id`].
@@ -355,6 +363,7 @@ impl<'m> Evaluator<'m> {
             model,
             computed: batch::Computed::of(&plan),
             types: events::type_info(model, &plan),
+            copied: copied(&plan),
             plan: std::borrow::Cow::Owned(plan),
             id: next_id(),
         }
@@ -367,6 +376,7 @@ impl<'m> Evaluator<'m> {
             model,
             computed: batch::Computed::of(plan),
             types: events::type_info(model, plan),
+            copied: copied(plan),
             plan: std::borrow::Cow::Borrowed(plan),
             id: next_id(),
         }
