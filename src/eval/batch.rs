@@ -94,7 +94,12 @@ impl<'a, 'o> Batch<'a, 'o, '_> {
         'a: 'o,
     {
         let Some(cell) = slot.and_then(|k| self.computed.get(k * self.leads.len() + i)) else {
-            return self.scope(i).value(v);
+            // Stage conditions read the totals straight from the outcome.
+            return match (v, self.totals) {
+                (ValueExpr::Score, true) => super::in_points(self.outs[i].score),
+                (ValueExpr::Group(g), true) => super::in_points(self.outs[i].groups[*g]),
+                _ => self.scope(i).value(v),
+            };
         };
         cell.get().unwrap_or_else(|| {
             let own = Scope {

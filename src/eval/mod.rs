@@ -157,11 +157,11 @@ impl<'a> Scope<'a> {
                 _ => Val::Missing,
             },
             ValueExpr::Score => match self.totals {
-                Some((score, _)) => Val::Number(score as f64 / 100.0),
+                Some((score, _)) => in_points(score),
                 None => Val::Missing,
             },
             ValueExpr::Group(g) => match self.totals {
-                Some((_, groups)) => Val::Number(groups[*g] as f64 / 100.0),
+                Some((_, groups)) => in_points(groups[*g]),
                 None => Val::Missing,
             },
         }
@@ -190,6 +190,12 @@ impl<'a> Scope<'a> {
             Expr::Pred(_) | Expr::Term(_) => self.holds(e),
         }
     }
+}
+
+/// A total kept in hundredths (the score, a group's) as conditions read it.
+#[inline]
+fn in_points(hundredths: i64) -> Val<'static> {
+    Val::Number(hundredths as f64 / 100.0)
 }
 
 fn compare(a: f64, b: f64) -> std::cmp::Ordering {
