@@ -89,6 +89,21 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a == b
 }
 
+/// A hash of short bytes from `seed`, a word at a time (FxHash's mixing
+/// step): for the direct-mapped memories of events and dates. Its high bits
+/// are the well-mixed ones; take a slot from them.
+#[inline]
+pub fn hash(seed: u64, key: &[u8]) -> u64 {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    let mix = |h: u64, w: u64| (h.rotate_left(26) ^ w).wrapping_mul(K);
+    let h = mix(seed, key.len() as u64);
+    match key.len() {
+        0..=8 => mix(h, word_of(key)),
+        9..=16 => mix(mix(h, word_of(key)), word_of(&key[key.len() - 8..])),
+        _ => key.chunks(8).fold(h, |h, w| mix(h, word_of(w))),
+    }
+}
+
 /// A set of normalised texts, built once at compile time. Small sets (most
 /// lists in a model) are scanned; larger ones are hashed with FxHash, which
 /// is much cheaper than the default hasher for short keys.

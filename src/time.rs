@@ -128,12 +128,7 @@ impl Dates {
         else {
             return parse_time(text);
         };
-        let w = u64::from_le_bytes(*date.first_chunk::<8>()?);
-        let x = u64::from(u16::from_le_bytes([date[8], date[9]]));
-        const K: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mixed = (w.wrapping_mul(K) >> 32) ^ (x << 8) ^ (w >> 40);
-        // The top bits of the product: one slot of `DATES`.
-        let k = (mixed.wrapping_mul(K) >> (64 - DATES.trailing_zeros())) as usize;
+        let k = (crate::text::hash(0, date) >> (64 - DATES.trailing_zeros())) as usize;
         if self.slots.is_empty() {
             self.slots.resize(DATES, None);
         }

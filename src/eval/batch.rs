@@ -195,13 +195,17 @@ impl Evaluator<'_> {
         for (pr, &fired) in plan.rules.iter().zip(&memo.fired) {
             let rule = &model.rules[pr.rule];
             let decay = model.groups[rule.group].decay.as_ref();
+            // A group's total is the sum of its rules' contributions, and a
+            // rule that did not fire contributes nothing.
+            let add = |o: &mut Outcome, points: i64| {
+                o.contributions[pr.rule] = points;
+                o.groups_raw[rule.group] += points;
+            };
             if let (Some(fixed), None) = (&pr.fixed, decay) {
                 // The same points for every lead it fired for.
                 let points = fixed.contribution(None);
                 for i in leads_in(fired) {
-                    let o = &mut outs[i];
-                    o.contributions[pr.rule] = points;
-                    o.groups_raw[rule.group] += points;
+                    add(&mut outs[i], points);
                 }
                 continue;
             }
@@ -220,10 +224,7 @@ impl Evaluator<'_> {
                         points::contribution(points::capped(rule.points, count, rule.cap), decay)
                     }
                 };
-                o.contributions[pr.rule] = points;
-                // A group's total is the sum of its rules' contributions, and
-                // a rule that did not fire contributes nothing.
-                o.groups_raw[rule.group] += points;
+                add(o, points);
             }
         }
         for o in outs.iter_mut() {

@@ -51,7 +51,8 @@ pub fn type_info(model: &Model, plan: &Plan) -> Vec<TypeInfo> {
 struct Entry {
     /// The kind of key: [`Kind::Empty`] while the slot is empty.
     kind: Kind,
-    /// With [`Kind::Text`], the event's type.
+    /// With [`Kind::Text`], the event's type (0 with [`Kind::Bytes`],
+    /// whose key holds it).
     ty: u32,
     /// With [`Kind::Text`], the text; with [`Kind::Bytes`], the key
     /// [`key_into`] wrote.
@@ -102,60 +103,39 @@ impl EventMemo {
     /// matchers), remembered or worked out.
     fn mask(&mut self, ty: usize, props: &[Value], test: impl Fn(usize) -> bool, n: usize) -> u64 {
         let work_out = || (0..n).fold(0u64, |m, k| m | u64::from(test(k)) << k);
-        if self.slots.is_empty() {
-            self.slots.resize_with(SLOTS, Entry::default);
-        }
-        // One text: the text is the key, beside the type.
-        if let [Value::Text { norm, .. }] = props {
-            let (ty, text) = (ty as u32, norm.as_bytes());
-            if text.len() > KEY_BYTES {
-                return work_out();
+        let EventMemo {
+            slots,
+            key: buf,
+            hits,
+            misses,
+            ..
+        } = self;
+        // An event whose one property is a text is known by its type and
+        // that text; any other by the bytes `key_into` writes (type included).
+        let (kind, ty, key) = match props {
+            [Value::Text { norm, .. }] if norm.len() <= KEY_BYTES => {
+                (Kind::Text, ty as u32, norm.as_bytes())
             }
-            let e = &mut self.slots[slot(hash(u64::from(ty), text))];
-            if e.kind == Kind::Text && e.ty == ty && crate::text::same_bytes(&e.key, text) {
-                self.hits += 1;
-                return e.mask;
-            }
-            self.misses += 1;
-            let mask = work_out();
-            e.kind = Kind::Text;
-            e.ty = ty;
-            e.key.clear();
-            e.key.extend_from_slice(text);
-            e.mask = mask;
-            return mask;
+            [Value::Text { .. }] => return work_out(),
+            _ if key_into(buf, ty, props) => (Kind::Bytes, 0, &buf[..]),
+            _ => return work_out(),
+        };
+        if slots.is_empty() {
+            slots.resize_with(SLOTS, Entry::default);
         }
-        if !key_into(&mut self.key, ty, props) {
-            return work_out();
-        }
-        let e = &mut self.slots[slot(hash(0, &self.key))];
-        if e.kind == Kind::Bytes && crate::text::same_bytes(&e.key, &self.key) {
-            self.hits += 1;
+        let e = &mut slots[slot(crate::text::hash(u64::from(ty), key))];
+        if e.kind == kind && e.ty == ty && crate::text::same_bytes(&e.key, key) {
+            *hits += 1;
             return e.mask;
         }
-        self.misses += 1;
+        *misses += 1;
         let mask = work_out();
-        e.kind = Kind::Bytes;
-        e.key.clone_from(&self.key);
+        e.kind = kind;
+        e.ty = ty;
+        e.key.clear();
+        e.key.extend_from_slice(key);
         e.mask = mask;
         mask
-    }
-}
-
-/// FxHash-style, a word at a time (keys are short), from `seed`.
-fn hash(seed: u64, key: &[u8]) -> u64 {
-    const K: u64 = 0xf135_7aea_2e62_a9c5;
-    let mix = |h: u64, w: u64| (h.rotate_left(26) ^ w).wrapping_mul(K);
-    let h = mix(seed, key.len() as u64);
-    match key.len() {
-        0..=8 => mix(h, crate::text::word_of(key)),
-        9..=16 => mix(
-            mix(h, crate::text::word_of(key)),
-            crate::text::word_of(&key[key.len() - 8..]),
-        ),
-        _ => key
-            .chunks(8)
-            .fold(h, |h, w| mix(h, crate::text::word_of(w))),
     }
 }
 
@@ -358,7 +338,7 @@ mod tests {
         let what = (0..)
             .map(|i| format!("w{i}"))
             .find(|w| {
-                let slot = |ty| super::slot(super::hash(ty, w.as_bytes()));
+                let slot = |ty| super::slot(crate::text::hash(ty, w.as_bytes()));
                 slot(0) == slot(1)
             })
             .unwrap();
@@ -380,6 +360,31 @@ mod tests {
         let counts: Vec<u64> = o.terms.iter().map(|t| t.count).collect();
         assert_eq!(counts, [2, 0]);
         assert_eq!(o.score, 100);
+    }
+
+    /// An event known by its text and one known by its byte key are
+    /// different events even when the bytes agree: a visited page of five
+    /// zero bytes against a visited event without a page, whose key is the
+    /// type (four zero bytes) and the tag of a missing value (a zero byte).
+    #[test]
+    fn text_keys_and_byte_keys_are_told_apart() {
+        let text = "lead {\n  title: text\n}\nevents {\n  visited(page)\n}\n\
+                    \"a\": visited where page is missing -> +1\n\
+                    \"b\": visited where page is known -> +2\n";
+        let model = crate::load::check_text("m.rules", text).model.unwrap();
+        let zeros = "\u{0}".repeat(5);
+        let json = serde_json::json!({"id": 1, "events": [
+            {"type": "visited", "at": "2026-10-01"},
+            {"type": "visited", "page": zeros, "at": "2026-10-02"},
+        ]});
+        let lead = crate::io::record::lead_from_json(&model, &json, &["id".into()], 1, &mut vec![]);
+        let mut key = Vec::new();
+        assert!(key_into(&mut key, 0, &lead.events[0].props));
+        assert_eq!(key, zeros.as_bytes(), "the byte key and the text agree");
+        let ev = crate::eval::Evaluator::new(&model);
+        let o = ev.evaluate(&lead, crate::time::parse_time("2026-11-01").unwrap());
+        let counts: Vec<u64> = o.terms.iter().map(|t| t.count).collect();
+        assert_eq!(counts, [1, 1]);
     }
 
     #[test]

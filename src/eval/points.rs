@@ -125,9 +125,10 @@ impl Fixed {
     /// decay (`None`: the group does not decay, or no event dates it).
     #[inline]
     pub fn contribution(&self, periods: Option<u32>) -> i64 {
-        match self.ahead.get(periods.unwrap_or(0) as usize) {
+        let k = periods.unwrap_or(0);
+        match self.ahead.get(k as usize) {
             Some(&cents) => cents,
-            None => self.worked_out(periods.unwrap_or(0)),
+            None => self.worked_out(k),
         }
     }
 
