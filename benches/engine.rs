@@ -85,7 +85,7 @@ fn bench_eval(c: &mut Criterion) {
             outs.iter().map(|o| o.score).sum::<i64>()
         })
     });
-    let projection = leadscore::io::project::Projection::new(&model, &key);
+    let projection = leadscore::io::project::Projection::for_scoring(&model, &key);
     let names = leadscore::io::output::Names::new(&model);
     let mut scratch = leadscore::io::project::Scratch::default();
     let mut slots: Vec<leadscore::eval::Lead> = (0..leads.len())

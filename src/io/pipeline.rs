@@ -502,7 +502,7 @@ pub fn score_stream(
         model,
         ev: Evaluator::new(model),
         names: Names::new(model),
-        projection: Projection::new(model, &opts.key),
+        projection: Projection::for_scoring(model, &opts.key),
         opts,
     };
     let mut summary = Summary::default();

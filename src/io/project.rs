@@ -132,6 +132,9 @@ pub struct Projection {
     type_props: Vec<Vec<usize>>,
     /// How many once-only slots there are.
     once: usize,
+    /// Texts keep their form as written beside the normalised one (what
+    /// explanations quote); scoring reads only the normalised form.
+    keep_raw: bool,
     /// Tells projections apart: a [`Scratch`] keeps event templates for
     /// one projection only.
     id: u64,
@@ -150,7 +153,19 @@ fn insert(root: &mut Node, path: &[String], mut set: impl FnMut(&mut Slot)) {
 }
 
 impl Projection {
+    /// A reader that gives exactly the leads the general path gives.
     pub fn new(model: &Model, key: &[String]) -> Projection {
+        Projection::with(model, key, true)
+    }
+
+    /// A reader for scoring: the same leads, except that texts do not keep
+    /// their form as written (no rule, stage or result reads it), which
+    /// saves a copy of every text that normalising changed.
+    pub fn for_scoring(model: &Model, key: &[String]) -> Projection {
+        Projection::with(model, key, false)
+    }
+
+    fn with(model: &Model, key: &[String], keep_raw: bool) -> Projection {
         let mut root = Node::default();
         for (i, f) in model.fields.iter().enumerate() {
             insert(&mut root, &f.path, |s| s.field = Some(i));
@@ -196,6 +211,7 @@ impl Projection {
             sources,
             type_props,
             once,
+            keep_raw,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -492,6 +508,11 @@ pub fn project(
     lead: &mut Lead,
     errors: &mut Vec<DataError>,
 ) -> bool {
+    let set = if p.keep_raw {
+        fill::set::<true>
+    } else {
+        fill::set::<false>
+    };
     s.reset(p, model);
     let mut c = Cursor::new(line.as_bytes());
     if !(c.is_plain() && s.lines.worth_trying() && by_template(p, model, &mut c, s)) {
@@ -529,7 +550,7 @@ pub fn project(
         match tok {
             None => fill::replace(slot, Value::Missing, &mut s.spare),
             Some(t) => {
-                if let Err(raw) = fill::set(slot, line, *t, f.ty, &mut s.spare) {
+                if let Err(raw) = set(slot, line, *t, f.ty, &mut s.spare) {
                     fill::replace(slot, Value::Missing, &mut s.spare);
                     errors.push(crate::io::record::wrong_type(line_no, f.name(), f.ty, &raw));
                 }
@@ -636,7 +657,7 @@ pub fn project(
                 match s.props[e.props + pi] {
                     None => fill::replace(value, Value::Missing, &mut s.spare),
                     Some(t) => {
-                        if let Err(raw) = fill::set(value, line, t, prop.ty, &mut s.spare) {
+                        if let Err(raw) = set(value, line, t, prop.ty, &mut s.spare) {
                             fill::replace(value, Value::Missing, &mut s.spare);
                             errors.push(crate::io::record::wrong_type(
                                 line_no,

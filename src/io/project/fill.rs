@@ -66,8 +66,9 @@ pub fn replace(slot: &mut Value, v: Value, spare: &mut Spare) {
     recycle(std::mem::replace(slot, v), spare);
 }
 
-/// Sets `slot` to text read from `raw` (missing when it normalises to nothing).
-fn set_text(slot: &mut Value, raw: &str, spare: &mut Spare) {
+/// Sets `slot` to text read from `raw` (missing when it normalises to
+/// nothing), keeping the text as written too with `KEEP_RAW`.
+fn set_text<const KEEP_RAW: bool>(slot: &mut Value, raw: &str, spare: &mut Spare) {
     if !matches!(slot, Value::Text { .. }) {
         replace(
             slot,
@@ -89,7 +90,7 @@ fn set_text(slot: &mut Value, raw: &str, spare: &mut Spare) {
         return;
     }
     kept.clear();
-    if !normal && norm != raw {
+    if KEEP_RAW && !normal && norm != raw {
         if kept.capacity() == 0 {
             *kept = fresh(spare);
         }
@@ -166,14 +167,22 @@ fn small_integer(raw: &str) -> Option<f64> {
 }
 
 /// Converts token `t` of `line` to a value of `ty` in `slot`. `Err` holds
-/// the value as JSON when it has the wrong type (the slot is then unspecified).
-pub fn set(slot: &mut Value, line: &str, t: Tok, ty: Type, spare: &mut Spare) -> Result<(), Json> {
+/// the value as JSON when it has the wrong type (the slot is then
+/// unspecified). Without `KEEP_RAW`, a text keeps only its normalised form
+/// (see [`super::Projection::for_scoring`]).
+pub fn set<const KEEP_RAW: bool>(
+    slot: &mut Value,
+    line: &str,
+    t: Tok,
+    ty: Type,
+    spare: &mut Spare,
+) -> Result<(), Json> {
     if t.plain {
         let s = inner(line, t);
         let as_json = || Json::String(s.to_string());
         let v = match ty {
             Type::Text => {
-                set_text(slot, s, spare);
+                set_text::<KEEP_RAW>(slot, s, spare);
                 return Ok(());
             }
             Type::TextList => {
@@ -267,7 +276,7 @@ mod tests {
             let want = convert(ty, &j);
             for h in &held {
                 let mut slot = h.clone();
-                let got = set(&mut slot, line, tok(line), ty, &mut Vec::new());
+                let got = set::<true>(&mut slot, line, tok(line), ty, &mut Vec::new());
                 match &want {
                     Ok(v) => assert_eq!((got, &slot), (Ok(()), v), "{line}"),
                     Err(_) => assert_eq!(got, Err(j.clone()), "{line}"),
@@ -283,7 +292,7 @@ mod tests {
         // A text that goes missing gives its buffers up; the next text takes one.
         replace(&mut slot, Value::Missing, &mut spare);
         assert_eq!(spare.len(), 2);
-        set(
+        set::<true>(
             &mut slot,
             r#""cfo""#,
             tok(r#""cfo""#),
@@ -306,8 +315,28 @@ mod tests {
         let mut slot = Value::Missing;
         let line = r#""soon""#;
         assert_eq!(
-            set(&mut slot, line, tok(line), Type::Number, &mut Vec::new()),
+            set::<true>(&mut slot, line, tok(line), Type::Number, &mut Vec::new()),
             Err(Json::String("soon".into()))
         );
+    }
+
+    /// Without `KEEP_RAW`, a text keeps only its normalised form, whatever
+    /// the slot held before (here a text with its form as written).
+    #[test]
+    fn scoring_texts_keep_only_the_normalised_form() {
+        for held in [Value::Missing, Value::text("Old Text"), Value::text("cfo")] {
+            for (line, norm) in [
+                (r#""  Head of   SALES ""#, "head of sales"),
+                (r#""cfo""#, "cfo"),
+            ] {
+                let mut slot = held.clone();
+                set::<false>(&mut slot, line, tok(line), Type::Text, &mut Vec::new()).unwrap();
+                let want = Value::Text {
+                    norm: norm.into(),
+                    raw: String::new(),
+                };
+                assert_eq!(slot, want, "{line} over {held:?}");
+            }
+        }
     }
 }
