@@ -212,17 +212,27 @@ fn passes(model: &Model, scope: &Scope<'_>, m: &Matcher) -> bool {
 }
 
 /// Counts one event that passed matcher `m` for the terms whose window
-/// holds it.
+/// holds it. `age` is how long before the as-of time it happened (see
+/// [`age`]).
 #[inline]
-fn count(m: &Matcher, at: i64, as_of: i64, results: &mut [TermResult]) {
+fn count(m: &Matcher, at: i64, age: i64, results: &mut [TermResult]) {
     for &(t, window) in &m.terms {
-        if window.is_some_and(|w| at < as_of.saturating_sub(w)) {
+        if window.is_some_and(|w| age > w) {
             continue;
         }
         let r = &mut results[t];
         r.count += 1;
         r.newest = Some(r.newest.map_or(at, |n| n.max(at)));
     }
+}
+
+/// How long before `as_of` an event at `at` happened, for window tests:
+/// with a window `w >= 0`, `age(at, as_of) > w` exactly when
+/// `at < as_of.saturating_sub(w)` (the event is older than the window),
+/// for every `at <= as_of`. One subtraction per event, not one per term.
+#[inline]
+fn age(at: i64, as_of: i64) -> i64 {
+    as_of.saturating_sub(at)
 }
 
 /// The event terms of the evaluator's plan, for one lead.
@@ -250,11 +260,11 @@ impl Counter<'_> {
         let remembering = memo.useful();
         for event in &lead.events {
             let info = &self.types[event.ty];
-            if event.at > as_of
-                || info
-                    .widest
-                    .is_some_and(|w| event.at < as_of.saturating_sub(w))
-            {
+            if event.at > as_of {
+                continue;
+            }
+            let age = age(event.at, as_of);
+            if info.widest.is_some_and(|w| age > w) {
                 continue;
             }
             let ms = &self.matchers[event.ty];
@@ -272,16 +282,16 @@ impl Counter<'_> {
                 while mask != 0 {
                     let k = mask.trailing_zeros() as usize;
                     mask &= mask - 1;
-                    count(&ms[k], event.at, as_of, results);
+                    count(&ms[k], event.at, age, results);
                 }
                 continue;
             }
             for m in ms {
-                if m.widest.is_some_and(|w| event.at < as_of.saturating_sub(w)) {
+                if m.widest.is_some_and(|w| age > w) {
                     continue;
                 }
                 if passes(self.model, &scope, m) {
-                    count(m, event.at, as_of, results);
+                    count(m, event.at, age, results);
                 }
             }
         }
@@ -385,6 +395,20 @@ mod tests {
         let o = ev.evaluate(&lead, crate::time::parse_time("2026-11-01").unwrap());
         let counts: Vec<u64> = o.terms.iter().map(|t| t.count).collect();
         assert_eq!(counts, [1, 1]);
+    }
+
+    proptest::proptest! {
+        /// The window test by age is the test by cut-off time it replaced,
+        /// extreme times included.
+        #[test]
+        fn age_tests_windows_as_the_cutoff_did(
+            at in proptest::prop_oneof![proptest::num::i64::ANY, -1i64 << 50..1 << 50],
+            as_of in proptest::prop_oneof![proptest::num::i64::ANY, -1i64 << 50..1 << 50],
+            w in proptest::prop_oneof![0..i64::MAX, 0i64..1 << 50],
+        ) {
+            proptest::prop_assume!(at <= as_of);
+            proptest::prop_assert_eq!(super::age(at, as_of) > w, at < as_of.saturating_sub(w));
+        }
     }
 
     #[test]
