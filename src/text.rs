@@ -89,6 +89,90 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a == b
 }
 
+/// Does `text` contain `part`? Field and property values are mostly short:
+/// for those, sixteen places at a time are checked for the first and last
+/// bytes of `part`, and only places with both are compared in full (the
+/// "packed pair" search, through `safe_arch`'s SSE2 on x86-64). Long texts
+/// use memchr's searcher.
+pub fn contains(text: &[u8], part: &[u8]) -> bool {
+    let n = part.len();
+    if n == 0 {
+        return true;
+    }
+    if text.len() > SHORT {
+        return memchr::memmem::find(text, part).is_some();
+    }
+    if text.len() < n {
+        return false;
+    }
+    if n == 1 {
+        return memchr::memchr(part[0], text).is_some();
+    }
+    #[cfg(target_arch = "x86_64")]
+    if text.len() >= n - 1 + 16 {
+        return contains_by_blocks(text, part);
+    }
+    // Too short for a block: place by place (most places fail on the
+    // first byte).
+    let (first, rest) = (part[0], &part[1..]);
+    text[..=text.len() - n]
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == first && same_bytes(&text[i + 1..i + n], rest))
+}
+
+/// Texts up to this long count as short for [`contains`].
+const SHORT: usize = 64;
+
+/// [`contains`] for `part` of at least two bytes and `text` of at least
+/// `part.len() - 1 + 16`: blocks of sixteen places, the last one moved back
+/// to end at the last place (its places already checked are masked off).
+#[cfg(target_arch = "x86_64")]
+fn contains_by_blocks(text: &[u8], part: &[u8]) -> bool {
+    use safe_arch::{
+        bitand_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+    let n = part.len();
+    let first = set_splat_i8_m128i(part[0] as i8);
+    let last = set_splat_i8_m128i(part[n - 1] as i8);
+    let middle = &part[1..n - 1];
+    // Places `i + k` with the first byte there and the last at `i + k + n - 1`.
+    let block = |i: usize| -> i32 {
+        let (Ok(a), Ok(b)) = (
+            <&[u8; 16]>::try_from(&text[i..i + 16]),
+            <&[u8; 16]>::try_from(&text[i + n - 1..i + n - 1 + 16]),
+        ) else {
+            return 0;
+        };
+        move_mask_i8_m128i(bitand_m128i(
+            cmp_eq_mask_i8_m128i(load_unaligned_m128i(a), first),
+            cmp_eq_mask_i8_m128i(load_unaligned_m128i(b), last),
+        ))
+    };
+    let found = |i: usize, mut m: i32| {
+        while m != 0 {
+            let k = i + m.trailing_zeros() as usize;
+            if same_bytes(&text[k + 1..k + n - 1], middle) {
+                return true;
+            }
+            m &= m - 1;
+        }
+        false
+    };
+    // Block starts run to `end`, the start of the last whole block.
+    let end = text.len() - (n - 1) - 16;
+    let mut i = 0;
+    while i < end {
+        if found(i, block(i)) {
+            return true;
+        }
+        i += 16;
+    }
+    // The last block, overlapping the one before: only its new places.
+    found(end, block(end) & (!0 << (i - end)))
+}
+
 /// A hash of short bytes from `seed`, a word at a time (FxHash's mixing
 /// step): for the direct-mapped memories of events and dates. Its high bits
 /// are the well-mixed ones; take a slot from them.
@@ -209,9 +293,60 @@ fn ascii_shape(b: &[u8]) -> Shape {
     }
 }
 
+/// Is `s` ASCII without upper-case letters? True of most normalised
+/// texts (every normalised ASCII text that [`ascii_shape`] finds normal).
+/// Word at a time; a cheap gate for tests that hold only for such texts.
+pub fn is_lower_ascii(s: &str) -> bool {
+    s.as_bytes()
+        .chunks(8)
+        .map(word_of)
+        .all(|w| w & HIGHS == 0 && !has_between(w, b'A' as u64 - 1, b'Z' as u64 + 1))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{ascii_shape, normalize, Shape};
+    use super::{ascii_shape, contains, is_lower_ascii, normalize, Shape};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn lower_ascii_is_ascii_without_capitals(text in "[aZ@\\[ é\u{7f}0-9]{0,20}") {
+            prop_assert_eq!(
+                is_lower_ascii(&text),
+                text.bytes().all(|c| c.is_ascii() && !c.is_ascii_uppercase())
+            );
+        }
+
+        /// Short texts take the first-byte loop, long ones memchr's
+        /// searcher; both must agree with the standard library.
+        #[test]
+        fn contains_agrees_with_the_standard_library(
+            text in "[ab/é]{0,80}",
+            part in "[ab/é]{0,4}",
+        ) {
+            prop_assert_eq!(
+                contains(text.as_bytes(), part.as_bytes()),
+                text.contains(part.as_str())
+            );
+        }
+
+        /// Parts of every length against texts of every length the block
+        /// search takes (up to 64 bytes), from two letters (and zero
+        /// bytes), so that parts are often found, at every place, the last
+        /// block's included.
+        #[test]
+        fn contains_agrees_at_every_length(
+            text in "[ab\\x00]{0,64}",
+            part in "[ab\\x00]{1,20}",
+        ) {
+            prop_assert_eq!(
+                contains(text.as_bytes(), part.as_bytes()),
+                text.contains(part.as_str())
+            );
+        }
+    }
 
     /// The byte-at-a-time definition the word-at-a-time one must match.
     fn shape_by_bytes(b: &[u8]) -> Shape {

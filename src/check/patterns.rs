@@ -6,9 +6,14 @@
 //! - Each thread remembers recent answers per pattern ([`Pattern::is_match`]):
 //!   the texts patterns test (titles, page paths) repeat from lead to lead,
 //!   and looking an answer up costs a fraction of running the pattern.
+//! - Texts that do not repeat (page paths with query strings) are first
+//!   checked for the literals every match must contain ([`required`]):
+//!   most texts lack them, and a substring search costs a fraction of
+//!   running the pattern on a short text.
 
 use crate::ast::{Cond, File, Item, Literal, Node, TestOp};
 use rayon::prelude::*;
+use regex_syntax::hir::{Hir, HirKind};
 use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
@@ -18,6 +23,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Clone)]
 pub struct Pattern {
     re: regex::Regex,
+    /// Lower-case ASCII texts of which every match contains at least one,
+    /// for texts that are lower-case ASCII (see [`required`]). Boxed: a
+    /// pattern sits in every plan predicate's test, which should stay small.
+    required: Option<Box<Required>>,
     /// Unique to this compilation, never reused: names the pattern's
     /// answers in the per-thread memory.
     id: u64,
@@ -29,6 +38,10 @@ impl std::fmt::Debug for Pattern {
         write!(f, "Pattern({:?})", self.re.as_str())
     }
 }
+
+/// The literals of [`Pattern::required`].
+#[derive(Clone)]
+struct Required(Vec<Box<[u8]>>);
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -58,7 +71,7 @@ impl Pattern {
     /// [`REMEMBER_UP_TO`] bytes), so memory stays bounded.
     pub fn is_match(&self, text: &str) -> bool {
         if text.len() > REMEMBER_UP_TO {
-            return self.re.is_match(text);
+            return self.run(text);
         }
         let mut h = rustc_hash::FxHasher::default();
         self.id.hash(&mut h);
@@ -77,13 +90,31 @@ impl Pattern {
             if slot.id == self.id && slot.text == text {
                 return slot.matched;
             }
-            let matched = self.re.is_match(text);
+            let matched = self.run(text);
             slot.id = self.id;
             slot.text.clear();
             slot.text.push_str(text);
             slot.matched = matched;
             matched
         })
+    }
+}
+
+impl Pattern {
+    /// Runs the pattern, after the pre-check of [`required`] for the texts
+    /// it is exact for.
+    fn run(&self, text: &str) -> bool {
+        if let Some(required) = &self.required {
+            if crate::text::is_lower_ascii(text)
+                && !required
+                    .0
+                    .iter()
+                    .any(|l| crate::text::contains(text.as_bytes(), l))
+            {
+                return false;
+            }
+        }
+        self.re.is_match(text)
     }
 }
 
@@ -95,8 +126,66 @@ pub fn build(pattern: &str) -> Result<Pattern, regex::Error> {
         .build()?;
     Ok(Pattern {
         re,
+        required: required_of(pattern),
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
     })
+}
+
+/// Alternatives kept for a pattern's required literals, at most.
+const REQUIRED_MAX: usize = 8;
+
+/// The literals of [`required`] for a pattern as written, lower-cased, when
+/// they are all ASCII.
+///
+/// Why this is exact for a lower-case ASCII text: the pattern is read here
+/// case-sensitively, so every text its case-sensitive form matches
+/// contains one of the literals. The pattern runs case-insensitively, and
+/// under case folding an ASCII letter matches only itself, its other case
+/// and a few non-ASCII letters (the Kelvin sign, the long s); in a
+/// lower-case ASCII text, only its lower case. So such a text that the
+/// pattern matches contains one of the literals lower-cased. Any other
+/// text goes straight to the pattern.
+fn required_of(pattern: &str) -> Option<Box<Required>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let literals = required(&hir)?;
+    literals.iter().all(|l| l.is_ascii()).then(|| {
+        Box::new(Required(
+            literals
+                .iter()
+                .map(|l| l.to_ascii_lowercase().into())
+                .collect(),
+        ))
+    })
+}
+
+/// Literals of which every text the pattern matches contains one, when
+/// there is such a set of at most [`REQUIRED_MAX`] (none of them empty).
+/// Of a sequence, the part whose shortest literal is longest (fewest
+/// literals on a tie); of an alternation, all its branches' literals.
+fn required(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    match hir.kind() {
+        HirKind::Literal(l) => (!l.0.is_empty()).then(|| vec![l.0.to_vec()]),
+        HirKind::Capture(c) => required(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => required(&r.sub),
+        HirKind::Concat(parts) => parts.iter().filter_map(required).max_by_key(|set| {
+            let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+            (shortest, std::cmp::Reverse(set.len()))
+        }),
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for b in branches {
+                all.extend(required(b)?);
+                if all.len() > REQUIRED_MAX {
+                    return None;
+                }
+            }
+            Some(all)
+        }
+        HirKind::Empty | HirKind::Class(_) | HirKind::Look(_) | HirKind::Repetition(_) => None,
+    }
 }
 
 /// Every distinct `matches` pattern of the files, compiled.
@@ -184,6 +273,71 @@ mod tests {
         assert!(!again.is_match("avp"));
         let long = format!("vp {}", "x".repeat(REMEMBER_UP_TO));
         assert!(vp.is_match(&long) && again.is_match(&long));
+    }
+
+    #[test]
+    fn required_literals_are_found_where_every_match_has_them() {
+        let req = |p: &str| {
+            required_of(p).map(|set| {
+                set.0
+                    .iter()
+                    .map(|l| String::from_utf8(l.to_vec()).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        };
+        let strings = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            req("integrations/(salesforce|hubspot)"),
+            strings(&["integrations/"])
+        );
+        assert_eq!(
+            req(r"\b(vp|head|director|chief)\b"),
+            strings(&["vp", "head", "director", "chief"])
+        );
+        assert_eq!(req("Rival"), strings(&["rival"]));
+        assert_eq!(req("(ab)+c?"), strings(&["ab"]));
+        // Nothing every match must contain, or too many alternatives.
+        assert_eq!(req("[0-9]"), None);
+        assert_eq!(req("a*"), None);
+        assert_eq!(req("(a|)"), None);
+        assert_eq!(req("(?i)abc"), None);
+        assert_eq!(req("a|b|c|d|e|f|g|h|i"), None);
+        // A non-ASCII literal matches ASCII text case-insensitively (`ſ`, `s`).
+        assert_eq!(req("ſ"), None);
+        // Non-ASCII texts that fold to a literal go to the pattern.
+        assert!(build("kelvin").unwrap().is_match("\u{212a}elvin"));
+        assert!(build("(sa|ke)l").unwrap().is_match("ſal"));
+        assert!(build("ſ").unwrap().is_match("s"));
+    }
+
+    proptest::proptest! {
+        /// With its pre-check and its memory, a pattern answers as the
+        /// regular expression alone does, for texts of any case and
+        /// alphabet (the Kelvin sign and the long s fold to ASCII letters).
+        #[test]
+        fn a_pattern_answers_as_the_regular_expression_does(
+            p in 0usize..10,
+            text in "[a-zA-Z/ſ\u{212a}é0-9 ]{0,12}(kelvin|salesforce|integrations/|vp|x){0,2}[a-zS ]{0,6}",
+        ) {
+            let patterns = [
+                "integrations/(salesforce|hubspot)",
+                r"\b(vp|head)\b",
+                "kelvin",
+                "(?-i:VP)",
+                "s+x",
+                "(sa|ke)l",
+                "^vp$",
+                "x(y|z)?",
+                "ſ",
+                "é",
+            ];
+            let ours = build(patterns[p]).unwrap();
+            let plain = regex::RegexBuilder::new(patterns[p])
+                .case_insensitive(true)
+                .build()
+                .unwrap();
+            proptest::prop_assert_eq!(ours.is_match(&text), plain.is_match(&text), "{}", text);
+        }
     }
 
     #[test]
