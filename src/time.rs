@@ -128,7 +128,7 @@ impl Dates {
         else {
             return parse_time(text);
         };
-        let k = (crate::text::hash(0, date) >> (64 - DATES.trailing_zeros())) as usize;
+        let k = crate::text::slot_of(crate::text::hash(0, date), DATES);
         if self.slots.is_empty() {
             self.slots.resize(DATES, None);
         }

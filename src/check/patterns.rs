@@ -98,9 +98,7 @@ impl Pattern {
             matched
         })
     }
-}
 
-impl Pattern {
     /// Runs the pattern, after the pre-check of [`required`] for the texts
     /// it is exact for.
     fn run(&self, text: &str) -> bool {

@@ -123,7 +123,7 @@ impl EventMemo {
         if slots.is_empty() {
             slots.resize_with(SLOTS, Entry::default);
         }
-        let e = &mut slots[slot(crate::text::hash(u64::from(ty), key))];
+        let e = &mut slots[crate::text::slot_of(crate::text::hash(u64::from(ty), key), SLOTS)];
         if e.kind == kind && e.ty == ty && crate::text::same_bytes(&e.key, key) {
             *hits += 1;
             return e.mask;
@@ -137,12 +137,6 @@ impl EventMemo {
         e.mask = mask;
         mask
     }
-}
-
-/// The slot of a hash: its high bits, the well-mixed ones (a product's low
-/// bits see only the low bits of what was multiplied).
-fn slot(h: u64) -> usize {
-    (h >> (64 - SLOTS.trailing_zeros())) as usize
 }
 
 /// Writes into `key` bytes that stand for the event's type and properties
@@ -348,7 +342,8 @@ mod tests {
         let what = (0..)
             .map(|i| format!("w{i}"))
             .find(|w| {
-                let slot = |ty| super::slot(crate::text::hash(ty, w.as_bytes()));
+                let slot =
+                    |ty| crate::text::slot_of(crate::text::hash(ty, w.as_bytes()), super::SLOTS);
                 slot(0) == slot(1)
             })
             .unwrap();

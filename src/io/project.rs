@@ -132,9 +132,10 @@ pub struct Projection {
     type_props: Vec<Vec<usize>>,
     /// How many once-only slots there are.
     once: usize,
-    /// Texts keep their form as written beside the normalised one (what
-    /// explanations quote); scoring reads only the normalised form.
-    keep_raw: bool,
+    /// Converts a value: [`fill::set`] keeping texts' form as written
+    /// beside the normalised one (what explanations quote), or not (scoring
+    /// reads only the normalised form). Chosen once, with the projection.
+    set: fill::Set,
     /// Tells projections apart: a [`Scratch`] keeps event templates for
     /// one projection only.
     id: u64,
@@ -155,17 +156,17 @@ fn insert(root: &mut Node, path: &[String], mut set: impl FnMut(&mut Slot)) {
 impl Projection {
     /// A reader that gives exactly the leads the general path gives.
     pub fn new(model: &Model, key: &[String]) -> Projection {
-        Projection::with(model, key, true)
+        Projection::with(model, key, fill::set::<true>)
     }
 
     /// A reader for scoring: the same leads, except that texts do not keep
     /// their form as written (no rule, stage or result reads it), which
     /// saves a copy of every text that normalising changed.
     pub fn for_scoring(model: &Model, key: &[String]) -> Projection {
-        Projection::with(model, key, false)
+        Projection::with(model, key, fill::set::<false>)
     }
 
-    fn with(model: &Model, key: &[String], keep_raw: bool) -> Projection {
+    fn with(model: &Model, key: &[String], set: fill::Set) -> Projection {
         let mut root = Node::default();
         for (i, f) in model.fields.iter().enumerate() {
             insert(&mut root, &f.path, |s| s.field = Some(i));
@@ -211,7 +212,7 @@ impl Projection {
             sources,
             type_props,
             once,
-            keep_raw,
+            set,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -508,11 +509,7 @@ pub fn project(
     lead: &mut Lead,
     errors: &mut Vec<DataError>,
 ) -> bool {
-    let set = if p.keep_raw {
-        fill::set::<true>
-    } else {
-        fill::set::<false>
-    };
+    let set = p.set;
     s.reset(p, model);
     let mut c = Cursor::new(line.as_bytes());
     if !(c.is_plain() && s.lines.worth_trying() && by_template(p, model, &mut c, s)) {

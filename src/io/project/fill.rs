@@ -166,6 +166,9 @@ fn small_integer(raw: &str) -> Option<f64> {
     raw.parse::<u64>().ok().map(|n| n as f64)
 }
 
+/// [`set`] with or without texts' form as written.
+pub type Set = fn(&mut Value, &str, Tok, Type, &mut Spare) -> Result<(), Json>;
+
 /// Converts token `t` of `line` to a value of `ty` in `slot`. `Err` holds
 /// the value as JSON when it has the wrong type (the slot is then
 /// unspecified). Without `KEEP_RAW`, a text keeps only its normalised form
