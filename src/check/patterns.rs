@@ -57,8 +57,41 @@ struct Slot {
     matched: bool,
 }
 
+/// A thread's remembered answers, and per pattern (by its id modulo
+/// [`TALLIES`]) how often they were found and missed.
+struct Memory {
+    slots: Vec<Slot>,
+    tallies: [Tally; TALLIES],
+}
+
+/// Tallies per thread: patterns whose ids fall on the same one share it,
+/// which only changes whether their answers are remembered.
+const TALLIES: usize = 64;
+
+/// How often a pattern's texts were found in the memory, and missed.
+#[derive(Clone, Copy)]
+struct Tally {
+    hits: u64,
+    misses: u64,
+}
+
+impl Tally {
+    /// Worth remembering: not when nearly every text is new (page paths
+    /// with query strings), where the memory only adds a hash and a copy
+    /// of each text. Once it isn't, the pattern runs directly from then on
+    /// (the same rule as the event memory's).
+    fn remembering(&self) -> bool {
+        self.misses <= 4 * self.hits + 1024
+    }
+}
+
 thread_local! {
-    static MEMORY: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+    static MEMORY: RefCell<Memory> = const {
+        RefCell::new(Memory {
+            slots: Vec::new(),
+            tallies: [Tally { hits: 0, misses: 0 }; TALLIES],
+        })
+    };
 }
 
 impl Pattern {
@@ -68,28 +101,36 @@ impl Pattern {
 
     /// Does the text match? Short texts' answers are remembered per thread,
     /// in a fixed-size table (at most [`SLOTS`] texts of at most
-    /// [`REMEMBER_UP_TO`] bytes), so memory stays bounded.
+    /// [`REMEMBER_UP_TO`] bytes), so memory stays bounded; not for a
+    /// pattern whose texts keep missing it ([`Tally::remembering`]).
+    #[inline(never)]
     pub fn is_match(&self, text: &str) -> bool {
         if text.len() > REMEMBER_UP_TO {
             return self.run(text);
         }
-        let mut h = rustc_hash::FxHasher::default();
-        self.id.hash(&mut h);
-        text.hash(&mut h);
-        let at = (h.finish() >> 20) as usize % SLOTS;
         MEMORY.with(|memory| {
-            let mut memory = memory.borrow_mut();
-            if memory.is_empty() {
-                memory.resize_with(SLOTS, || Slot {
+            let memory = &mut *memory.borrow_mut();
+            let tally = &mut memory.tallies[self.id as usize % TALLIES];
+            if !tally.remembering() {
+                return self.run(text);
+            }
+            let mut h = rustc_hash::FxHasher::default();
+            self.id.hash(&mut h);
+            text.hash(&mut h);
+            let at = (h.finish() >> 20) as usize % SLOTS;
+            if memory.slots.is_empty() {
+                memory.slots.resize_with(SLOTS, || Slot {
                     id: 0,
                     text: String::new(),
                     matched: false,
                 });
             }
-            let slot = &mut memory[at];
+            let slot = &mut memory.slots[at];
             if slot.id == self.id && slot.text == text {
+                tally.hits += 1;
                 return slot.matched;
             }
+            tally.misses += 1;
             let matched = self.run(text);
             slot.id = self.id;
             slot.text.clear();
@@ -335,6 +376,30 @@ mod tests {
                 .build()
                 .unwrap();
             proptest::prop_assert_eq!(ours.is_match(&text), plain.is_match(&text), "{}", text);
+        }
+    }
+
+    fn remembering(p: &Pattern) -> bool {
+        MEMORY.with(|m| m.borrow().tallies[p.id as usize % TALLIES].remembering())
+    }
+
+    /// Texts that never repeat turn the memory off for their pattern, and
+    /// answers stay right; texts that repeat keep it on.
+    #[test]
+    fn patterns_whose_texts_never_repeat_stop_being_remembered() {
+        let even = build("^[0-9]*[02468]$").unwrap();
+        // A second pattern on another tally (other tests build patterns too).
+        let vp = std::iter::repeat_with(|| build(r"\bvp\b").unwrap())
+            .find(|vp| vp.id as usize % TALLIES != even.id as usize % TALLIES)
+            .unwrap();
+        for i in 0..3000 {
+            assert_eq!(even.is_match(&i.to_string()), i % 2 == 0, "{i}");
+            assert!(vp.is_match(["vp sales", "svp"][i % 2]) == (i % 2 == 0));
+        }
+        assert!(!remembering(&even));
+        assert!(remembering(&vp));
+        for i in 0..10 {
+            assert_eq!(even.is_match(&i.to_string()), i % 2 == 0, "{i}");
         }
     }
 
