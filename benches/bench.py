@@ -5,6 +5,17 @@ file, with the same number of threads. Results are compared lead by lead.
 
     python3 benches/bench.py --leads 1000000 --threads 2 --runs 3
 
+Another model and its own hand-written DuckDB query, on any JSON Lines file:
+
+    python3 benches/bench.py --model my-model/ --sql my-model.sql \
+        --file leads.jsonl --as-of 2026-11-01 --threads 2 --runs 3
+
+The query file is a DuckDB script; `{leads}` in it stands for the leads file and
+`{out}` for the file it must write with `COPY (...) TO '{out}' (FORMAT JSON)`: one
+object per lead with `id`, `score`, `stage`, `groups` (a struct of group totals),
+`fired` and `disqualified` (lists of rule ids and reasons), as `leadscore score`
+writes them. See `sql()` below for the benchmark model's query.
+
 Needs: a release build (`cargo build --release`), `pip install duckdb`.
 """
 import argparse
@@ -106,6 +117,16 @@ RULES = [
     ("general", "Fresh interest", "t_visited7_n >= 1", "2", []),
 ]
 GROUPS = [("fit", None, 45), ("bant", None, 30), ("engagement", None, 70), ("risk", -30, None), ("general", None, None)]
+
+
+def own_sql(sql_path, leads_path):
+    """A query file written for another model, with its placeholders filled."""
+    with open(sql_path) as f:
+        text = f.read()
+    for name in ("{leads}", "{out}"):
+        if name not in text:
+            sys.exit(f"{sql_path}: the query must use {name} (see the top of bench.py)")
+    return text.replace("{leads}", leads_path)
 
 
 def sql(leads_path):
@@ -238,8 +259,17 @@ def main():
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--file", default="/tmp/leadscore-bench-leads.jsonl")
     p.add_argument("--skip-duckdb", action="store_true")
+    p.add_argument("--model", default=os.path.join(ROOT, "benches/model"),
+                   help="the model to score (default: the benchmark model)")
+    p.add_argument("--sql", help="DuckDB query file for --model (default: the benchmark model's own query)")
+    p.add_argument("--as-of", default=AS_OF)
     a = p.parse_args()
+    own_model = os.path.abspath(a.model) != os.path.join(ROOT, "benches/model")
+    if own_model and not a.sql and not a.skip_duckdb:
+        sys.exit("--model needs --sql (its DuckDB query), or --skip-duckdb")
     if not os.path.exists(a.file):
+        if own_model:
+            sys.exit(f"{a.file}: no such file (leads are generated only for the benchmark model)")
         print(f"generating {a.leads} leads into {a.file} ...", file=sys.stderr)
         with open(a.file, "w") as f:
             subprocess.run([sys.executable, os.path.join(ROOT, "benches/gen_leads.py"), "--n", str(a.leads), "--seed", "42", "--messy", "0.01"], stdout=f, check=True)
@@ -252,13 +282,17 @@ def main():
     out_db = "/tmp/leadscore-bench-duckdb.jsonl"
     if not a.skip_duckdb:
         import duckdb
-        query = sql(a.file).replace("{out}", out_db)
+        query = (own_sql(a.sql, a.file) if a.sql else sql(a.file)).replace("{out}", out_db)
+        if not a.sql and a.as_of != AS_OF:
+            sys.exit(f"the benchmark model's query scores as of {AS_OF}; --as-of needs --sql")
+        if os.path.exists(out_db):
+            os.remove(out_db)
     # The two run in turn, so that a change in the machine's load during the
     # benchmark weighs on both alike.
     ls_times, db_times = [], []
     for _ in range(a.runs):
         t = time.perf_counter()
-        r = subprocess.run([binary, "score", os.path.join(ROOT, "benches/model"), a.file, "--as-of", AS_OF,
+        r = subprocess.run([binary, "score", a.model, a.file, "--as-of", a.as_of,
                             "--threads", str(a.threads), "-o", out_ls, "-q"])
         ls_times.append(time.perf_counter() - t)
         assert r.returncode in (0, 3), r.returncode
@@ -274,6 +308,8 @@ def main():
         con.execute(query)
         db_times.append(time.perf_counter() - t)
         con.close()
+        if not os.path.exists(out_db):
+            sys.exit(f"the DuckDB query wrote nothing to {out_db} (it must COPY ... TO '{{out}}')")
     print(f"input: {a.file}, {size_mb:.0f} MB")
     print(f"leadscore: median {statistics.median(ls_times):.2f} s over {a.runs} runs {[round(x, 2) for x in ls_times]}, peak RSS {ls_rss:.0f} MB")
     if a.skip_duckdb:
