@@ -24,6 +24,7 @@ pub mod reference;
 pub mod source;
 pub mod sql;
 pub mod syntax;
+pub mod tally;
 pub mod testing;
 pub mod text;
 pub mod time;

@@ -5,13 +5,15 @@
 //!   model may hold thousands.
 //! - Each thread remembers recent answers per pattern ([`Pattern::is_match`]):
 //!   the texts patterns test (titles, page paths) repeat from lead to lead,
-//!   and looking an answer up costs a fraction of running the pattern.
+//!   and looking an answer up costs a fraction of running the pattern. A
+//!   pattern whose texts keep missing that memory stops using it.
 //! - Texts that do not repeat (page paths with query strings) are first
 //!   checked for the literals every match must contain ([`required`]):
 //!   most texts lack them, and a substring search costs a fraction of
 //!   running the pattern on a short text.
 
 use crate::ast::{Cond, File, Item, Literal, Node, TestOp};
+use crate::tally::Tally;
 use rayon::prelude::*;
 use regex_syntax::hir::{Hir, HirKind};
 use rustc_hash::FxHashMap;
@@ -68,28 +70,19 @@ struct Memory {
 /// which only changes whether their answers are remembered.
 const TALLIES: usize = 64;
 
-/// How often a pattern's texts were found in the memory, and missed.
-#[derive(Clone, Copy)]
-struct Tally {
-    hits: u64,
-    misses: u64,
-}
-
-impl Tally {
-    /// Worth remembering: not when nearly every text is new (page paths
-    /// with query strings), where the memory only adds a hash and a copy
-    /// of each text. Once it isn't, the pattern runs directly from then on
-    /// (the same rule as the event memory's).
-    fn remembering(&self) -> bool {
-        self.misses <= 4 * self.hits + 1024
-    }
+/// Worth remembering a pattern's answers: not when nearly every text is
+/// new (page paths with query strings), where the memory only adds a hash
+/// and a copy of each text. Once it isn't, the pattern runs directly from
+/// then on (the event memory's grace).
+fn remembering(tally: &Tally) -> bool {
+    tally.worth(1024)
 }
 
 thread_local! {
     static MEMORY: RefCell<Memory> = const {
         RefCell::new(Memory {
             slots: Vec::new(),
-            tallies: [Tally { hits: 0, misses: 0 }; TALLIES],
+            tallies: [Tally::new(); TALLIES],
         })
     };
 }
@@ -102,7 +95,9 @@ impl Pattern {
     /// Does the text match? Short texts' answers are remembered per thread,
     /// in a fixed-size table (at most [`SLOTS`] texts of at most
     /// [`REMEMBER_UP_TO`] bytes), so memory stays bounded; not for a
-    /// pattern whose texts keep missing it ([`Tally::remembering`]).
+    /// pattern whose texts keep missing it ([`remembering`]).
+    // Kept out of line: inlined into every test of a batch, it made the
+    // evaluator's loop larger for a test most models don't have.
     #[inline(never)]
     pub fn is_match(&self, text: &str) -> bool {
         if text.len() > REMEMBER_UP_TO {
@@ -111,7 +106,7 @@ impl Pattern {
         MEMORY.with(|memory| {
             let memory = &mut *memory.borrow_mut();
             let tally = &mut memory.tallies[self.id as usize % TALLIES];
-            if !tally.remembering() {
+            if !remembering(tally) {
                 return self.run(text);
             }
             let mut h = rustc_hash::FxHasher::default();
@@ -127,10 +122,10 @@ impl Pattern {
             }
             let slot = &mut memory.slots[at];
             if slot.id == self.id && slot.text == text {
-                tally.hits += 1;
+                tally.count(true);
                 return slot.matched;
             }
-            tally.misses += 1;
+            tally.count(false);
             let matched = self.run(text);
             slot.id = self.id;
             slot.text.clear();
@@ -379,8 +374,8 @@ mod tests {
         }
     }
 
-    fn remembering(p: &Pattern) -> bool {
-        MEMORY.with(|m| m.borrow().tallies[p.id as usize % TALLIES].remembering())
+    fn remembered(p: &Pattern) -> bool {
+        MEMORY.with(|m| remembering(&m.borrow().tallies[p.id as usize % TALLIES]))
     }
 
     /// Texts that never repeat turn the memory off for their pattern, and
@@ -396,8 +391,8 @@ mod tests {
             assert_eq!(even.is_match(&i.to_string()), i % 2 == 0, "{i}");
             assert!(vp.is_match(["vp sales", "svp"][i % 2]) == (i % 2 == 0));
         }
-        assert!(!remembering(&even));
-        assert!(remembering(&vp));
+        assert!(!remembered(&even));
+        assert!(remembered(&vp));
         for i in 0..10 {
             assert_eq!(even.is_match(&i.to_string()), i % 2 == 0, "{i}");
         }

@@ -11,6 +11,7 @@
 use super::{object_matches, Lead, Scope, TermResult, Value};
 use crate::check::Model;
 use crate::plan::{Matcher, Plan};
+use crate::tally::Tally;
 
 /// Events remembered per memo, at most: a direct-mapped table.
 const SLOTS: usize = 256;
@@ -79,8 +80,7 @@ pub struct EventMemo {
     slots: Vec<Entry>,
     /// The key of the event being looked up.
     key: Vec<u8>,
-    hits: u64,
-    misses: u64,
+    tally: Tally,
 }
 
 impl EventMemo {
@@ -88,15 +88,14 @@ impl EventMemo {
         if self.owner != Some((evaluator, as_of)) {
             self.owner = Some((evaluator, as_of));
             self.slots.clear();
-            self.hits = 0;
-            self.misses = 0;
+            self.tally = Tally::new();
         }
     }
 
     /// Worth using: not when nearly every event is new (every page a
     /// different URL), where it would only add a hash and a copy.
     fn useful(&self) -> bool {
-        self.misses <= 4 * self.hits + 1024
+        self.tally.worth(1024)
     }
 
     /// The matchers an event passes (`test(k)` for each of its type's `n`
@@ -106,8 +105,7 @@ impl EventMemo {
         let EventMemo {
             slots,
             key: buf,
-            hits,
-            misses,
+            tally,
             ..
         } = self;
         // An event whose one property is a text is known by its type and
@@ -125,10 +123,10 @@ impl EventMemo {
         }
         let e = &mut slots[crate::text::slot_of(crate::text::hash(u64::from(ty), key), SLOTS)];
         if e.kind == kind && e.ty == ty && crate::text::same_bytes(&e.key, key) {
-            *hits += 1;
+            tally.count(true);
             return e.mask;
         }
-        *misses += 1;
+        tally.count(false);
         let mask = work_out();
         e.kind = kind;
         e.ty = ty;

@@ -17,6 +17,7 @@
 
 use super::scan::{Cursor, Tok};
 use super::{Kind, Role};
+use crate::tally::Tally;
 use crate::text::word_of;
 
 /// Templates kept per event source, at most.
@@ -135,28 +136,11 @@ pub struct Templates {
     tally: Tally,
 }
 
-/// How often templates matched and missed.
-#[derive(Debug, Default)]
-struct Tally {
-    hits: u64,
-    misses: u64,
-}
-
-impl Tally {
-    /// Are templates worth learning? Not when the data keeps missing them
-    /// (every event or line a different shape): then only the general scan
-    /// runs, and nothing is learned or tried any more.
-    fn learning(&self) -> bool {
-        self.misses <= 4 * self.hits + 64
-    }
-
-    fn count(&mut self, hit: bool) {
-        if hit {
-            self.hits += 1;
-        } else {
-            self.misses += 1;
-        }
-    }
+/// Are templates worth learning? Not when the data keeps missing them
+/// (every event or line a different shape): then only the general scan
+/// runs, and nothing is learned or tried any more.
+fn learning(tally: &Tally) -> bool {
+    tally.worth(64)
 }
 
 /// A value of a template, just after its literal (at `value`): a string
@@ -189,9 +173,9 @@ fn slice(bytes: &[u8], (a, b): (u16, u16)) -> &[u8] {
 }
 
 impl Templates {
-    /// See [`Tally::learning`].
+    /// See [`learning`].
     pub fn learning(&self) -> bool {
-        self.tally.learning()
+        learning(&self.tally)
     }
 
     /// Is there a template worth trying?
@@ -429,9 +413,9 @@ pub struct LineTemplates {
 }
 
 impl LineTemplates {
-    /// See [`Tally::learning`].
+    /// See [`learning`].
     pub fn learning(&self) -> bool {
-        self.tally.learning()
+        learning(&self.tally)
     }
 
     /// Is there a template worth trying?
