@@ -6,5 +6,6 @@ mod cli;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    cli::quiet_on_closed_pipe();
     std::process::exit(cli::run());
 }

@@ -390,3 +390,30 @@ fn a_byte_order_mark_and_windows_line_ends_are_tolerated() {
     assert_eq!(out.lines().count(), 2);
     assert!(out.starts_with("{\"id\": \"L2\", \"score\": 15.0"), "{out}");
 }
+
+/// A reader that goes away early (`leadscore check bad.rules 2>&1 | head`)
+/// ends the run quietly with 141, never a panic (101).
+#[test]
+fn a_closed_output_ends_the_run_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.rules");
+    std::fs::write(&bad, "group x {\n  \"a\": titel in [1] -> +1\n}\n").unwrap();
+    for args in [
+        vec!["plan", "benches/model"],
+        vec!["check", bad.to_str().unwrap()],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+            .args(&args)
+            .current_dir(ROOT)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Both outputs closed before the run has loaded its model.
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(141), "{args:?}");
+    }
+}

@@ -25,6 +25,9 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// Lead data had errors (the output is still complete).
     pub const DATA: i32 = 3;
+    /// The output's reader closed it before the run finished (128 plus
+    /// `SIGPIPE`'s number, what a shell reports for a program it killed).
+    pub const CLOSED_PIPE: i32 = 141;
 }
 
 #[derive(Parser)]
@@ -231,6 +234,27 @@ enum Command {
 
 pub fn color_stderr() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// When whoever reads our output goes away (`leadscore plan m | head`),
+/// printing fails; Rust's print macros then panic, which would end the run
+/// with exit code 101 and a panic message. Instead the run ends quietly with
+/// [`exit::CLOSED_PIPE`], as a program killed by `SIGPIPE` would. Every
+/// other panic is reported as usual.
+pub fn quiet_on_closed_pipe() {
+    let usual = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(exit::CLOSED_PIPE);
+        }
+        usual(info);
+    }));
 }
 
 pub fn run() -> i32 {
