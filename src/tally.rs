@@ -4,6 +4,10 @@
 //! ([`crate::io`]). Each one stops being used once it misses too often, by
 //! the one rule here.
 
+/// The misses allowed while a memory of answers (per event, per pattern)
+/// fills, before [`Tally::worth`] weighs them against the hits.
+pub const ANSWERS: u64 = 1024;
+
 /// How often a memory found what it looked for, and how often it missed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {

@@ -73,9 +73,9 @@ const TALLIES: usize = 64;
 /// Worth remembering a pattern's answers: not when nearly every text is
 /// new (page paths with query strings), where the memory only adds a hash
 /// and a copy of each text. Once it isn't, the pattern runs directly from
-/// then on (the event memory's grace).
+/// then on.
 fn remembering(tally: &Tally) -> bool {
-    tally.worth(1024)
+    tally.worth(crate::tally::ANSWERS)
 }
 
 thread_local! {

@@ -95,7 +95,7 @@ impl EventMemo {
     /// Worth using: not when nearly every event is new (every page a
     /// different URL), where it would only add a hash and a copy.
     fn useful(&self) -> bool {
-        self.tally.worth(1024)
+        self.tally.worth(crate::tally::ANSWERS)
     }
 
     /// The matchers an event passes (`test(k)` for each of its type's `n`
