@@ -14,6 +14,14 @@
 //! jump on the kind of test and the branches on its answers repeat and
 //! predict well, and `and`, `or` and `not` cost a few word operations per
 //! batch rather than a branch per lead.
+//!
+//! Three kinds of answer are worked out ahead for the whole batch, because
+//! they are cheap and nearly every lead needs them: the count tests of
+//! event terms ([`TermTests`], from the counts just made), computed values
+//! (`domain(email)`, on first use), and, per distinct text, every text test
+//! of a family ([`super::answers`]; a text seen for the first time is
+//! tested by all of them, a regular expression included). None of these
+//! changes an answer: every test reads only the lead.
 
 use super::{clamp, points, test_each, val, Evaluator, Lead, Outcome, Scope};
 use super::{StageResult, TermResult, Val};
@@ -56,8 +64,12 @@ pub struct Memo {
     disqualified: Vec<Mask>,
     /// Per stage: the leads that reach it.
     stages: Vec<Mask>,
+    /// Per count test of the program ([`TermTests`]): the leads it holds for.
+    counts: Vec<Mask>,
     /// The matchers events passed, by event.
     events: super::events::EventMemo,
+    /// Families' answers, by text.
+    pub(super) answers: super::answers::AnswerMemo,
 }
 
 impl PartialEq for Memo {
@@ -79,9 +91,12 @@ struct Batch<'a, 'o, 'c> {
     as_of: i64,
     /// Stage conditions see the score and the group totals.
     totals: bool,
-    /// Computed values (`domain(email)`, `days_since(created_at)`) once
-    /// worked out: per computed value of the plan, one per lead.
-    computed: &'c [Cell<Option<Val<'a>>>],
+    /// Computed values (`domain(email)`, `days_since(created_at)`): per
+    /// computed value of the plan, one per lead, worked out for the whole
+    /// batch the first time one is read ([`Batch::fill`]).
+    computed: &'c [Cell<Val<'a>>],
+    /// Per computed value: worked out yet.
+    filled: &'c [Cell<bool>],
 }
 
 impl<'a, 'o> Batch<'a, 'o, '_> {
@@ -93,7 +108,7 @@ impl<'a, 'o> Batch<'a, 'o, '_> {
     where
         'a: 'o,
     {
-        let Some(cell) = slot.and_then(|k| self.computed.get(k * self.leads.len() + i)) else {
+        let Some(k) = slot else {
             // Stage conditions read the totals straight from the outcome.
             return match (v, self.totals) {
                 (ValueExpr::Score, true) => super::in_points(self.outs[i].score),
@@ -101,19 +116,72 @@ impl<'a, 'o> Batch<'a, 'o, '_> {
                 _ => self.scope(i).value(v),
             };
         };
-        cell.get().unwrap_or_else(|| {
-            let own = Scope {
-                model: self.model,
-                lead: &self.leads[i],
-                as_of: self.as_of,
-                terms: &[],
-                event: None,
-                totals: None,
-            };
-            let value = own.value(v);
-            cell.set(Some(value));
-            value
-        })
+        if !self.filled[k].get() {
+            self.fill(k, v);
+        }
+        self.computed[k * self.leads.len() + i].get()
+    }
+
+    /// Works out computed value `k` (`v`) for every lead of the batch, in
+    /// one loop: most are read for every lead (`domain(email)` by a rule
+    /// on the email's domain), and each costs a few comparisons.
+    #[inline(never)]
+    fn fill(&self, k: usize, v: &ValueExpr) {
+        let n = self.leads.len();
+        let cells = &self.computed[k * n..(k + 1) * n];
+        match v {
+            ValueExpr::Domain(of) => self.fill_with(cells, of, super::domain),
+            ValueExpr::DaysSince(of) => {
+                let as_of = self.as_of;
+                self.fill_with(cells, of, |t| super::days_since(t, as_of));
+            }
+            ValueExpr::Field(_) | ValueExpr::Prop(_) | ValueExpr::Score | ValueExpr::Group(_) => {
+                for (cell, lead) in cells.iter().zip(self.leads) {
+                    cell.set(self.own(lead).value(v));
+                }
+            }
+        }
+        self.filled[k].set(true);
+    }
+
+    /// [`Batch::fill`] of a value computed by `derive` from `of`, which is
+    /// read in line when it is a field (as in most models).
+    #[inline(always)]
+    fn fill_with(
+        &self,
+        cells: &[Cell<Val<'a>>],
+        of: &ValueExpr,
+        derive: impl Fn(Val<'a>) -> Val<'a>,
+    ) {
+        let cells = cells.iter().zip(self.leads);
+        match of {
+            ValueExpr::Field(f) => {
+                for (cell, lead) in cells {
+                    cell.set(derive(val(&lead.values[*f])));
+                }
+            }
+            ValueExpr::Prop(_)
+            | ValueExpr::Domain(_)
+            | ValueExpr::DaysSince(_)
+            | ValueExpr::Score
+            | ValueExpr::Group(_) => {
+                for (cell, lead) in cells {
+                    cell.set(derive(self.own(lead).value(of)));
+                }
+            }
+        }
+    }
+
+    /// The scope of a lead's own values: no terms, no totals.
+    fn own(&self, lead: &'a Lead) -> Scope<'a> {
+        Scope {
+            model: self.model,
+            lead,
+            as_of: self.as_of,
+            terms: &[],
+            event: None,
+            totals: None,
+        }
     }
 
     fn scope(&self, i: usize) -> Scope<'o>
@@ -161,10 +229,15 @@ impl Evaluator<'_> {
             types: &self.types,
             evaluator: self.id,
         };
-        for (lead, o) in leads.iter().zip(outs.iter_mut()) {
+        reset(&mut memo.counts, self.term_tests.tests.len());
+        for (i, (lead, o)) in leads.iter().zip(outs.iter_mut()).enumerate() {
             counter.count_into(lead, as_of, &mut o.terms, &mut memo.events);
             for &(t, same) in &self.copied {
                 o.terms[t] = o.terms[same];
+            }
+            for (held, &(t, lo, hi)) in memo.counts.iter_mut().zip(&self.term_tests.tests) {
+                let n = o.terms[t].count;
+                *held |= Mask::from(lo <= n && n <= hi) << i;
             }
             o.contributions.clear();
             o.contributions.resize(model.rules.len(), 0);
@@ -177,7 +250,8 @@ impl Evaluator<'_> {
         reset(&mut memo.flow, plan.program.steps.len());
         reset(&mut memo.fired, plan.rules.len());
         reset(&mut memo.disqualified, plan.disqualifier_starts.len());
-        let computed: Vec<Cell<Option<Val<'_>>>> = vec![Cell::new(None); self.computed.count * n];
+        let computed = vec![Cell::new(Val::Missing); self.computed.count * n];
+        let filled = vec![Cell::new(false); self.computed.count];
         let cx = Batch {
             model,
             leads,
@@ -185,6 +259,7 @@ impl Evaluator<'_> {
             as_of,
             totals: false,
             computed: &computed,
+            filled: &filled,
         };
         for (k, pr) in plan.rules.iter().enumerate() {
             memo.fired[k] = self.holds(pr.start, all, &cx, memo);
@@ -257,6 +332,7 @@ impl Evaluator<'_> {
             as_of,
             totals: true,
             computed: &computed,
+            filled: &filled,
         };
         let mut open = all & !disqualified;
         memo.stages.clear();
@@ -283,6 +359,13 @@ impl Evaluator<'_> {
         if active == 0 {
             return 0;
         }
+        let first = program.steps[start as usize];
+        if lowest == start {
+            // One test (most rules): its answer, without the flow between steps.
+            let held = self.leaf(start as usize, first.leaf, active, cx, memo);
+            let answer = |next: Next, leads: Mask| if next == YES { leads } else { 0 };
+            return answer(first.yes, held) | answer(first.no, active & !held);
+        }
         let mut yes: Mask = 0;
         memo.flow[start as usize] = active;
         for at in (lowest as usize..=start as usize).rev() {
@@ -292,7 +375,7 @@ impl Evaluator<'_> {
                 continue;
             }
             let step = program.steps[at];
-            let held = self.leaf(step.leaf, reach, cx, memo);
+            let held = self.leaf(at, step.leaf, reach, cx, memo);
             for (next, leads) in [(step.yes, held), (step.no, reach & !held)] {
                 match memo.flow.get_mut(next as usize) {
                     Some(f) => *f |= leads,
@@ -304,23 +387,33 @@ impl Evaluator<'_> {
         yes
     }
 
-    /// The leads of `reach` for which a step's leaf holds. A shared
-    /// predicate is tested only on leads it has not been tested on yet.
+    /// The leads of `reach` for which the leaf of step `at` holds. Count
+    /// tests were answered with the counts; a shared predicate is tested
+    /// only on leads it has not been tested on yet.
     #[inline]
-    fn leaf(&self, leaf: Leaf, reach: Mask, cx: &Batch<'_, '_, '_>, memo: &mut Memo) -> Mask {
+    fn leaf(
+        &self,
+        at: usize,
+        leaf: Leaf,
+        reach: Mask,
+        cx: &Batch<'_, '_, '_>,
+        memo: &mut Memo,
+    ) -> Mask {
         let pred = match leaf {
-            Leaf::Term { term, lo, hi } => {
-                let mut held = 0;
-                for i in leads_in(reach) {
-                    let n = cx.outs[i].terms[term].count;
-                    held |= Mask::from(lo <= n && n <= hi) << i;
-                }
-                return held;
-            }
+            Leaf::Term { .. } => return memo.counts[self.term_tests.of_step[at] as usize] & reach,
             Leaf::Field { pred, .. } | Leaf::Pred(pred) => pred,
         };
         let untested = reach & !memo.known[pred];
-        if untested != 0 {
+        if untested == 0 {
+            return memo.truth[pred] & reach;
+        }
+        // A batch of one (`explain`, `serve`) comes with a fresh memo each
+        // time: filling a table of answers for it would cost more than the
+        // tests.
+        let family = self.families.family(pred).filter(|_| cx.leads.len() > 1);
+        if let Some(f) = family.filter(|&f| memo.answers.useful(self.id, &self.families, f)) {
+            self.answer_family(f, untested, cx, memo);
+        } else {
             let p = &self.plan.preds[pred].pred;
             let held = match leaf {
                 Leaf::Field { field, .. } => {
@@ -335,6 +428,31 @@ impl Evaluator<'_> {
             memo.truth[pred] |= held;
         }
         memo.truth[pred] & reach
+    }
+
+    /// Answers every predicate of family `f` for the leads of `leads` (none
+    /// of which it has answered yet), by one lookup of each lead's text.
+    #[inline(never)]
+    fn answer_family(&self, f: u32, leads: Mask, cx: &Batch<'_, '_, '_>, memo: &mut Memo) {
+        let family = &self.families.list[f as usize];
+        let slot = self.computed.slots[family.members[0]];
+        for i in leads_in(leads) {
+            let v = match family.value {
+                ValueExpr::Field(field) => val(&cx.leads[i].values[field]),
+                ValueExpr::Domain(_)
+                | ValueExpr::DaysSince(_)
+                | ValueExpr::Prop(_)
+                | ValueExpr::Score
+                | ValueExpr::Group(_) => cx.value(i, &family.value, slot),
+            };
+            let answers = memo.answers.answers(self.plan(), &self.families, f, v);
+            for (k, &p) in family.members.iter().enumerate() {
+                memo.truth[p] |= (answers >> k & 1) << i;
+            }
+        }
+        for &p in &family.members {
+            memo.known[p] |= leads;
+        }
     }
 }
 
@@ -374,5 +492,43 @@ impl Computed {
             slots,
             count: distinct.len(),
         }
+    }
+}
+
+/// The count tests of a plan's program (`visited pricing twice`: the count
+/// of a term within a range), each distinct one once. They are answered
+/// for every lead of a batch as soon as its terms are counted: a few
+/// comparisons a lead, in a row, on counts just written.
+#[derive(Debug, Clone, Default)]
+pub struct TermTests {
+    /// Each distinct test: the term, and the lowest and highest count it
+    /// accepts.
+    tests: Vec<(usize, u64, u64)>,
+    /// Per program step: its count test, if its leaf is one.
+    of_step: Vec<u32>,
+}
+
+impl TermTests {
+    pub fn of(plan: &crate::plan::Plan) -> TermTests {
+        let mut tests = Vec::new();
+        let of_step = plan
+            .program
+            .steps
+            .iter()
+            .map(|step| match step.leaf {
+                Leaf::Term { term, lo, hi } => {
+                    let test = (term, lo, hi);
+                    (match tests.iter().position(|t| *t == test) {
+                        Some(k) => k,
+                        None => {
+                            tests.push(test);
+                            tests.len() - 1
+                        }
+                    }) as u32
+                }
+                Leaf::Field { .. } | Leaf::Pred(_) => u32::MAX,
+            })
+            .collect();
+        TermTests { tests, of_step }
     }
 }

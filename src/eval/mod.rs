@@ -7,6 +7,7 @@
 //! outcome from the AST by the most direct route, and the two are tested
 //! against each other.
 
+mod answers;
 pub mod batch;
 mod events;
 pub mod points;
@@ -148,14 +149,8 @@ impl<'a> Scope<'a> {
     fn computed(&self, v: &ValueExpr) -> Val<'a> {
         match v {
             ValueExpr::Field(_) | ValueExpr::Prop(_) => self.value(v),
-            ValueExpr::Domain(inner) => match self.value(inner) {
-                Val::Text(t) => domain_of(t).map(Val::Text).unwrap_or(Val::Missing),
-                _ => Val::Missing,
-            },
-            ValueExpr::DaysSince(inner) => match self.value(inner) {
-                Val::Time(t) => Val::Number(whole_days(t, self.as_of) as f64),
-                _ => Val::Missing,
-            },
+            ValueExpr::Domain(inner) => domain(self.value(inner)),
+            ValueExpr::DaysSince(inner) => days_since(self.value(inner), self.as_of),
             ValueExpr::Score => match self.totals {
                 Some((score, _)) => in_points(score),
                 None => Val::Missing,
@@ -189,6 +184,24 @@ impl<'a> Scope<'a> {
             Expr::Not(inner) => !self.holds(inner),
             Expr::Pred(_) | Expr::Term(_) => self.holds(e),
         }
+    }
+}
+
+/// `domain(…)` of a value: of a text, the part after its last `@`.
+#[inline]
+pub fn domain(v: Val<'_>) -> Val<'_> {
+    match v {
+        Val::Text(t) => domain_of(t).map(Val::Text).unwrap_or(Val::Missing),
+        _ => Val::Missing,
+    }
+}
+
+/// `days_since(…)` of a value: of a time, the whole days from it to `as_of`.
+#[inline]
+pub fn days_since(v: Val<'_>, as_of: i64) -> Val<'static> {
+    match v {
+        Val::Time(t) => Val::Number(whole_days(t, as_of) as f64),
+        _ => Val::Missing,
     }
 }
 
@@ -322,6 +335,9 @@ pub struct Evaluator<'m> {
     pub model: &'m Model,
     plan: std::borrow::Cow<'m, Plan>,
     computed: batch::Computed,
+    /// The predicates answered together per text.
+    families: answers::Families,
+    term_tests: batch::TermTests,
     types: Vec<events::TypeInfo>,
     /// The terms counted with another (`same_as`), each with that other.
     copied: Vec<(usize, usize)>,
@@ -348,6 +364,8 @@ impl<'m> Evaluator<'m> {
         Evaluator {
             model,
             computed: batch::Computed::of(&plan),
+            families: answers::Families::of(&plan),
+            term_tests: batch::TermTests::of(&plan),
             types: events::type_info(model, &plan),
             copied: copied(&plan),
             plan: std::borrow::Cow::Owned(plan),
@@ -361,6 +379,8 @@ impl<'m> Evaluator<'m> {
         Evaluator {
             model,
             computed: batch::Computed::of(plan),
+            families: answers::Families::of(plan),
+            term_tests: batch::TermTests::of(plan),
             types: events::type_info(model, plan),
             copied: copied(plan),
             plan: std::borrow::Cow::Borrowed(plan),
