@@ -1,6 +1,7 @@
 //! Hit and miss counts for the memories that pay off only when what they
-//! remember comes back: answers per event ([`crate::eval`]), answers per
-//! pattern ([`crate::check::patterns`]), and reading templates
+//! remember comes back: answers per event and per text of a family of
+//! tests ([`crate::eval`]), answers per pattern
+//! ([`crate::check::patterns`]), and reading templates
 //! ([`crate::io`]). Each one stops being used once it misses too often, by
 //! the one rule here.
 

@@ -229,15 +229,17 @@ impl Evaluator<'_> {
             types: &self.types,
             evaluator: self.id,
         };
-        reset(&mut memo.counts, self.term_tests.tests.len());
+        // One more, for a test no count passes.
+        reset(&mut memo.counts, self.term_tests.tests.len() + 1);
         for (i, (lead, o)) in leads.iter().zip(outs.iter_mut()).enumerate() {
             counter.count_into(lead, as_of, &mut o.terms, &mut memo.events);
             for &(t, same) in &self.copied {
                 o.terms[t] = o.terms[same];
             }
-            for (held, &(t, lo, hi)) in memo.counts.iter_mut().zip(&self.term_tests.tests) {
+            for (held, &(t, lo, span)) in memo.counts.iter_mut().zip(&self.term_tests.tests) {
+                // `lo <= n <= lo + span` in one comparison.
                 let n = o.terms[t].count;
-                *held |= Mask::from(lo <= n && n <= hi) << i;
+                *held |= Mask::from(n.wrapping_sub(lo) <= span) << i;
             }
             o.contributions.clear();
             o.contributions.resize(model.rules.len(), 0);
@@ -501,34 +503,42 @@ impl Computed {
 /// comparisons a lead, in a row, on counts just written.
 #[derive(Debug, Clone, Default)]
 pub struct TermTests {
-    /// Each distinct test: the term, and the lowest and highest count it
-    /// accepts.
+    /// Each distinct test that some count passes: the term, the lowest
+    /// count it accepts, and how many more (`hi - lo`).
     tests: Vec<(usize, u64, u64)>,
-    /// Per program step: its count test, if its leaf is one.
+    /// Per program step: its count test, if its leaf is one; a test no
+    /// count passes (`fewer than 0 times`) is `tests.len()`, whose leads
+    /// stay none.
     of_step: Vec<u32>,
 }
+
+/// Where [`TermTests::of_step`] has no count test.
+const NOT_A_COUNT: u32 = u32::MAX;
 
 impl TermTests {
     pub fn of(plan: &crate::plan::Plan) -> TermTests {
         let mut tests = Vec::new();
-        let of_step = plan
+        let mut of_step: Vec<Option<u32>> = plan
             .program
             .steps
             .iter()
             .map(|step| match step.leaf {
+                Leaf::Term { lo, hi, .. } if lo > hi => None,
                 Leaf::Term { term, lo, hi } => {
-                    let test = (term, lo, hi);
-                    (match tests.iter().position(|t| *t == test) {
-                        Some(k) => k,
+                    let test = (term, lo, hi - lo);
+                    Some(match tests.iter().position(|t| *t == test) {
+                        Some(k) => k as u32,
                         None => {
                             tests.push(test);
-                            tests.len() - 1
+                            (tests.len() - 1) as u32
                         }
-                    }) as u32
+                    })
                 }
-                Leaf::Field { .. } | Leaf::Pred(_) => u32::MAX,
+                Leaf::Field { .. } | Leaf::Pred(_) => Some(NOT_A_COUNT),
             })
             .collect();
+        let never = tests.len() as u32;
+        let of_step = of_step.drain(..).map(|k| k.unwrap_or(never)).collect();
         TermTests { tests, of_step }
     }
 }
