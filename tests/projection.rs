@@ -263,16 +263,30 @@ fn the_bundled_data_reads_the_same_both_ways() {
 /// that are not JSON. Read one after another with the same scratch space,
 /// every line must still read as the general path reads it.
 fn shaped_event(r: &mut Rng) -> String {
-    let at = *r.pick(&["\"2026-10-01\"", "\"2026-09-30T10:00:00Z\"", "2026", "null"]);
+    let at = *r.pick(&[
+        "\"2026-10-01\"",
+        "\"2026-09-30T10:00:00Z\"",
+        "2026",
+        "null",
+        r#""2026-10-0\u0031""#,
+    ]);
+    // Strings with escapes too: where a string does not end at the next
+    // quote, or ends right after a backslash, and escapes that are not JSON.
     let page = *r.pick(&[
         "\"/pricing\"",
         "\"pricing\"",
         "12",
         "{\"a\":[1,{}]}",
         "\"\"",
+        r#""/pri\u0063ing""#,
+        r#""a\"b","at":"x""#,
+        r#""x\\""#,
+        r#""\/pricing\/""#,
+        r#""\q""#,
+        r#""\ud800""#,
     ]);
     let other = format!("\"t{}\"", r.below(24));
-    match r.below(14) {
+    match r.below(15) {
         0 | 1 => format!(r#"{{"type":"visited","page":{page},"at":{at}}}"#),
         2 => format!(r#"{{"type":"visited","at":{at},"page":{page}}}"#),
         3 => format!(r#"{{"at":{at},"type":"visited","page":{page}}}"#),
@@ -286,6 +300,7 @@ fn shaped_event(r: &mut Rng) -> String {
         8 => format!(r#"{{"type":"visited","page":{page},"at":{at},"page":"/plans"}}"#),
         9 => format!(r#"{{"type":"visited","page":{page},"at":{at}}}x"#),
         10 => format!(r#"{{"type":"visited","page":{page}"at":{at}}}"#),
+        11 => format!(r#"{{"type":"vis\u0069ted","page":{page},"at":{at}}}"#),
         _ => format!(r#"{{ "type": "visited", "page": {page}, "at": {at} }}"#),
     }
 }
@@ -323,10 +338,15 @@ fn shaped_line(r: &mut Rng, i: usize) -> String {
         "null",
         "\"\"",
         "[\"a\"]",
+        r#""VP \"Sales\", \u00c9MEA""#,
+        r#""C\\""#,
+        r#""\ud83d\ude00 CEO""#,
+        r#""\x""#,
     ]);
     let employees = *r.pick(&["120", "\"120\"", "null", "1.5e3", "-0", "{\"n\":1}"]);
     let tech = *r.pick(&[
         "[\"Gong\",\"hubspot\"]",
+        r#"["G\u006fng","a\"]"]"#,
         "[]",
         "\"gong; x\"",
         "null",

@@ -359,7 +359,7 @@ fn read_events(
         let mut at = None;
         let templates = &mut s.templates[source];
         let start = c.i;
-        let read = if c.is_plain() && templates.worth_trying() {
+        let read = if c.is_clean() && templates.worth_trying() {
             templates.read(c, depth, |role, t| match role {
                 Role::Type => ty = Some(t),
                 Role::At => at = Some(t),
@@ -395,7 +395,7 @@ fn read_events(
                 members.push((t, role));
                 Ok(())
             })?;
-            if c.is_plain() && templates.learning() {
+            if c.is_clean() && templates.learning() {
                 templates.learn(c.b, start, c.i, members, |ty| src.kind_of(ty));
             }
         }
@@ -512,10 +512,10 @@ pub fn project(
     let set = p.set;
     s.reset(p, model);
     let mut c = Cursor::new(line.as_bytes());
-    if !(c.is_plain() && s.lines.worth_trying() && by_template(p, model, &mut c, s)) {
+    if !(c.is_clean() && s.lines.worth_trying() && by_template(p, model, &mut c, s)) {
         s.reset(p, model);
         s.line_values.clear();
-        s.line_learnable = c.is_plain();
+        s.line_learnable = c.is_clean();
         c.i = 0;
         c.ws();
         if c.peek().ok() != Some(b'{') || walk(p, &p.root, &mut c, 0, s).is_err() {

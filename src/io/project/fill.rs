@@ -166,6 +166,102 @@ fn small_integer(raw: &str) -> Option<f64> {
     raw.parse::<u64>().ok().map(|n| n as f64)
 }
 
+/// [`set`] for the text of a string.
+#[inline(always)]
+fn set_str<const KEEP_RAW: bool>(
+    slot: &mut Value,
+    s: &str,
+    ty: Type,
+    spare: &mut Spare,
+) -> Result<(), Json> {
+    let as_json = || Json::String(s.to_string());
+    let v = match ty {
+        Type::Text => {
+            set_text::<KEEP_RAW>(slot, s, spare);
+            return Ok(());
+        }
+        Type::TextList => {
+            set_text_list(slot, s.split(';'), spare);
+            return Ok(());
+        }
+        Type::Number if s.trim().is_empty() => Value::Missing,
+        Type::Number => Value::Number(number_from_text(s).ok_or_else(as_json)?),
+        Type::Time if s.trim().is_empty() => Value::Missing,
+        Type::Time => Value::Time(crate::time::parse_time(s).ok_or_else(as_json)?),
+        Type::Bool | Type::NumberList => {
+            let j = as_json();
+            convert(ty, &j).map_err(|_| j)?
+        }
+    };
+    replace(slot, v, spare);
+    Ok(())
+}
+
+/// [`set`] for a string with escapes: decoded into a spare buffer, then
+/// read as a plain one. `None` when [`decode_into`] leaves it to serde_json.
+#[inline(never)]
+fn set_escaped<const KEEP_RAW: bool>(
+    slot: &mut Value,
+    raw: &str,
+    ty: Type,
+    spare: &mut Spare,
+) -> Option<Result<(), Json>> {
+    let mut text = fresh(spare);
+    let read = decode_into(raw, &mut text).map(|()| set_str::<KEEP_RAW>(slot, &text, ty, spare));
+    keep(text, spare);
+    read
+}
+
+/// Appends the text of a string token (quotes included) that the cursor
+/// validated to `out`, its escapes decoded as serde_json decodes them.
+/// `None` (and `out` unspecified) for anything a validated string cannot
+/// hold, left to serde_json.
+fn decode_into(raw: &str, out: &mut String) -> Option<()> {
+    let mut rest = raw.strip_prefix('"')?.strip_suffix('"')?;
+    while let Some(i) = memchr::memchr(b'\\', rest.as_bytes()) {
+        out.push_str(&rest[..i]);
+        let b = &rest.as_bytes()[i + 1..];
+        let (c, used) = match *b.first()? {
+            b'"' => ('"', 1),
+            b'\\' => ('\\', 1),
+            b'/' => ('/', 1),
+            b'b' => ('\u{8}', 1),
+            b'f' => ('\u{c}', 1),
+            b'n' => ('\n', 1),
+            b'r' => ('\r', 1),
+            b't' => ('\t', 1),
+            b'u' => {
+                let unit = hex4(b.get(1..5)?)?;
+                if (0xD800..0xDC00).contains(&unit) {
+                    if b.get(5..7)? != b"\\u" {
+                        return None;
+                    }
+                    let low = hex4(b.get(7..11)?)?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return None;
+                    }
+                    let c = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                    (char::from_u32(c)?, 11)
+                } else {
+                    (char::from_u32(unit)?, 5)
+                }
+            }
+            _ => return None,
+        };
+        out.push(c);
+        rest = rest.get(i + 1 + used..)?;
+    }
+    out.push_str(rest);
+    Some(())
+}
+
+/// Four hex digits.
+fn hex4(digits: &[u8]) -> Option<u32> {
+    digits
+        .iter()
+        .try_fold(0u32, |v, &d| Some(v * 16 + (d as char).to_digit(16)?))
+}
+
 /// [`set`] with or without texts' form as written.
 pub type Set = fn(&mut Value, &str, Tok, Type, &mut Spare) -> Result<(), Json>;
 
@@ -181,30 +277,14 @@ pub fn set<const KEEP_RAW: bool>(
     spare: &mut Spare,
 ) -> Result<(), Json> {
     if t.plain {
-        let s = inner(line, t);
-        let as_json = || Json::String(s.to_string());
-        let v = match ty {
-            Type::Text => {
-                set_text::<KEEP_RAW>(slot, s, spare);
-                return Ok(());
-            }
-            Type::TextList => {
-                set_text_list(slot, s.split(';'), spare);
-                return Ok(());
-            }
-            Type::Number if s.trim().is_empty() => Value::Missing,
-            Type::Number => Value::Number(number_from_text(s).ok_or_else(as_json)?),
-            Type::Time if s.trim().is_empty() => Value::Missing,
-            Type::Time => Value::Time(crate::time::parse_time(s).ok_or_else(as_json)?),
-            Type::Bool | Type::NumberList => {
-                let j = as_json();
-                convert(ty, &j).map_err(|_| j)?
-            }
-        };
-        replace(slot, v, spare);
-        return Ok(());
+        return set_str::<KEEP_RAW>(slot, inner(line, t), ty, spare);
     }
     let raw = &line[t.start..t.end];
+    if raw.starts_with('"') {
+        if let Some(read) = set_escaped::<KEEP_RAW>(slot, raw, ty, spare) {
+            return read;
+        }
+    }
     let direct = match (ty, raw.as_bytes().first()) {
         (_, Some(b'n')) => Some(Value::Missing),
         (Type::Bool, Some(b't')) => Some(Value::Bool(true)),
@@ -248,6 +328,15 @@ mod tests {
             (Type::Text, r#""   ""#),
             (Type::Text, "12"),
             (Type::Text, r#""\u0041B""#),
+            (
+                Type::Text,
+                r#""Compa\u00f1\u00EDa \"Nord\"\/\\ \ud83d\ude00""#,
+            ),
+            (Type::Text, r#""\t\n \u0020 ""#),
+            (Type::Number, r#""\u0034\u0032""#),
+            (Type::Time, r#""2026-10-0\u0031""#),
+            (Type::TextList, r#""a\u003b B""#),
+            (Type::Bool, r#""y\u0065s""#),
             (Type::TextList, r#"["Gong", " ", "HubSpot"]"#),
             (Type::TextList, r#"[ ]"#),
             (Type::TextList, r#"[ "x" ,"Y" ]"#),
@@ -285,6 +374,52 @@ mod tests {
                     Err(_) => assert_eq!(got, Err(j.clone()), "{line}"),
                 }
             }
+        }
+    }
+
+    /// Escapes as serde_json writes them (only what must be), and as
+    /// writers that keep to ASCII write them (every other character as
+    /// `\uXXXX`, in surrogate pairs beyond the first plane, and `\/`).
+    fn ascii_json(text: &str) -> String {
+        let mut out = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '/' => out.push_str("\\/"),
+                ' '..='~' if c != '"' && c != '\\' => out.push(c),
+                _ => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{u:04x}"));
+                    }
+                }
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaped_strings_decode_as_serde_json_decodes_them(text in "\\PC*|[\"\\\\/a\u{0}-\u{1f}é😀]{0,12}") {
+            for raw in [serde_json::to_string(&text).unwrap(), ascii_json(&text)] {
+                let mut out = String::from("kept ");
+                proptest::prop_assert_eq!(decode_into(&raw, &mut out), Some(()), "{}", raw);
+                proptest::prop_assert_eq!(&out[5..], text.as_str(), "{}", raw);
+            }
+        }
+    }
+
+    #[test]
+    fn what_a_validated_string_cannot_hold_is_left_to_serde_json() {
+        for raw in [
+            r#""\x""#,
+            r#""\ud800""#,
+            r#""\ud800\u0041""#,
+            r#""\u12""#,
+            r#""a\""#,
+            "x",
+        ] {
+            assert_eq!(decode_into(raw, &mut String::new()), None, "{raw}");
         }
     }
 

@@ -1,15 +1,42 @@
-//! Sixteen bytes at a time: whether a line is "plain" (no backslash and no
-//! control byte anywhere), and where the next quote is. In a plain line
-//! every quote opens or closes a string, so a string ends at the next quote
-//! and its contents need no other check.
+//! Sixteen bytes at a time: whether a line has a backslash or a control
+//! byte anywhere, and where the next quote (or quote or backslash) is. In a
+//! "plain" line, with neither, every quote opens or closes a string, so a
+//! string ends at the next quote and its contents need no other check. In
+//! a "clean" line, with no control byte but some backslashes (escaped
+//! names, `\u00e9` from writers that keep to ASCII), a string ends at the
+//! next quote unless a backslash comes first; only then are its escapes
+//! checked one by one.
 //!
 //! On x86-64 this uses SSE2 (part of every x86-64 processor) through
 //! `safe_arch`, which wraps the intrinsics in safe functions; elsewhere and
 //! for the last few bytes of a line it is a plain loop. Tests compare the
 //! two.
 
-/// Does `b` have no backslash and no byte below 0x20?
-pub fn plain(b: &[u8]) -> bool {
+/// What a line holds that string scanning cares about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Survey {
+    /// A backslash somewhere (strings may have escapes).
+    pub backslash: bool,
+    /// A byte below 0x20 somewhere (white space other than the space, or
+    /// a control byte a string may not hold).
+    pub control: bool,
+}
+
+impl Survey {
+    /// No backslash and no control byte: every string ends at the next quote.
+    pub fn plain(self) -> bool {
+        !self.backslash && !self.control
+    }
+
+    /// No control byte: a string ends at the next quote unless a backslash
+    /// comes first.
+    pub fn clean(self) -> bool {
+        !self.control
+    }
+}
+
+/// Whether `b` has a backslash, and whether it has a byte below 0x20.
+pub fn survey(b: &[u8]) -> Survey {
     #[cfg(target_arch = "x86_64")]
     {
         use safe_arch::{
@@ -31,16 +58,41 @@ pub fn plain(b: &[u8]) -> bool {
                 );
             }
         }
-        move_mask_i8_m128i(bad) == 0 && plain_scalar(blocks.remainder())
+        let rest = survey_scalar(blocks.remainder());
+        if move_mask_i8_m128i(bad) == 0 {
+            return rest;
+        }
+        // Most lines have neither; the others are looked at again, for
+        // control bytes alone.
+        let mut controls = zeroed_m128i();
+        let mut blocks = b.chunks_exact(16);
+        for block in &mut blocks {
+            if let Ok(block) = <&[u8; 16]>::try_from(block) {
+                let v = load_unaligned_m128i(block);
+                controls = bitor_m128i(
+                    controls,
+                    cmp_eq_mask_i8_m128i(min_u8_m128i(v, below_space), v),
+                );
+            }
+        }
+        Survey {
+            backslash: b.contains(&b'\\'),
+            control: move_mask_i8_m128i(controls) != 0 || rest.control,
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        plain_scalar(b)
+        survey_scalar(b)
     }
 }
 
-fn plain_scalar(b: &[u8]) -> bool {
-    !b.iter().any(|&c| c == b'\\' || c < 0x20)
+fn survey_scalar(b: &[u8]) -> Survey {
+    let (mut backslash, mut control) = (false, false);
+    for &c in b {
+        backslash |= c == b'\\';
+        control |= c < 0x20;
+    }
+    Survey { backslash, control }
 }
 
 /// The position of the first quote in `b` at or after `from`.
@@ -74,22 +126,66 @@ fn next_quote_scalar(b: &[u8], from: usize) -> Option<usize> {
     rest.iter().position(|&c| c == b'"').map(|p| from + p)
 }
 
+/// The position of the first quote or backslash in `b` at or after `from`.
+#[inline]
+pub fn next_quote_or_backslash(b: &[u8], from: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use safe_arch::{
+            bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i,
+            set_splat_i8_m128i,
+        };
+        let quote = set_splat_i8_m128i(b'"' as i8);
+        let backslash = set_splat_i8_m128i(b'\\' as i8);
+        let mut i = from;
+        while let Some(block) = b.get(i..i + 16) {
+            let Ok(block) = <&[u8; 16]>::try_from(block) else {
+                break;
+            };
+            let v = load_unaligned_m128i(block);
+            let m = move_mask_i8_m128i(bitor_m128i(
+                cmp_eq_mask_i8_m128i(v, quote),
+                cmp_eq_mask_i8_m128i(v, backslash),
+            ));
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        next_quote_or_backslash_scalar(b, i)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        next_quote_or_backslash_scalar(b, from)
+    }
+}
+
+fn next_quote_or_backslash_scalar(b: &[u8], from: usize) -> Option<usize> {
+    let rest = b.get(from..)?;
+    rest.iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| from + p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     #[test]
-    fn backslashes_and_control_bytes_anywhere_make_a_line_not_plain() {
+    fn backslashes_and_control_bytes_anywhere_are_found() {
         for bad in [b'\\', 0u8, b'\t', b'\n', 0x1f] {
             for at in [0, 5, 15, 16, 31, 40] {
                 let mut line = vec![b'x'; 41];
                 line[at] = bad;
-                assert!(!plain(&line), "byte {bad:#x} at {at}");
+                let s = survey(&line);
+                assert!(!s.plain(), "byte {bad:#x} at {at}");
+                assert_eq!(s.backslash, bad == b'\\', "byte {bad:#x} at {at}");
+                assert_eq!(s.clean(), bad == b'\\', "byte {bad:#x} at {at}");
             }
         }
         // 0x7f and the bytes of multi-byte characters are ordinary.
-        assert!(plain("\u{7f}é\"ü€".repeat(9).as_bytes()));
+        assert!(survey("\u{7f}é\"ü€".repeat(9).as_bytes()).plain());
     }
 
     #[test]
@@ -110,7 +206,11 @@ mod tests {
             ], 0..120),
             from in 0usize..130,
         ) {
-            prop_assert_eq!(plain(&b), plain_scalar(&b));
+            prop_assert_eq!(survey(&b), survey_scalar(&b));
+            prop_assert_eq!(
+                next_quote_or_backslash(&b, from),
+                next_quote_or_backslash_scalar(&b, from)
+            );
             prop_assert_eq!(next_quote(&b, from), next_quote_scalar(&b, from));
         }
     }

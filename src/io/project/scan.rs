@@ -1,7 +1,9 @@
 //! Validating JSON scanning over one line: in a line with no backslash and
 //! no control byte a string ends at the next quote (found sixteen bytes at a
-//! time, see [`super::quotes`]); in any other line strings are scanned eight
-//! bytes at a time with their escapes checked. Numbers and literals are
+//! time, see [`super::quotes`]); in a line with backslashes but no control
+//! byte, at the next quote unless a backslash comes first, whose escape is
+//! then checked; in any other line strings are scanned eight bytes at a
+//! time with their escapes checked. Numbers and literals are
 //! checked as serde_json would; nothing is decoded.
 
 /// serde_json's nesting limit.
@@ -89,6 +91,9 @@ pub struct Cursor<'a> {
     /// The line has no backslash and no control byte (see
     /// [`super::quotes`]): every string ends at the next quote.
     plain: bool,
+    /// The line has no control byte: a string ends at the next quote
+    /// unless a backslash comes first.
+    clean: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -97,11 +102,19 @@ impl<'a> Cursor<'a> {
         self.plain
     }
 
+    /// Has the line no control byte? Lines with escapes but no control
+    /// byte are read by template too (see [`super::template`]).
+    pub fn is_clean(&self) -> bool {
+        self.clean
+    }
+
     pub fn new(b: &'a [u8]) -> Cursor<'a> {
+        let survey = super::quotes::survey(b);
         Cursor {
             b,
             i: 0,
-            plain: super::quotes::plain(b),
+            plain: survey.plain(),
+            clean: survey.clean(),
         }
     }
 
@@ -157,7 +170,33 @@ impl<'a> Cursor<'a> {
             let start = std::mem::replace(&mut self.i, end + 1);
             return Ok((start, end, false));
         }
+        if self.clean {
+            self.expect(b'"')?;
+            let start = self.i;
+            let end = super::quotes::next_quote_or_backslash(self.b, start).ok_or(Invalid)?;
+            self.i = end + 1;
+            if self.b[end] == b'"' {
+                return Ok((start, end, false));
+            }
+            self.i = end;
+            return self.string_escaped(start);
+        }
         self.string_scanned()
+    }
+
+    /// The rest of a string in a clean line (see [`Cursor::is_clean`]),
+    /// its contents starting at `start`, the cursor on a backslash in it.
+    #[inline(never)]
+    fn string_escaped(&mut self, start: usize) -> R<(usize, usize, bool)> {
+        loop {
+            self.escape()?;
+            let next = super::quotes::next_quote_or_backslash(self.b, self.i).ok_or(Invalid)?;
+            self.i = next;
+            if self.b[next] == b'"' {
+                self.i += 1;
+                return Ok((start, next, true));
+            }
+        }
     }
 
     /// [`Cursor::string`] in a line that is not plain: scanned eight bytes

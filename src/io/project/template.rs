@@ -7,12 +7,14 @@
 //! with the validating scanner. No member names are looked up and no
 //! separators are checked one by one.
 //!
-//! Only lines with no backslash and no control byte use templates (there
-//! every string ends at the next quote and needs no other check), so an
-//! event that matches a template is valid JSON exactly when the event the
-//! template was learned from was: the literal bytes are the same, each
-//! string value is a run without quotes, and every other value is
-//! validated as usual. The member a value belongs to is known from the
+//! Only lines with no control byte use templates. There a string ends at
+//! the next quote unless a backslash comes first (in a line with no
+//! backslash at all, always), and a string value with escapes is checked
+//! by the validating scanner. So an event that matches a template is valid
+//! JSON exactly when the event the template was learned from was: the
+//! literal bytes are the same, read from the same state of the parse,
+//! each string value is a run without quotes or a checked string, and
+//! every other value is validated as usual. The member a value belongs to is known from the
 //! literal before it, which contains its name.
 
 use super::scan::{Cursor, Tok};
@@ -155,7 +157,19 @@ pub fn value_at(
     depth: usize,
 ) -> Option<(Tok, usize)> {
     if string {
-        let q = super::quotes::next_quote(c.b, value)?;
+        let q = if c.is_plain() {
+            super::quotes::next_quote(c.b, value)?
+        } else {
+            let q = super::quotes::next_quote_or_backslash(c.b, value)?;
+            if c.b[q] == b'\\' {
+                // A string with escapes: the scanner checks them and finds
+                // its end (the literal after it starts at its closing quote).
+                c.i = value - 1;
+                let tok = c.skip(depth).ok()?;
+                return Some((tok, c.i - 1));
+            }
+            q
+        };
         let tok = Tok {
             start: value - 1,
             end: q + 1,
