@@ -9,9 +9,11 @@ pub const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
 /// Parses `2026-11-01`, `2026-11-01T09:30:00Z`, `2026-11-01T09:30:00+02:00`,
 /// and, read as UTC, `2026-11-01T09:30:00` / `2026-11-01T09:30`.
 pub fn parse_time(text: &str) -> Option<i64> {
-    if let Some(t) = parse_common(text.as_bytes()) {
-        return Some(t);
-    }
+    parse_common(text.as_bytes()).or_else(|| parse_general(text))
+}
+
+/// [`parse_time`] without its fast path: chrono's parsers.
+fn parse_general(text: &str) -> Option<i64> {
     let s = text.trim();
     if s.len() == 10 {
         let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
@@ -52,14 +54,13 @@ fn two(a: u8, b: u8) -> Option<i64> {
     (a < 10 && b < 10).then_some(i64::from(a) * 10 + i64::from(b))
 }
 
-/// The two forms nearly all data uses, without a general parser:
-/// `YYYY-MM-DD` and `YYYY-MM-DDTHH:MM:SSZ`. Anything else returns `None` and
-/// goes to the general parser, which also rejects invalid dates.
+/// The forms nearly all data uses, without a general parser: `YYYY-MM-DD`,
+/// or that followed by `THH:MM:SS`, optionally a fraction of up to nine
+/// digits, and `Z`, `+HH:MM`, `-HH:MM` or no zone (UTC). Anything else
+/// returns `None` and goes to the general parser, which also rejects
+/// invalid dates.
 fn parse_common(b: &[u8]) -> Option<i64> {
     let date: &[u8; 10] = b.get(..10)?.try_into().ok()?;
-    if b.len() != 10 && b.len() != 20 {
-        return None;
-    }
     with_time(date_secs(date)?, b)
 }
 
@@ -84,25 +85,76 @@ fn date_secs(date: &[u8; 10]) -> Option<i64> {
     Some(days_from_civil(y, m, d) * 86_400)
 }
 
-/// The instant of `b` (a date, or a date and `THH:MM:SSZ`) given the
-/// seconds of its date's midnight, in microseconds.
-fn with_time(mut secs: i64, b: &[u8]) -> Option<i64> {
-    if let Some(time) = b.get(10..20) {
-        let time: &[u8; 10] = time.try_into().ok()?;
-        if time[0] != b'T' || time[3] != b':' || time[6] != b':' || time[9] != b'Z' {
-            return None;
-        }
-        let (hh, mm, ss) = (
-            two(time[1], time[2])?,
-            two(time[4], time[5])?,
-            two(time[7], time[8])?,
-        );
-        if hh > 23 || mm > 59 || ss > 59 {
-            return None;
-        }
-        secs += hh * 3600 + mm * 60 + ss;
+/// The instant of `b` (a date, or a date and a time in one of the forms of
+/// [`parse_common`]) given the seconds of its date's midnight, in
+/// microseconds.
+#[inline]
+fn with_time(secs: i64, b: &[u8]) -> Option<i64> {
+    let rest = b.get(10..)?;
+    if rest.is_empty() {
+        return Some(secs * 1_000_000);
     }
-    Some(secs * 1_000_000)
+    // `THH:MM:SSZ`, the commonest time, first.
+    let time: &[u8; 9] = rest.get(..9)?.try_into().ok()?;
+    if time[0] != b'T' || time[3] != b':' || time[6] != b':' {
+        return None;
+    }
+    let (hh, mm, ss) = (
+        two(time[1], time[2])?,
+        two(time[4], time[5])?,
+        two(time[7], time[8])?,
+    );
+    if hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    let secs = secs + hh * 3600 + mm * 60 + ss;
+    match &rest[9..] {
+        [b'Z'] => Some(secs * 1_000_000),
+        zone => zoned(secs, zone),
+    }
+}
+
+/// The rest of a time after its seconds: a fraction, then a zone.
+#[inline(never)]
+fn zoned(mut secs: i64, mut rest: &[u8]) -> Option<i64> {
+    let mut micros = 0;
+    if let [b'.', digits @ ..] = rest {
+        // Up to nine digits; those past the sixth are dropped, as chrono
+        // drops them from microseconds.
+        let (mut n, mut v) = (0, 0i64);
+        while let Some(d) = digits
+            .get(n)
+            .map(|c| c.wrapping_sub(b'0'))
+            .filter(|&d| d <= 9 && n < 10)
+        {
+            v = v * 10 + i64::from(d);
+            n += 1;
+        }
+        const TENS: [i64; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+        micros = match n {
+            1..=6 => v * TENS[6 - n],
+            7..=9 => v / TENS[n - 6],
+            _ => return None,
+        };
+        rest = &digits[n..];
+    }
+    match rest {
+        [] | [b'Z'] => {}
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let (oh, om) = (two(*h1, *h2)?, two(*m1, *m2)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let offset = oh * 3600 + om * 60;
+            secs = if *sign == b'+' {
+                secs - offset
+            } else {
+                secs + offset
+            };
+        }
+        _ => return None,
+    }
+    Some(secs * 1_000_000 + micros)
 }
 
 /// Dates recently read, with their midnights: [`parse_time`] for a reader
@@ -122,10 +174,7 @@ impl Dates {
     #[inline]
     pub fn parse(&mut self, text: &str) -> Option<i64> {
         let b = text.as_bytes();
-        let Some(date) = b
-            .first_chunk::<10>()
-            .filter(|_| b.len() == 10 || b.len() == 20)
-        else {
+        let Some(date) = b.first_chunk::<10>() else {
             return parse_time(text);
         };
         let k = crate::text::slot_of(crate::text::hash(0, date), DATES);
@@ -223,18 +272,14 @@ mod tests {
                         "T12:34:56Z",
                         "T24:00:00Z",
                         "T10:60:00Z",
+                        "T23:59:59.999999999Z",
+                        "T00:00:00.5+23:59",
+                        "T00:00:00-23:59",
+                        "T12:34:56.0012",
                     ] {
                         let text = format!("{y:04}-{m:02}-{d:02}{time}");
                         let fast = parse_common(text.as_bytes());
-                        let slow = chrono::DateTime::parse_from_rfc3339(&text)
-                            .map(|t| t.timestamp_micros())
-                            .ok()
-                            .or_else(|| {
-                                NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                                    .ok()
-                                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                                    .map(|t| t.and_utc().timestamp_micros())
-                            });
+                        let slow = parse_general(&text);
                         if fast.is_some() {
                             checked += 1;
                         }
@@ -248,6 +293,41 @@ mod tests {
             }
         }
         assert!(checked > 500);
+    }
+
+    proptest::proptest! {
+        /// Every form the fast path reads, and near misses, read as
+        /// chrono's parsers read them; the forms of real data take the
+        /// fast path.
+        #[test]
+        fn the_fast_path_reads_times_as_chrono_does(
+            text in "(19[0-9]{2}|20[0-9]{2}|0000|9999)-(0[0-9]|1[0-3])-([0-3][0-9])([T t ](2[0-5]|[01][0-9]):[0-6][0-9](:[0-6][0-9])?(\\.[0-9]{0,11})?(Z|z|[+-](2[0-5]|[01][0-9]):?[0-6][0-9])?)? ?",
+        ) {
+            let fast = parse_common(text.as_bytes());
+            let general = parse_general(&text);
+            proptest::prop_assert!(fast.is_none() || fast == general, "{}: {:?} vs {:?}", text, fast, general);
+            proptest::prop_assert_eq!(parse_time(&text), general);
+        }
+    }
+
+    #[test]
+    fn times_as_programs_write_them_take_the_fast_path() {
+        for (text, want) in [
+            // JavaScript's toISOString, Python's isoformat (aware and naive).
+            ("2026-10-11T13:23:26.243Z", "2026-10-11T13:23:26.243Z"),
+            (
+                "2026-10-11T15:23:26.123456+02:00",
+                "2026-10-11T13:23:26.123456Z",
+            ),
+            ("2026-10-11T13:23:26", "2026-10-11T13:23:26Z"),
+            ("2026-10-11T08:23:26-05:00", "2026-10-11T13:23:26Z"),
+            ("2026-10-11T13:23:26.1234567891Z", ""),
+            ("2026-10-11T13:23:26.123456789012345678901234567890Z", ""),
+        ] {
+            let fast = parse_common(text.as_bytes());
+            assert_eq!(fast.map(format_time).unwrap_or_default(), want, "{text}");
+            assert!(parse_general(text).is_some(), "{text}");
+        }
     }
 
     #[test]
