@@ -157,13 +157,34 @@ fn set_plain_string_list(slot: &mut Value, raw: &str, spare: &mut Spare) -> bool
     i + 1 == b.len() && b[i] == b']'
 }
 
-/// A non-negative integer of at most 15 digits: exact as `f64`, and read
-/// the same as serde_json reads it.
-fn small_integer(raw: &str) -> Option<f64> {
-    if raw.is_empty() || raw.len() > 15 || !raw.bytes().all(|c| c.is_ascii_digit()) {
+/// A number without an exponent and with at most 15 digits (`120`,
+/// `-3`, `50000.25`), read exactly as serde_json reads it: its digits
+/// (exact as `f64`) divided by a power of ten (exact up to 10^22), which
+/// is serde_json's own computation, negated for a minus sign.
+fn small_number(raw: &str) -> Option<f64> {
+    // The commonest: a non-negative integer.
+    if raw.len() <= 15 && raw.bytes().all(|c| c.is_ascii_digit()) {
+        return raw.parse::<u64>().ok().map(|n| n as f64);
+    }
+    let (negative, body) = match raw.strip_prefix('-') {
+        Some(body) => (true, body),
+        None => (false, raw),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+    if int.is_empty() || int.len() + frac.len() > 15 || !digits(int) || !digits(frac) {
         return None;
     }
-    raw.parse::<u64>().ok().map(|n| n as f64)
+    let n = int
+        .bytes()
+        .chain(frac.bytes())
+        .fold(0u64, |n, c| n * 10 + u64::from(c - b'0'));
+    const TENS: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    // An integer is divided by one (`-0` is `-0.0` for serde_json too).
+    let v = n as f64 / *TENS.get(frac.len())?;
+    Some(if negative { -v } else { v })
 }
 
 /// [`set`] for the text of a string.
@@ -289,7 +310,7 @@ pub fn set<const KEEP_RAW: bool>(
         (_, Some(b'n')) => Some(Value::Missing),
         (Type::Bool, Some(b't')) => Some(Value::Bool(true)),
         (Type::Bool, Some(b'f')) => Some(Value::Bool(false)),
-        (Type::Number, Some(b'0'..=b'9')) => small_integer(raw).map(Value::Number),
+        (Type::Number, Some(b'0'..=b'9' | b'-')) => small_number(raw).map(Value::Number),
         (Type::TextList, Some(b'[')) if set_plain_string_list(slot, raw, spare) => {
             return Ok(());
         }
@@ -351,6 +372,12 @@ mod tests {
             (Type::Number, "120"),
             (Type::Number, "-3"),
             (Type::Number, "2.50"),
+            (Type::Number, "-0"),
+            (Type::Number, "-0.0"),
+            (Type::Number, "0.1"),
+            (Type::Number, "-12000.25"),
+            (Type::Number, "999999999999999"),
+            (Type::Number, "0.30000000000000004"),
             (Type::Number, "1234567890123456789"),
             (Type::Number, r#"" 42 ""#),
             (Type::Number, "null"),
@@ -406,6 +433,22 @@ mod tests {
                 proptest::prop_assert_eq!(decode_into(&raw, &mut out), Some(()), "{}", raw);
                 proptest::prop_assert_eq!(&out[5..], text.as_str(), "{}", raw);
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn small_numbers_read_as_serde_json_reads_them(
+            text in "-?(0|[1-9][0-9]{0,16})(\\.[0-9]{1,16})?",
+        ) {
+            let want = serde_json::from_str::<Json>(&text).unwrap().as_f64();
+            let got = small_number(&text);
+            if let Some(got) = got {
+                // Bit for bit: `-0.0` is not `0.0` here.
+                proptest::prop_assert_eq!(Some(got.to_bits()), want.map(f64::to_bits), "{}", text);
+            }
+            let digits = text.bytes().filter(u8::is_ascii_digit).count();
+            proptest::prop_assert_eq!(got.is_some(), digits <= 15, "{}", text);
         }
     }
 

@@ -291,16 +291,15 @@ impl<'a> Cursor<'a> {
             }
             _ => return Err(Invalid),
         }
-        let mut float = false;
         if self.b.get(self.i) == Some(&b'.') {
-            float = true;
             self.i += 1;
             if self.digits() == 0 {
                 return Err(Invalid);
             }
         }
+        let mut exponent = false;
         if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
-            float = true;
+            exponent = true;
             self.i += 1;
             if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
                 self.i += 1;
@@ -309,8 +308,9 @@ impl<'a> Cursor<'a> {
                 return Err(Invalid);
             }
         }
-        // Out-of-range numbers are errors for serde_json.
-        if float || self.i - start > 18 {
+        // Out-of-range numbers are errors for serde_json. Without an
+        // exponent, a number of at most 300 characters is below 1e301.
+        if exponent || self.i - start > 300 {
             let text = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| Invalid)?;
             if !text.parse::<f64>().map_err(|_| Invalid)?.is_finite() {
                 return Err(Invalid);
