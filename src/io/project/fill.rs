@@ -161,11 +161,19 @@ fn set_plain_string_list(slot: &mut Value, raw: &str, spare: &mut Spare) -> bool
 /// `-3`, `50000.25`), read exactly as serde_json reads it: its digits
 /// (exact as `f64`) divided by a power of ten (exact up to 10^22), which
 /// is serde_json's own computation, negated for a minus sign.
+#[inline(always)]
 fn small_number(raw: &str) -> Option<f64> {
-    // The commonest: a non-negative integer.
-    if raw.len() <= 15 && raw.bytes().all(|c| c.is_ascii_digit()) {
-        return raw.parse::<u64>().ok().map(|n| n as f64);
+    // The commonest, in line: a non-negative integer.
+    if !raw.is_empty() && raw.len() <= 15 && raw.bytes().all(|c| c.is_ascii_digit()) {
+        let n = raw.bytes().fold(0u64, |n, c| n * 10 + u64::from(c - b'0'));
+        return Some(n as f64);
     }
+    small_decimal(raw)
+}
+
+/// [`small_number`] for the rest.
+#[inline(never)]
+fn small_decimal(raw: &str) -> Option<f64> {
     let (negative, body) = match raw.strip_prefix('-') {
         Some(body) => (true, body),
         None => (false, raw),
