@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Rewrites a leads file (JSON Lines, as gen_leads.py writes it) in the shapes
+of data other programs write, one file per shape, for the reader's
+measurements in docs/benchmarks.md ("Other shapes of data"):
+
+  esc     non-ASCII company names, escaped as json.dumps writes them (\\u00f1)
+  utf     the same names as raw UTF-8
+  spaced  json.dumps's default separators (", " and ": ")
+  ms      event times with milliseconds (2026-10-11T13:23:26.243Z)
+  flt     budget, employees and timeline as decimals (12000.0, 30.25)
+  opt     seven optional members left out at random (30% each) instead of null
+  shuf    keys in a random order in every object
+  urls    every page path made distinct (a query string with a random id)
+
+Lines that are not JSON objects (the generator's truncated ones) are kept as
+they are. Usage:
+
+  python3 benches/shapes.py /tmp/leads20k.jsonl /tmp   # writes /tmp/esc20k.jsonl, ...
+"""
+import json
+import os
+import random
+import sys
+
+COMPACT = (",", ":")
+
+
+def events(d):
+    evs = d.get("events") if isinstance(d.get("events"), list) else []
+    return [e for e in evs if isinstance(e, dict)]
+
+
+def esc(d, rng, ascii_only=True):
+    c = d.get("company")
+    if isinstance(c, dict) and isinstance(c.get("name"), str):
+        c["name"] = c["name"].replace("Company", "Compañía")
+    return json.dumps(d, separators=COMPACT, ensure_ascii=ascii_only)
+
+
+def utf(d, rng):
+    return esc(d, rng, ascii_only=False)
+
+
+def spaced(d, rng):
+    return json.dumps(d)
+
+
+def ms(d, rng):
+    for e in events(d):
+        at = e.get("at")
+        if isinstance(at, str) and len(at) in (10, 20):
+            if len(at) == 10:
+                at += "T00:00:00Z"
+            e["at"] = at[:19] + ".%03dZ" % rng.randint(0, 999)
+    return json.dumps(d, separators=COMPACT)
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def flt(d, rng):
+    for k in ("budget", "timeline_days"):
+        if is_int(d.get(k)):
+            d[k] = float(d[k]) if rng.random() < 0.5 else d[k] + 0.25
+    c = d.get("company")
+    if isinstance(c, dict) and is_int(c.get("employees")):
+        c["employees"] = float(c["employees"])
+    return json.dumps(d, separators=COMPACT)
+
+
+def opt(d, rng):
+    for k in ("need", "utm", "country", "budget", "authority", "source", "timeline_days"):
+        if rng.random() < 0.3:
+            d.pop(k, None)
+    return json.dumps(d, separators=COMPACT)
+
+
+def shuf(d, rng):
+    def go(v):
+        if isinstance(v, dict):
+            items = list(v.items())
+            rng.shuffle(items)
+            return {k: go(x) for k, x in items}
+        if isinstance(v, list):
+            return [go(x) for x in v]
+        return v
+
+    return json.dumps(go(d), separators=COMPACT)
+
+
+def urls(d, rng):
+    for e in events(d):
+        if isinstance(e.get("page"), str):
+            e["page"] += "?utm_source=news&id=%d" % rng.randint(0, 10**6)
+    return json.dumps(d, separators=COMPACT)
+
+
+SHAPES = {f.__name__: f for f in (esc, utf, spaced, ms, flt, opt, shuf, urls)}
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    src, out_dir = sys.argv[1], sys.argv[2]
+    os.makedirs(out_dir, exist_ok=True)
+    lines = open(src, encoding="utf-8").read().splitlines()
+    suffix = "%dk.jsonl" % (len(lines) // 1000)
+    for name, shape in SHAPES.items():
+        rng = random.Random(7)
+        path = os.path.join(out_dir, name + suffix)
+        with open(path, "w", encoding="utf-8") as out:
+            for line in lines:
+                try:
+                    d = json.loads(line)
+                except ValueError:
+                    d = None
+                out.write((shape(d, rng) if isinstance(d, dict) else line) + "\n")
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
