@@ -249,46 +249,12 @@ fn decode_into(raw: &str, out: &mut String) -> Option<()> {
     let mut rest = raw.strip_prefix('"')?.strip_suffix('"')?;
     while let Some(i) = memchr::memchr(b'\\', rest.as_bytes()) {
         out.push_str(&rest[..i]);
-        let b = &rest.as_bytes()[i + 1..];
-        let (c, used) = match *b.first()? {
-            b'"' => ('"', 1),
-            b'\\' => ('\\', 1),
-            b'/' => ('/', 1),
-            b'b' => ('\u{8}', 1),
-            b'f' => ('\u{c}', 1),
-            b'n' => ('\n', 1),
-            b'r' => ('\r', 1),
-            b't' => ('\t', 1),
-            b'u' => {
-                let unit = hex4(b.get(1..5)?)?;
-                if (0xD800..0xDC00).contains(&unit) {
-                    if b.get(5..7)? != b"\\u" {
-                        return None;
-                    }
-                    let low = hex4(b.get(7..11)?)?;
-                    if !(0xDC00..0xE000).contains(&low) {
-                        return None;
-                    }
-                    let c = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-                    (char::from_u32(c)?, 11)
-                } else {
-                    (char::from_u32(unit)?, 5)
-                }
-            }
-            _ => return None,
-        };
+        let (c, used) = super::scan::unescape(&rest.as_bytes()[i + 1..])?;
         out.push(c);
         rest = rest.get(i + 1 + used..)?;
     }
     out.push_str(rest);
     Some(())
-}
-
-/// Four hex digits.
-fn hex4(digits: &[u8]) -> Option<u32> {
-    digits
-        .iter()
-        .try_fold(0u32, |v, &d| Some(v * 16 + (d as char).to_digit(16)?))
 }
 
 /// [`set`] with or without texts' form as written.

@@ -58,27 +58,12 @@ pub fn survey(b: &[u8]) -> Survey {
                 );
             }
         }
-        let rest = survey_scalar(blocks.remainder());
         if move_mask_i8_m128i(bad) == 0 {
-            return rest;
+            return survey_scalar(blocks.remainder());
         }
-        // Most lines have neither; the others are looked at again, for
-        // control bytes alone.
-        let mut controls = zeroed_m128i();
-        let mut blocks = b.chunks_exact(16);
-        for block in &mut blocks {
-            if let Ok(block) = <&[u8; 16]>::try_from(block) {
-                let v = load_unaligned_m128i(block);
-                controls = bitor_m128i(
-                    controls,
-                    cmp_eq_mask_i8_m128i(min_u8_m128i(v, below_space), v),
-                );
-            }
-        }
-        Survey {
-            backslash: b.contains(&b'\\'),
-            control: move_mask_i8_m128i(controls) != 0 || rest.control,
-        }
+        // Most lines have neither; the others are looked at again, to
+        // tell the two apart.
+        survey_scalar(b)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -98,37 +83,19 @@ fn survey_scalar(b: &[u8]) -> Survey {
 /// The position of the first quote in `b` at or after `from`.
 #[inline]
 pub fn next_quote(b: &[u8], from: usize) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use safe_arch::{cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i};
-        let quote = safe_arch::set_splat_i8_m128i(b'"' as i8);
-        let mut i = from;
-        while let Some(block) = b.get(i..i + 16) {
-            let Ok(block) = <&[u8; 16]>::try_from(block) else {
-                break;
-            };
-            let m = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(load_unaligned_m128i(block), quote));
-            if m != 0 {
-                return Some(i + m.trailing_zeros() as usize);
-            }
-            i += 16;
-        }
-        next_quote_scalar(b, i)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        next_quote_scalar(b, from)
-    }
-}
-
-fn next_quote_scalar(b: &[u8], from: usize) -> Option<usize> {
-    let rest = b.get(from..)?;
-    rest.iter().position(|&c| c == b'"').map(|p| from + p)
+    next::<false>(b, from)
 }
 
 /// The position of the first quote or backslash in `b` at or after `from`.
 #[inline]
 pub fn next_quote_or_backslash(b: &[u8], from: usize) -> Option<usize> {
+    next::<true>(b, from)
+}
+
+/// The first quote (or, with `BACKSLASH`, quote or backslash) at or after
+/// `from`, sixteen bytes at a time.
+#[inline(always)]
+fn next<const BACKSLASH: bool>(b: &[u8], from: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
     {
         use safe_arch::{
@@ -143,27 +110,28 @@ pub fn next_quote_or_backslash(b: &[u8], from: usize) -> Option<usize> {
                 break;
             };
             let v = load_unaligned_m128i(block);
-            let m = move_mask_i8_m128i(bitor_m128i(
-                cmp_eq_mask_i8_m128i(v, quote),
-                cmp_eq_mask_i8_m128i(v, backslash),
-            ));
+            let mut found = cmp_eq_mask_i8_m128i(v, quote);
+            if BACKSLASH {
+                found = bitor_m128i(found, cmp_eq_mask_i8_m128i(v, backslash));
+            }
+            let m = move_mask_i8_m128i(found);
             if m != 0 {
                 return Some(i + m.trailing_zeros() as usize);
             }
             i += 16;
         }
-        next_quote_or_backslash_scalar(b, i)
+        next_scalar::<BACKSLASH>(b, i)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        next_quote_or_backslash_scalar(b, from)
+        next_scalar::<BACKSLASH>(b, from)
     }
 }
 
-fn next_quote_or_backslash_scalar(b: &[u8], from: usize) -> Option<usize> {
+fn next_scalar<const BACKSLASH: bool>(b: &[u8], from: usize) -> Option<usize> {
     let rest = b.get(from..)?;
     rest.iter()
-        .position(|&c| c == b'"' || c == b'\\')
+        .position(|&c| c == b'"' || (BACKSLASH && c == b'\\'))
         .map(|p| from + p)
 }
 
@@ -209,9 +177,9 @@ mod tests {
             prop_assert_eq!(survey(&b), survey_scalar(&b));
             prop_assert_eq!(
                 next_quote_or_backslash(&b, from),
-                next_quote_or_backslash_scalar(&b, from)
+                next_scalar::<true>(&b, from)
             );
-            prop_assert_eq!(next_quote(&b, from), next_quote_scalar(&b, from));
+            prop_assert_eq!(next_quote(&b, from), next_scalar::<false>(&b, from));
         }
     }
 }

@@ -65,6 +65,48 @@ impl Key {
     }
 }
 
+/// The escape after a backslash (`b` starts after it), as serde_json
+/// reads it: the character and how many bytes of `b` it takes. `None` when
+/// it is not a valid JSON escape (an unknown letter, bad hex digits, a lone
+/// or unpaired surrogate).
+pub fn unescape(b: &[u8]) -> Option<(char, usize)> {
+    Some(match *b.first()? {
+        b'"' => ('"', 1),
+        b'\\' => ('\\', 1),
+        b'/' => ('/', 1),
+        b'b' => ('\u{8}', 1),
+        b'f' => ('\u{c}', 1),
+        b'n' => ('\n', 1),
+        b'r' => ('\r', 1),
+        b't' => ('\t', 1),
+        b'u' => {
+            let unit = hex4(b.get(1..5)?)?;
+            if (0xD800..0xDC00).contains(&unit) {
+                if b.get(5..7)? != b"\\u" {
+                    return None;
+                }
+                let low = hex4(b.get(7..11)?)?;
+                if !(0xDC00..0xE000).contains(&low) {
+                    return None;
+                }
+                let c = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                (char::from_u32(c)?, 11)
+            } else {
+                // A low surrogate alone is no character.
+                (char::from_u32(unit)?, 5)
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Four hex digits.
+fn hex4(digits: &[u8]) -> Option<u32> {
+    digits
+        .iter()
+        .try_fold(0u32, |v, &d| Some(v * 16 + (d as char).to_digit(16)?))
+}
+
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
@@ -235,40 +277,9 @@ impl<'a> Cursor<'a> {
 
     /// Validates an escape (cursor on the backslash).
     fn escape(&mut self) -> R<()> {
-        self.i += 1;
-        match self.peek()? {
-            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
-            b'u' => {
-                let cp = self.hex4()?;
-                if (0xDC00..0xE000).contains(&cp) {
-                    return Err(Invalid);
-                }
-                if (0xD800..0xDC00).contains(&cp) {
-                    if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
-                        return Err(Invalid);
-                    }
-                    self.i += 1;
-                    let low = self.hex4()?;
-                    if !(0xDC00..0xE000).contains(&low) {
-                        return Err(Invalid);
-                    }
-                }
-            }
-            _ => return Err(Invalid),
-        }
+        let (_, used) = unescape(self.b.get(self.i + 1..).ok_or(Invalid)?).ok_or(Invalid)?;
+        self.i += 1 + used;
         Ok(())
-    }
-
-    /// After a `u`: four hex digits.
-    fn hex4(&mut self) -> R<u32> {
-        self.i += 1;
-        let digits = self.b.get(self.i..self.i + 4).ok_or(Invalid)?;
-        let mut v = 0u32;
-        for &d in digits {
-            v = v * 16 + (d as char).to_digit(16).ok_or(Invalid)?;
-        }
-        self.i += 4;
-        Ok(v)
     }
 
     fn digits(&mut self) -> usize {
