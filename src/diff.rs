@@ -3,7 +3,7 @@
 use crate::check::Model;
 use crate::eval::{Evaluator, Outcome, StageResult};
 use crate::io::output::id_text;
-use crate::io::record::lead_from_json;
+use crate::io::record::{lead_from_json, DataError};
 use crate::num::format_cents;
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -63,29 +63,59 @@ fn stage_of(model: &Model, o: &Outcome) -> String {
     }
 }
 
-fn distribution(scores: &mut [i64]) -> Distribution {
-    if scores.is_empty() {
-        return Distribution {
-            mean: 0.0,
-            median: 0.0,
-            p90: 0.0,
-        };
+/// Every score seen, as a count per distinct score: what the mean, median
+/// and percentile need, in memory that grows with the distinct scores (a
+/// clamped score in hundredths has at most a few thousand), not with the
+/// leads.
+#[derive(Debug, Clone, Default)]
+struct Scores {
+    counts: BTreeMap<i64, u64>,
+    n: u64,
+    sum: i128,
+}
+
+impl Scores {
+    fn add(&mut self, score: i64) {
+        *self.counts.entry(score).or_default() += 1;
+        self.n += 1;
+        self.sum += i128::from(score);
     }
-    scores.sort_unstable();
-    let n = scores.len();
-    let mean = scores.iter().map(|&s| s as f64).sum::<f64>() / n as f64 / 100.0;
-    let median = if n % 2 == 1 {
-        scores[n / 2] as f64
-    } else {
-        (scores[n / 2 - 1] + scores[n / 2]) as f64 / 2.0
-    } / 100.0;
-    // Nearest-rank percentile.
-    let rank = ((0.9 * n as f64).ceil() as usize).clamp(1, n);
-    let p90 = scores[rank - 1] as f64 / 100.0;
-    Distribution {
-        mean: (mean * 100.0).round() / 100.0,
-        median,
-        p90,
+
+    /// The score at 0-based `rank` in ascending order (`rank < n`).
+    fn at(&self, rank: u64) -> i64 {
+        let mut seen = 0;
+        for (&score, &count) in &self.counts {
+            seen += count;
+            if rank < seen {
+                return score;
+            }
+        }
+        unreachable!("rank {rank} is below the {} scores counted", self.n)
+    }
+
+    fn distribution(&self) -> Distribution {
+        let n = self.n;
+        if n == 0 {
+            return Distribution {
+                mean: 0.0,
+                median: 0.0,
+                p90: 0.0,
+            };
+        }
+        let mean = self.sum as f64 / n as f64 / 100.0;
+        let median = if n % 2 == 1 {
+            self.at(n / 2) as f64
+        } else {
+            (i128::from(self.at(n / 2 - 1)) + i128::from(self.at(n / 2))) as f64 / 2.0
+        } / 100.0;
+        // Nearest-rank percentile.
+        let rank = ((0.9 * n as f64).ceil() as u64).clamp(1, n);
+        let p90 = self.at(rank - 1) as f64 / 100.0;
+        Distribution {
+            mean: (mean * 100.0).round() / 100.0,
+            median,
+            p90,
+        }
     }
 }
 
@@ -100,8 +130,8 @@ pub struct Differ<'m> {
     stage_changed: u64,
     score_changed: u64,
     transitions: BTreeMap<String, BTreeMap<String, u64>>,
-    scores_before: Vec<i64>,
-    scores_after: Vec<i64>,
+    scores_before: Scores,
+    scores_after: Scores,
     rules: BTreeMap<String, RuleCounts>,
     movers: Vec<Mover>,
 }
@@ -128,17 +158,27 @@ impl<'m> Differ<'m> {
             stage_changed: 0,
             score_changed: 0,
             transitions: BTreeMap::new(),
-            scores_before: Vec::new(),
-            scores_after: Vec::new(),
+            scores_before: Scores::default(),
+            scores_after: Scores::default(),
             rules,
             movers: Vec::new(),
         }
     }
 
-    pub fn add(&mut self, lead: &Json, line: u64) {
+    /// Scores one lead with both models. The values either model could not
+    /// read (a wrong type, an event without a time) are appended to
+    /// `errors`, once each when both models read them alike.
+    pub fn add(&mut self, lead: &Json, line: u64, errors: &mut Vec<DataError>) {
         let (old_model, new_model) = (self.old.model, self.new.model);
-        let old_lead = lead_from_json(old_model, lead, &self.key, line, &mut Vec::new());
-        let new_lead = lead_from_json(new_model, lead, &self.key, line, &mut Vec::new());
+        let start = errors.len();
+        let old_lead = lead_from_json(old_model, lead, &self.key, line, errors);
+        let mut new_errors = Vec::new();
+        let new_lead = lead_from_json(new_model, lead, &self.key, line, &mut new_errors);
+        for e in new_errors {
+            if !errors[start..].contains(&e) {
+                errors.push(e);
+            }
+        }
         let a = self.old.evaluate(&old_lead, self.as_of);
         let b = self.new.evaluate(&new_lead, self.as_of);
         let (sa, sb) = (stage_of(old_model, &a), stage_of(new_model, &b));
@@ -151,8 +191,8 @@ impl<'m> Differ<'m> {
             .or_default()
             .entry(sb.clone())
             .or_default() += 1;
-        self.scores_before.push(a.score);
-        self.scores_after.push(b.score);
+        self.scores_before.add(a.score);
+        self.scores_after.add(b.score);
         let fired_a: BTreeSet<&str> = a.fired(old_model).into_iter().collect();
         let fired_b: BTreeSet<&str> = b.fired(new_model).into_iter().collect();
         for id in &fired_a {
@@ -232,8 +272,8 @@ impl<'m> Differ<'m> {
             stage_changed: self.stage_changed,
             score_changed: self.score_changed,
             transitions: self.transitions,
-            before: distribution(&mut self.scores_before),
-            after: distribution(&mut self.scores_after),
+            before: self.scores_before.distribution(),
+            after: self.scores_after.distribution(),
             rules: self.rules,
             rule_order,
             stage_order,
@@ -412,5 +452,67 @@ impl Report {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Distribution, Scores};
+
+    /// The distribution as worked out from every score, sorted: what
+    /// [`Scores`] replaced.
+    fn sorted(scores: &[i64]) -> Distribution {
+        let mut s = scores.to_vec();
+        s.sort_unstable();
+        let n = s.len();
+        if n == 0 {
+            return Distribution {
+                mean: 0.0,
+                median: 0.0,
+                p90: 0.0,
+            };
+        }
+        let mean = s.iter().map(|&x| i128::from(x)).sum::<i128>() as f64 / n as f64 / 100.0;
+        let median = if n % 2 == 1 {
+            s[n / 2] as f64
+        } else {
+            (i128::from(s[n / 2 - 1]) + i128::from(s[n / 2])) as f64 / 2.0
+        } / 100.0;
+        let rank = ((0.9 * n as f64).ceil() as usize).clamp(1, n);
+        Distribution {
+            mean: (mean * 100.0).round() / 100.0,
+            median,
+            p90: s[rank - 1] as f64 / 100.0,
+        }
+    }
+
+    #[test]
+    fn known_distribution() {
+        let mut s = Scores::default();
+        for x in [1000, 3000, 2000, 2500, 9000] {
+            s.add(x);
+        }
+        let d = s.distribution();
+        assert_eq!((d.mean, d.median, d.p90), (35.0, 25.0, 90.0));
+        s.add(0);
+        assert_eq!(s.distribution().median, 22.5);
+    }
+
+    proptest::proptest! {
+        /// Counting each distinct score gives the distribution sorting
+        /// every score gave: few distinct scores, many, and extremes.
+        #[test]
+        fn counts_give_what_sorting_gave(
+            scores in proptest::collection::vec(
+                proptest::prop_oneof![0i64..20, -10_000i64..10_000, proptest::num::i64::ANY],
+                0..200,
+            ),
+        ) {
+            let mut s = Scores::default();
+            for &x in &scores {
+                s.add(x);
+            }
+            proptest::prop_assert_eq!(s.distribution(), sorted(&scores));
+        }
     }
 }

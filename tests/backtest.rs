@@ -212,3 +212,36 @@ fn missing_times_and_bad_outcomes_are_reported() {
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["with_outcome"], 1);
 }
+
+/// A lead value the model can't read is reported with its line, counted and
+/// treated as missing (the lead is still scored), and the exit code says so.
+#[test]
+fn unreadable_lead_values_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let leads = dir.path().join("leads.jsonl");
+    let text = std::fs::read_to_string("tests/data/backtest/leads.jsonl").unwrap();
+    // L1's title as a list; L1's and L2's events without a time.
+    let text = text
+        .replacen("\"title\": \"CEO\"", "\"title\": [\"CEO\"]", 1)
+        .replacen(", \"at\": \"2026-10-01\"", "", 2);
+    std::fs::write(&leads, text).unwrap();
+    let mut args = ARGS.to_vec();
+    let path = leads.to_str().unwrap().to_string();
+    args[2] = &path;
+    let (code, out, err) = run(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("line 1: `title` should be text but is a list; treated as missing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 1: `events[0].at` is not a time"),
+        "{err}"
+    );
+    assert!(
+        err.contains("data errors: 3 (bad_event_time 2, wrong_type 1)"),
+        "{err}"
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["leads"], 12, "every lead is still scored");
+}

@@ -92,8 +92,15 @@ fn transitions_match_a_hand_count() {
             "json",
         ],
     );
-    assert_eq!(code, 0, "{err}");
     check_report(&out);
+    // `Labc`'s `x` is a text: reported with its line, counted, treated as
+    // missing (once, though both models read it), and the exit code says so.
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(
+        err,
+        "data error in `leads.jsonl`: line 7: `x` should be a number but is the text \"abc\"; treated as missing\n\
+         data errors: 1 (wrong_type 1)\n"
+    );
 }
 
 #[test]
@@ -108,8 +115,15 @@ fn the_gate_fails_above_its_percentage() {
         "2026-11-01",
         "--fail-on-stage-change",
     ];
-    // 2 of 7 leads is 28.6%.
+    // 2 of 7 leads is 28.6%. Above the gate: 1 (the model's change fails);
+    // below: 3, for `Labc`'s unreadable `x`, and 0 once it is fixed.
     assert_eq!(leadscore(dir.path(), &[&args[..], &["25"]].concat()).0, 1);
+    assert_eq!(leadscore(dir.path(), &[&args[..], &["30"]].concat()).0, 3);
+    std::fs::write(
+        dir.path().join("leads.jsonl"),
+        LEADS.replace("\"abc\"", "null"),
+    )
+    .unwrap();
     assert_eq!(leadscore(dir.path(), &[&args[..], &["30"]].concat()).0, 0);
 }
 
@@ -180,7 +194,7 @@ fn base_reads_the_old_model_from_git() {
             "json",
         ],
     );
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 3, "{err}");
     check_report(&out);
     let (code, _, err) = leadscore(
         p,

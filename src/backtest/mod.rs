@@ -10,7 +10,7 @@ pub mod stats;
 use crate::check::Model;
 use crate::eval::{Evaluator, StageResult};
 use crate::io::output::id_text;
-use crate::io::record::{lead_from_json, lookup};
+use crate::io::record::{lead_from_json, lookup, DataError};
 use serde::Serialize;
 use serde_json::Value as Json;
 use stats::{best_threshold, deciles, precision_recall, rate, wilson, Decile};
@@ -226,7 +226,14 @@ impl<'m> Backtest<'m> {
         }
     }
 
-    pub fn add(&mut self, lead_json: &Json, line: u64) -> Result<(), NoTime> {
+    /// Scores one lead as of its outcome's time. The values the model
+    /// could not read (treated as missing) are appended to `errors`.
+    pub fn add(
+        &mut self,
+        lead_json: &Json,
+        line: u64,
+        errors: &mut Vec<DataError>,
+    ) -> Result<(), NoTime> {
         self.leads += 1;
         let id = lookup(lead_json, &self.opts.key)
             .map(id_text)
@@ -238,7 +245,7 @@ impl<'m> Backtest<'m> {
         let Some(as_of) = outcome.scored_at.or(self.opts.as_of) else {
             return Err(NoTime(id));
         };
-        let lead = lead_from_json(self.model, lead_json, &self.opts.key, line, &mut Vec::new());
+        let lead = lead_from_json(self.model, lead_json, &self.opts.key, line, errors);
         let o = self.ev.evaluate(&lead, as_of);
         let stage = match o.stage {
             StageResult::Stage(i) => i,

@@ -3,6 +3,7 @@
 use super::exit;
 use super::model_cmds::load_model;
 use super::score_cmd::{as_of, each_record, open_input};
+use super::value_errors::ValueErrors;
 use leadscore::backtest::{outcomes_from, render, Backtest, Options};
 use std::path::PathBuf;
 
@@ -74,10 +75,14 @@ pub fn run(a: BacktestArgs) -> i32 {
         min_leads: a.min_leads,
     };
     let mut bt = Backtest::new(&model, outcomes, opts);
+    let mut errors = Vec::new();
+    let mut unreadable = ValueErrors::new(&a.leads);
     bad += each_record(&a.leads, leads_input, |line, lead| {
         // Every outcome has a time, or --as-of was given: checked above.
-        let _ = bt.add(&lead, line);
+        let _ = bt.add(&lead, line, &mut errors);
+        unreadable.report(&mut errors);
     });
+    let value_errors = unreadable.finish();
     let report = bt.finish();
     let text = match a.format {
         BacktestFormat::Human => render::human(&report),
@@ -96,6 +101,8 @@ pub fn run(a: BacktestArgs) -> i32 {
     }
     if bad > 0 {
         eprintln!("{bad} bad line{} skipped", if bad == 1 { "" } else { "s" });
+    }
+    if bad > 0 || value_errors > 0 {
         return exit::DATA;
     }
     exit::OK

@@ -3,6 +3,7 @@
 use super::exit;
 use super::model_cmds::{load_model, model_from_sources};
 use super::score_cmd::{as_of, each_record, open_input};
+use super::value_errors::ValueErrors;
 use leadscore::diff::Differ;
 use leadscore::source::{SourceFile, Sources};
 use std::path::Path;
@@ -93,7 +94,12 @@ pub fn run(a: DiffArgs) -> i32 {
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
     let mut differ = Differ::new(&old, &new, as_of, key, a.top);
-    let bad = each_record(&leads, input, |line, v| differ.add(&v, line));
+    let mut errors = Vec::new();
+    let mut unreadable = ValueErrors::new(&leads);
+    let bad = each_record(&leads, input, |line, v| {
+        differ.add(&v, line, &mut errors);
+        unreadable.report(&mut errors);
+    });
     let report = differ.finish();
     print!(
         "{}",
@@ -112,8 +118,11 @@ pub fn run(a: DiffArgs) -> i32 {
             return exit::MODEL;
         }
     }
+    let value_errors = unreadable.finish();
     if bad > 0 {
         eprintln!("{bad} line{} skipped", if bad == 1 { "" } else { "s" });
+    }
+    if bad > 0 || value_errors > 0 {
         return exit::DATA;
     }
     exit::OK

@@ -10,6 +10,7 @@ mod score_cmd;
 mod serve;
 mod sql_cmd;
 mod test_cmd;
+mod value_errors;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;

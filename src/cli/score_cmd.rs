@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// How many data errors are printed one by one before only counting.
-const PRINTED_ERRORS: u64 = 50;
+pub const PRINTED_ERRORS: u64 = 50;
 
 pub struct ScoreArgs {
     pub model: PathBuf,
