@@ -134,6 +134,7 @@ pub struct Differ<'m> {
     scores_after: Scores,
     rules: BTreeMap<String, RuleCounts>,
     movers: Vec<Mover>,
+    outcomes: (Outcome, Outcome),
 }
 
 impl<'m> Differ<'m> {
@@ -162,6 +163,7 @@ impl<'m> Differ<'m> {
             scores_after: Scores::default(),
             rules,
             movers: Vec::new(),
+            outcomes: Default::default(),
         }
     }
 
@@ -179,9 +181,19 @@ impl<'m> Differ<'m> {
                 errors.push(e);
             }
         }
-        let a = self.old.evaluate(&old_lead, self.as_of);
-        let b = self.new.evaluate(&new_lead, self.as_of);
-        let (sa, sb) = (stage_of(old_model, &a), stage_of(new_model, &b));
+        // The outcomes' buffers (and the evaluator's scratch space in them)
+        // are kept from lead to lead.
+        let (mut a, mut b) = std::mem::take(&mut self.outcomes);
+        self.old.evaluate_into(&old_lead, self.as_of, &mut a);
+        self.new.evaluate_into(&new_lead, self.as_of, &mut b);
+        self.record(&old_lead.id, &a, &b);
+        self.outcomes = (a, b);
+    }
+
+    /// Counts one lead's outcomes under the old model (`a`) and the new (`b`).
+    fn record(&mut self, id: &Json, a: &Outcome, b: &Outcome) {
+        let (old_model, new_model) = (self.old.model, self.new.model);
+        let (sa, sb) = (stage_of(old_model, a), stage_of(new_model, b));
         self.leads += 1;
         self.stage_changed += u64::from(sa != sb);
         self.score_changed += u64::from(a.score != b.score);
@@ -218,7 +230,7 @@ impl<'m> Differ<'m> {
                     .collect()
             };
         let mover = Mover {
-            id: old_lead.id.clone(),
+            id: id.clone(),
             score_before: a.score as f64 / 100.0,
             score_after: b.score as f64 / 100.0,
             delta: (b.score - a.score) as f64 / 100.0,
