@@ -328,7 +328,7 @@ pub fn format_file(src: &str, file: &File) -> String {
                     p.comments_before(s.span.start as usize, "  ");
                     let text = match &s.node {
                         TestStmt::AsOf(time) => format!("as of {}", time.raw),
-                        TestStmt::Lead(json) => format!("lead {json}"),
+                        TestStmt::Lead(json) => format!("lead {}", json.node),
                         TestStmt::Expect(e) => expectation_text(e),
                     };
                     p.line("  ", &text, s.span.end as usize);

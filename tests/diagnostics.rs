@@ -99,3 +99,39 @@ fn the_examples_check_clean() {
         assert_eq!(code, 0, "{model}: {err}");
     }
 }
+
+/// A test lead's JSON whose last line has a `#` outside any string (bad JSON,
+/// but the grammar takes it whole): the error points at the JSON's own text.
+/// The statement's span stops before what looks like a trailing comment, and
+/// placing the error from it pointed 15 bytes early, or, near the start of a
+/// file, overflowed (found by fuzzing).
+#[test]
+fn bad_test_json_is_placed_by_its_own_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.rules");
+    let lead = "lead {\"id\": 1, \"title\": x\n        # \"y\"}";
+    let body = format!("  as of 2026-11-01\n  {lead}\n  expect score 1\n}}\n");
+    let model = "lead {\n  title: text\n}\n\"a\": title = \"x\" -> +1\n";
+    std::fs::write(&path, format!("{model}test \"t\" {{\n{body}")).unwrap();
+    let (code, json, _) = leadscore(&["check", path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 1);
+    let d: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(d[0]["code"], "leadscore::test_bad_json", "{json}");
+    // Line 7 is `  lead {"id": 1, "title": x`; column 27 is the `x`.
+    assert_eq!(
+        (d[0]["line"].as_u64(), d[0]["column"].as_u64()),
+        (Some(7), Some(27)),
+        "{json}"
+    );
+    // The same test first in the file (where the old subtraction overflowed):
+    // the same column, on line 3.
+    std::fs::write(&path, format!("test \"t\" {{\n{body}{model}")).unwrap();
+    let (code, json, _) = leadscore(&["check", path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 1);
+    let d: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (d[0]["line"].as_u64(), d[0]["column"].as_u64()),
+        (Some(3), Some(27)),
+        "{json}"
+    );
+}

@@ -231,9 +231,10 @@ pub struct TestDecl {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestStmt {
     AsOf(TimeLit),
-    /// The lead's JSON text as written; parsed by the checker, which reports
-    /// bad JSON at its place.
-    Lead(String),
+    /// The lead's JSON text as written, with its own span (all of it: the
+    /// statement's span stops before anything that looks like a trailing
+    /// comment); parsed by the checker, which reports bad JSON at its place.
+    Lead(Node<String>),
     Expect(Expectation),
 }
 

@@ -39,8 +39,8 @@ pub(super) fn check_tests(
             for stmt in &t.stmts {
                 match &stmt.node {
                     TestStmt::AsOf(time) => as_of = Some(time.micros),
-                    TestStmt::Lead(json) => {
-                        let json_start = stmt.span.end as usize - json.len();
+                    TestStmt::Lead(crate::ast::Node { node: json, span }) => {
+                        let json_start = span.start as usize;
                         match serde_json::from_str::<serde_json::Value>(json) {
                             Ok(value) => lead = Some(value),
                             Err(e) => {

@@ -477,7 +477,14 @@ impl Builder {
                 }
                 R::test_lead => {
                     let mut pit = parts(p).into_iter();
-                    TestStmt::Lead(take(&mut pit).as_str().to_string())
+                    // The JSON's own place in the file, every byte of it: a
+                    // statement's span stops before what looks like a
+                    // trailing comment, which JSON text may hold.
+                    let json = take(&mut pit);
+                    let s = json.as_span();
+                    let at = self.offset + s.start();
+                    let span = Span::new(self.file, at, at + s.as_str().len());
+                    TestStmt::Lead(Node::new(json.as_str().to_string(), span))
                 }
                 R::expect => {
                     let mut pit = parts(p).into_iter();
