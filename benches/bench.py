@@ -263,6 +263,8 @@ def main():
                    help="the model to score (default: the benchmark model)")
     p.add_argument("--sql", help="DuckDB query file for --model (default: the benchmark model's own query)")
     p.add_argument("--as-of", default=AS_OF)
+    p.add_argument("--binary", help="the leadscore binary to time (default: target/release/leadscore, built if missing)")
+    p.add_argument("--work-dir", default="/tmp", help="where the two result files are written")
     a = p.parse_args()
     own_model = os.path.abspath(a.model) != os.path.join(ROOT, "benches/model")
     if own_model and not a.sql and not a.skip_duckdb:
@@ -274,12 +276,12 @@ def main():
         with open(a.file, "w") as f:
             subprocess.run([sys.executable, os.path.join(ROOT, "benches/gen_leads.py"), "--n", str(a.leads), "--seed", "42", "--messy", "0.01"], stdout=f, check=True)
     size_mb = os.path.getsize(a.file) / 1e6
-    binary = os.path.join(ROOT, "target/release/leadscore")
+    binary = a.binary or os.path.join(ROOT, "target/release/leadscore")
     if not os.path.exists(binary):
         print("building leadscore (cargo build --release) ...", file=sys.stderr)
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    out_ls = "/tmp/leadscore-bench-out.jsonl"
-    out_db = "/tmp/leadscore-bench-duckdb.jsonl"
+    out_ls = os.path.join(a.work_dir, "leadscore-bench-out.jsonl")
+    out_db = os.path.join(a.work_dir, "leadscore-bench-duckdb.jsonl")
     if not a.skip_duckdb:
         import duckdb
         query = (own_sql(a.sql, a.file) if a.sql else sql(a.file)).replace("{out}", out_db)

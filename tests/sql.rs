@@ -333,3 +333,68 @@ fn duckdb_matches_score_for_csv_leads_with_separate_events() {
         .collect();
     assert_same("CSV leads with events", &expected, &actual);
 }
+
+/// The benchmark's two hand-written DuckDB queries (the benchmark model's,
+/// in `benches/bench.py`, and `benches/plg.sql`) agree with `score` on
+/// freshly generated leads, so the figures in `docs/benchmarks.md` keep
+/// comparing like with like. `bench.py` itself runs each once and compares
+/// lead by lead; it exits non-zero on any difference.
+#[test]
+fn benchmark_queries_match_score() {
+    let r = root();
+    let dir = tempfile::tempdir().unwrap();
+    let generate = |script: &str, args: &[&str], file: &str| {
+        let out = Command::new("python3")
+            .arg(r.join("benches").join(script))
+            .args(args)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = dir.path().join(file);
+        std::fs::write(&path, out.stdout).unwrap();
+        path
+    };
+    let b2b = generate(
+        "gen_leads.py",
+        &["--n", "3000", "--seed", "5", "--messy", "0.01"],
+        "b2b.jsonl",
+    );
+    let plg = generate("gen_plg.py", &["--n", "3000", "--seed", "5"], "plg.jsonl");
+    let runs: [(&Path, &[&str]); 2] = [
+        (&b2b, &[]),
+        (
+            &plg,
+            &["--model", "rules/plg.rules", "--sql", "benches/plg.sql"],
+        ),
+    ];
+    for (file, model) in runs {
+        let out = Command::new("python3")
+            .arg(r.join("benches/bench.py"))
+            .args([
+                "--file",
+                file.to_str().unwrap(),
+                "--runs",
+                "1",
+                "--threads",
+                "2",
+            ])
+            .args(["--binary", env!("CARGO_BIN_EXE_leadscore")])
+            .args(["--work-dir", dir.path().to_str().unwrap()])
+            .args(model)
+            .current_dir(&r)
+            .output()
+            .expect("python3 runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "bench.py on {}:\n{text}\n{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains(": 0 differ"), "{text}");
+    }
+}
