@@ -200,6 +200,8 @@ pub struct Backtest<'m> {
     /// Per rule: fired, converted when fired.
     rules: Vec<(u64, u64)>,
     by: BTreeMap<String, SegmentCounts>,
+    /// The evaluator's outcome, reused from lead to lead.
+    scratch: crate::eval::Outcome,
 }
 
 /// Leads, converted, and (leads, converted) per stage, for one `--by` value.
@@ -223,6 +225,7 @@ impl<'m> Backtest<'m> {
             stages: vec![(0, 0); n_stages],
             rules: vec![(0, 0); model.rules.len()],
             by: BTreeMap::new(),
+            scratch: Default::default(),
         }
     }
 
@@ -246,7 +249,17 @@ impl<'m> Backtest<'m> {
             return Err(NoTime(id));
         };
         let lead = lead_from_json(self.model, lead_json, &self.opts.key, line, errors);
-        let o = self.ev.evaluate(&lead, as_of);
+        // The outcome's buffers (and the evaluator's scratch space in them)
+        // are kept from lead to lead.
+        let mut o = std::mem::take(&mut self.scratch);
+        self.ev.evaluate_into(&lead, as_of, &mut o);
+        self.count(lead_json, &o, outcome);
+        self.scratch = o;
+        Ok(())
+    }
+
+    /// Counts one scored lead with its outcome.
+    fn count(&mut self, lead_json: &Json, o: &crate::eval::Outcome, outcome: Outcome) {
         let stage = match o.stage {
             StageResult::Stage(i) => i,
             StageResult::Otherwise => self.model.stages.len(),
@@ -284,7 +297,6 @@ impl<'m> Backtest<'m> {
             seg.2[stage].0 += 1;
             seg.2[stage].1 += c;
         }
-        Ok(())
     }
 
     fn stage_names(&self) -> Vec<String> {
