@@ -326,3 +326,45 @@ fn sigterm_shuts_down_gracefully() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A request of more leads than one evaluation batch (64) holds: every
+/// result in input order, each lead scored as on its own.
+#[test]
+fn many_leads_in_one_request_keep_their_order() {
+    let srv = start();
+    let n = 130;
+    let body: String = (0..n)
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("{{\"id\":{i},\"title\":\"CEO\"}}\n")
+            } else {
+                format!("{{\"id\":{i}}}\n")
+            }
+        })
+        .collect();
+    let (status, out) = http(&srv.addr, "POST", "/v1/score?as_of=2026-11-01", &body);
+    assert_eq!(status, 200, "{out}");
+    let v = json(&out);
+    let got: Vec<(i64, f64, &str)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_i64().unwrap(),
+                r["score"].as_f64().unwrap(),
+                r["stage"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(i64, f64, &str)> = (0..n)
+        .map(|i| {
+            if i % 3 == 0 {
+                (i, 10.0, "hot")
+            } else {
+                (i, 0.0, "cold")
+            }
+        })
+        .collect();
+    assert_eq!(got, want);
+}

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use leadscore::check::Model;
 use leadscore::diag::Severity;
-use leadscore::eval::Evaluator;
+use leadscore::eval::{Evaluator, Memo, Outcome};
 use leadscore::io::output::{write_json_line, Names};
 use leadscore::io::record::lead_from_json;
 use serde_json::{json, Value as Json};
@@ -245,12 +245,23 @@ async fn score(
     let key = ["id".to_string()];
     let mut results = Vec::with_capacity(leads.len());
     let mut stages: BTreeMap<String, u64> = BTreeMap::new();
-    for (i, v) in leads.iter().enumerate() {
-        let mut errors = Vec::new();
-        let lead = lead_from_json(model, v, &key, i as u64 + 1, &mut errors);
-        let o = ev.evaluate(&lead, as_of);
+    // Every lead of the request read first, then evaluated as batches.
+    let mut errors: Vec<Vec<_>> = Vec::with_capacity(leads.len());
+    let read: Vec<_> = leads
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut e = Vec::new();
+            let lead = lead_from_json(model, v, &key, i as u64 + 1, &mut e);
+            errors.push(e);
+            lead
+        })
+        .collect();
+    let mut outcomes = vec![Outcome::default(); read.len()];
+    ev.evaluate_batch(&read, as_of, &mut outcomes, &mut Memo::default());
+    for ((lead, o), errors) in read.iter().zip(&outcomes).zip(&errors) {
         let mut line = String::new();
-        write_json_line(&loaded.names, &lead.id, &o, &mut line);
+        write_json_line(&loaded.names, &lead.id, o, &mut line);
         *stages.entry(o.stage_name(model).to_string()).or_default() += 1;
         if !errors.is_empty() || q.explain {
             let mut obj: Json = serde_json::from_str(&line).unwrap_or(Json::Null);
@@ -259,7 +270,7 @@ async fn score(
             }
             if q.explain {
                 let notes = errors.iter().map(|e| e.to_string()).collect();
-                let x = leadscore::explain::explain(&ev, &lead, as_of, true, notes);
+                let x = leadscore::explain::explain(&ev, lead, as_of, true, notes);
                 obj["explanation"] = serde_json::to_value(&x).unwrap_or(Json::Null);
             }
             line = obj.to_string();
