@@ -3,10 +3,13 @@
 //!
 //! The pipeline: [`syntax`] (text → [`ast`]) → [`check`] (names, types,
 //! lints → a checked [`check::Model`]) → [`eval`] (scores leads) →
-//! [`explain`] (says why). [`reference`] is a deliberately plain interpreter
+//! [`explain`] (says why). [`reference`](mod@reference) is a deliberately plain interpreter
 //! over the AST that the evaluator is tested against. [`io`] reads and writes
 //! lead data. Errors are data ([`diag::Diagnostic`]); only the CLI renders them.
 #![forbid(unsafe_code)]
+// The module docs are written for contributors and link the private items
+// they describe; `cargo doc --document-private-items` renders those links.
+#![allow(rustdoc::private_intra_doc_links)]
 
 pub mod ast;
 pub mod backtest;

@@ -221,7 +221,7 @@ pub fn test(t: &PredTest, v: Val<'_>) -> bool {
 }
 
 /// The set bits `i` of `reach` for which `get(i)` passes a test: the one
-/// place a test's meaning is written ([`test`] is this for a single value).
+/// place a test's meaning is written ([`test`](fn@test) is this for a single value).
 /// The kind of test is matched once, outside the loop over the values, so a
 /// batch of leads runs one tight loop per test. A missing value passes only
 /// `is missing`; the checker rules out every pairing of test and type that

@@ -11,7 +11,7 @@
 //! - event terms are computed in one pass over a lead's events, dispatched by
 //!   event type (see [`crate::eval`]).
 //!
-//! `leadscore plan MODEL` prints it ([`print`]).
+//! `leadscore plan MODEL` prints it ([`print`](mod@print)).
 
 pub mod print;
 pub mod program;
