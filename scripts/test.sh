@@ -20,6 +20,7 @@ trap stop_pg EXIT
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 
 log=$(mktemp)
 set +e
