@@ -70,14 +70,12 @@ fn stage_of(model: &Model, o: &Outcome) -> String {
 #[derive(Debug, Clone, Default)]
 struct Scores {
     counts: BTreeMap<i64, u64>,
-    n: u64,
     sum: i128,
 }
 
 impl Scores {
     fn add(&mut self, score: i64) {
         *self.counts.entry(score).or_default() += 1;
-        self.n += 1;
         self.sum += i128::from(score);
     }
 
@@ -90,11 +88,11 @@ impl Scores {
                 return score;
             }
         }
-        unreachable!("rank {rank} is below the {} scores counted", self.n)
+        unreachable!("rank {rank} is beyond the {seen} scores counted")
     }
 
     fn distribution(&self) -> Distribution {
-        let n = self.n;
+        let n: u64 = self.counts.values().sum();
         if n == 0 {
             return Distribution {
                 mean: 0.0,

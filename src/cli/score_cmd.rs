@@ -192,23 +192,11 @@ pub fn print_summary(summary: &Summary, printed_all: bool, threads: usize) {
             .collect();
         eprintln!("stages: {}", stages.join(", "));
     }
-    if summary.data_errors() > 0 {
-        let kinds: Vec<String> = summary
-            .errors_by_kind
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
-        eprintln!(
-            "data errors: {} ({})",
-            summary.data_errors(),
-            kinds.join(", ")
-        );
-        if !printed_all {
-            eprintln!(
-                "(only the first {PRINTED_ERRORS} were printed; `--errors FILE` writes them all)"
-            );
-        }
-    }
+    super::value_errors::print_count(
+        &summary.errors_by_kind,
+        printed_all,
+        "`--errors FILE` writes them all",
+    );
     if summary.stopped {
         eprintln!("stopped at the first data error (--strict)");
     }

@@ -246,17 +246,15 @@ async fn score(
     let mut results = Vec::with_capacity(leads.len());
     let mut stages: BTreeMap<String, u64> = BTreeMap::new();
     // Every lead of the request read first, then evaluated as batches.
-    let mut errors: Vec<Vec<_>> = Vec::with_capacity(leads.len());
-    let read: Vec<_> = leads
+    let (read, errors): (Vec<_>, Vec<_>) = leads
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let mut e = Vec::new();
-            let lead = lead_from_json(model, v, &key, i as u64 + 1, &mut e);
-            errors.push(e);
-            lead
+            let mut errors = Vec::new();
+            let lead = lead_from_json(model, v, &key, i as u64 + 1, &mut errors);
+            (lead, errors)
         })
-        .collect();
+        .unzip();
     let mut outcomes = vec![Outcome::default(); read.len()];
     ev.evaluate_batch(&read, as_of, &mut outcomes, &mut Memo::default());
     for ((lead, o), errors) in read.iter().zip(&outcomes).zip(&errors) {
