@@ -21,6 +21,7 @@ Needs: a release build (`cargo build --release`), `pip install duckdb`.
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -129,35 +130,41 @@ def own_sql(sql_path, leads_path):
     return text.replace("{leads}", leads_path)
 
 
+def norm(x):
+    """A text as leadscore compares it: runs of white space as one space,
+    trimmed, lower case; empty as missing."""
+    return f"nullif(lower(trim(regexp_replace({x}, '\\s+', ' ', 'g'))), '')"
+
+
 def sql(leads_path):
-    # Each document is parsed once: every path the model reads is extracted
-    # in one call, and the helpers below work on the small values.
-    paths = ["$.id", "$.title", "$.email", "$.country", "$.company.industry", "$.company.employees",
-             "$.budget", "$.timeline_days", "$.need", "$.authority", "$.company.tech", "$.created_at", "$.events"]
+    # The file is parsed once, by DuckDB's typed JSON reader: the columns the
+    # model reads are declared, the rest of each line is skipped. Fields the
+    # messy leads hold with a wrong type are read as JSON and converted here,
+    # so that one bad value is missing rather than losing its line. A lead's
+    # events stay a list on its row and each term is a filter over that list
+    # (no unnest, group and join back: that took 25 s against 17 s).
+    asof = f"TIMESTAMPTZ '{AS_OF}'"
 
-    def at(path):
-        return f"v[{paths.index(path) + 1}]"
-
-    def text(path):
-        x = at(path)
-        return (f"nullif(lower(trim(regexp_replace(CASE WHEN json_type({x}) IN ('VARCHAR','BIGINT','UBIGINT','DOUBLE') "
-                f"THEN {x}->>'$' END, '\\s+', ' ', 'g'))), '')")
-
-    def number(path):
-        x = at(path)
+    def number(x):
         return (f"CASE WHEN json_type({x}) IN ('BIGINT','UBIGINT','DOUBLE') THEN ({x}->>'$')::DOUBLE "
                 f"WHEN json_type({x}) = 'VARCHAR' AND regexp_full_match(trim({x}->>'$'), '[+-]?[0-9.]+') "
                 f"THEN TRY_CAST(trim({x}->>'$') AS DOUBLE) END")
 
-    path_list = ", ".join(f"'{p}'" for p in paths)
+    columns = ("{'id': 'VARCHAR', 'title': 'VARCHAR', 'email': 'VARCHAR', 'country': 'VARCHAR', "
+               "'company': 'STRUCT(employees JSON, industry VARCHAR, tech VARCHAR[])', "
+               "'budget': 'JSON', 'authority': 'JSON', 'need': 'VARCHAR', 'timeline_days': 'JSON', "
+               "'created_at': 'JSON', 'events': 'STRUCT(\"type\" VARCHAR, \"at\" VARCHAR, "
+               "page VARCHAR, asset VARCHAR, what VARCHAR, channel VARCHAR)[]'}")
 
     term_cols = []
     for name, (ty, cond, window) in TERMS.items():
-        w = f" AND ev_at >= TIMESTAMPTZ '{AS_OF}' - INTERVAL {window} DAY" if window else ""
-        f = f"FILTER (WHERE ev_type = '{ty}' AND coalesce({cond}, false){w})"
-        term_cols.append(f"count(*) {f} AS {name}_n, max(ev_at) {f} AS {name}_new")
+        cond = re.sub(r"\b(page|asset|what|channel)\b", r"e.\1", cond)
+        w = f" AND e.at >= {asof} - INTERVAL {window} DAY" if window else ""
+        # The times of the events the term counts: their number and the newest.
+        term_cols.append(f"list_transform(list_filter(evs, lambda e: e.t = '{ty}' AND coalesce({cond}, false){w}), "
+                         f"lambda e: e.at) AS {name}_at")
     term_select = ",\n    ".join(term_cols)
-    term_coalesce = ", ".join(f"coalesce({n}_n, 0) AS {n}_n, {n}_new" for n in TERMS)
+    term_unpack = ",\n    ".join(f"len({n}_at) AS {n}_n, list_max({n}_at) AS {n}_new" for n in TERMS)
 
     def contribution(group, cond, points, decay_terms):
         if group == "engagement" and decay_terms:
@@ -181,46 +188,38 @@ def sql(leads_path):
     return f"""
 SET TimeZone = 'UTC';
 COPY (
-WITH raw AS (
-  SELECT json_extract(json, [{path_list}]) AS v
-  FROM read_ndjson_objects('{leads_path}', ignore_errors = true) WHERE json IS NOT NULL
-), leads AS (
-  SELECT
-    {at('$.id')}->>'$' AS id,
-    {text('$.title')} AS title,
-    {text('$.email')} AS email,
-    {text('$.country')} AS country,
-    {text('$.company.industry')} AS industry,
-    {number('$.company.employees')} AS employees,
-    {number('$.budget')} AS budget,
-    {number('$.timeline_days')} AS timeline_days,
-    {text('$.need')} AS need,
-    CASE WHEN json_type({at('$.authority')}) = 'BOOLEAN' THEN ({at('$.authority')}->>'$')::BOOLEAN
-         WHEN lower(trim({at('$.authority')}->>'$')) IN ('true', 'yes') AND json_type({at('$.authority')}) = 'VARCHAR' THEN true
-         WHEN lower(trim({at('$.authority')}->>'$')) IN ('false', 'no') AND json_type({at('$.authority')}) = 'VARCHAR' THEN false END AS authority,
-    CASE WHEN json_type({at('$.company.tech')}) = 'ARRAY'
-         THEN list_transform(json_extract_string({at('$.company.tech')}, '$[*]'), lambda x: lower(trim(x))) END AS tech,
-    CASE WHEN json_type({at('$.created_at')}) = 'VARCHAR' THEN TRY_CAST({at('$.created_at')}->>'$' AS DATE) END AS created_at
-  FROM raw
-), leads2 AS (
-  SELECT *, nullif(trim(regexp_extract(email, '@([^@]*)$', 1)), '') AS domain,
-         floor((epoch(TIMESTAMPTZ '{AS_OF}') - epoch(created_at::TIMESTAMPTZ)) / 86400) AS days_since_created
-  FROM leads
-), ev AS (
-  SELECT id, f[1] AS ev_type, TRY_CAST(f[2] AS TIMESTAMPTZ) AS ev_at,
-         nullif(lower(trim(regexp_replace(f[3], '\\s+', ' ', 'g'))), '') AS page,
-         nullif(lower(trim(regexp_replace(f[4], '\\s+', ' ', 'g'))), '') AS asset,
-         nullif(lower(trim(regexp_replace(f[5], '\\s+', ' ', 'g'))), '') AS what,
-         nullif(lower(trim(regexp_replace(f[6], '\\s+', ' ', 'g'))), '') AS channel
-  FROM (SELECT id, json_extract_string(e, ['$.type', '$.at', '$.page', '$.asset', '$.what', '$.channel']) AS f
-        FROM (SELECT {at('$.id')}->>'$' AS id, {at('$.events')} AS events FROM raw), unnest(json_extract(events, '$[*]')) AS t(e))
-), terms AS (
+WITH leads AS (
   SELECT id,
+    {norm('title')} AS title,
+    {norm('email')} AS email,
+    {norm('country')} AS country,
+    {norm('company.industry')} AS industry,
+    {number('company.employees')} AS employees,
+    {number('budget')} AS budget,
+    {number('timeline_days')} AS timeline_days,
+    {norm('need')} AS need,
+    CASE WHEN json_type(authority) = 'BOOLEAN' THEN (authority->>'$')::BOOLEAN
+         WHEN lower(trim(authority->>'$')) IN ('true', 'yes') AND json_type(authority) = 'VARCHAR' THEN true
+         WHEN lower(trim(authority->>'$')) IN ('false', 'no') AND json_type(authority) = 'VARCHAR' THEN false END AS authority,
+    list_transform(company.tech, lambda x: lower(trim(x))) AS tech,
+    CASE WHEN json_type(created_at) = 'VARCHAR' THEN TRY_CAST(created_at->>'$' AS DATE) END AS created_at,
+    -- Events after the as-of time, or with a time that is not one, never count.
+    list_filter(list_transform(events, lambda e: {{'t': e.type, 'at': TRY_CAST(e.at AS TIMESTAMPTZ),
+        'page': {norm('e.page')}, 'asset': {norm('e.asset')},
+        'what': {norm('e.what')}, 'channel': {norm('e.channel')}}}),
+      lambda e: e.at <= {asof}) AS evs
+  FROM read_json('{leads_path}', format = 'newline_delimited', ignore_errors = true, columns = {columns})
+  WHERE id IS NOT NULL  -- a line that is not JSON comes back as a row of nulls
+), lists AS (
+  SELECT * EXCLUDE (evs),
+    nullif(trim(regexp_extract(email, '@([^@]*)$', 1)), '') AS domain,
+    floor((epoch({asof}) - epoch(created_at::TIMESTAMPTZ)) / 86400) AS days_since_created,
     {term_select}
-  FROM ev WHERE ev_at <= TIMESTAMPTZ '{AS_OF}'
-  GROUP BY id
+  FROM leads
 ), joined AS (
-  SELECT l.*, {term_coalesce} FROM leads2 l LEFT JOIN terms USING (id)
+  SELECT *,
+    {term_unpack}
+  FROM lists
 ), scored AS (
   SELECT *,
     {rule_cols}
