@@ -1,7 +1,7 @@
 //! Impact of a rule change: the same leads scored by an old and a new model.
 
 use crate::check::Model;
-use crate::eval::{Evaluator, Outcome, StageResult};
+use crate::eval::{Evaluator, Lead, Memo, Outcome, StageResult};
 use crate::io::output::id_text;
 use crate::io::record::{lead_from_json, DataError};
 use crate::num::format_cents;
@@ -56,13 +56,6 @@ pub struct Report {
     pub movers: Vec<Mover>,
 }
 
-fn stage_of(model: &Model, o: &Outcome) -> String {
-    match o.stage {
-        StageResult::Disqualified => "disqualified".into(),
-        _ => o.stage_name(model).to_string(),
-    }
-}
-
 /// Every score seen, as a count per distinct score: what the mean, median
 /// and percentile need, in memory that grows with the distinct scores (a
 /// clamped score in hundredths has at most a few thousand), not with the
@@ -77,6 +70,13 @@ impl Scores {
     fn add(&mut self, score: i64) {
         *self.counts.entry(score).or_default() += 1;
         self.sum += i128::from(score);
+    }
+
+    fn merge(&mut self, other: Scores) {
+        for (score, n) in other.counts {
+            *self.counts.entry(score).or_default() += n;
+        }
+        self.sum += other.sum;
     }
 
     /// The score at 0-based `rank` in ascending order (`rank < n`).
@@ -117,51 +117,143 @@ impl Scores {
     }
 }
 
-/// Builds the report incrementally, one lead at a time.
+/// How two moves rank in the report: stage changes first, then by size,
+/// then by id.
+fn rank(x: (bool, f64, &Json), y: (bool, f64, &Json)) -> std::cmp::Ordering {
+    y.0.cmp(&x.0)
+        .then(y.1.abs().total_cmp(&x.1.abs()))
+        .then_with(|| id_text(x.2).cmp(&id_text(y.2)))
+}
+
+fn key(m: &Mover) -> (bool, f64, &Json) {
+    (m.stage_before != m.stage_after, m.delta, &m.id)
+}
+
+/// Keeps the `top` largest moves (a stable sort, so ties keep input
+/// order), and returns the smallest of them when there are `top`: a later
+/// move that does not rank above it can't be among the largest.
+fn trim(movers: &mut Vec<Mover>, top: usize) -> Option<(bool, f64, Json)> {
+    movers.sort_by(|x, y| rank(key(x), key(y)));
+    movers.truncate(top);
+    match movers.last() {
+        Some(m) if movers.len() == top => {
+            Some((m.stage_before != m.stage_after, m.delta, m.id.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// Builds the report incrementally: the two models' evaluators, the stages
+/// and rules of both by name, and the counts so far.
 pub struct Differ<'m> {
     old: Evaluator<'m>,
     new: Evaluator<'m>,
     as_of: i64,
     key: Vec<String>,
     top: usize,
+    /// Stage names of both models, the new model's order first (each
+    /// model's stages, then its fallback, then `disqualified`).
+    stages: Vec<String>,
+    /// For each model, each stage result's place in `stages`: stages by
+    /// index, then the fallback, then `disqualified`.
+    stage_at: (Vec<usize>, Vec<usize>),
+    /// Rule ids of both models, the old model's order first.
+    rules: Vec<String>,
+    /// For each model, each rule's place in `rules`.
+    rule_at: (Vec<usize>, Vec<usize>),
+    tally: Tally,
+}
+
+/// What a run of leads did under the two models, counted by place in the
+/// differ's stage and rule lists. Tallies of parts of the input, counted on
+/// several threads, add up with [`Differ::merge`] to what counting all of it
+/// in one would give.
+#[derive(Default)]
+pub struct Tally {
     leads: u64,
     stage_changed: u64,
     score_changed: u64,
-    transitions: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Old stage × new stage, row by row.
+    transitions: Vec<u64>,
     scores_before: Scores,
     scores_after: Scores,
-    rules: BTreeMap<String, RuleCounts>,
+    /// Per rule: leads it fired for, before and after.
+    fired: Vec<(u64, u64)>,
     movers: Vec<Mover>,
-    outcomes: (Outcome, Outcome),
+    /// The smallest of `movers` at their last trim, when they were `top`.
+    floor: Option<(bool, f64, Json)>,
+    /// Per rule: 1 when it fired before, 2 after (scratch space).
+    marks: Vec<u8>,
+    /// The evaluators' buffers, kept from batch to batch.
+    outcomes: (Vec<Outcome>, Vec<Outcome>),
+    memos: (Memo, Memo),
+}
+
+/// Where each of `names` is in `all`, appended when it is not there yet.
+fn places<'a>(all: &mut Vec<String>, names: impl Iterator<Item = &'a str>) -> Vec<usize> {
+    names
+        .map(|n| match all.iter().position(|a| a == n) {
+            Some(i) => i,
+            None => {
+                all.push(n.to_string());
+                all.len() - 1
+            }
+        })
+        .collect()
+}
+
+/// A model's stage names by stage result: its stages, its fallback, and
+/// `disqualified`.
+fn stage_names(m: &Model) -> impl Iterator<Item = &str> {
+    m.stages
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain([m.fallback_stage(), "disqualified"])
+}
+
+fn stage_index(model: &Model, o: &Outcome) -> usize {
+    match o.stage {
+        StageResult::Stage(i) => i,
+        StageResult::Otherwise => model.stages.len(),
+        StageResult::Disqualified => model.stages.len() + 1,
+    }
 }
 
 impl<'m> Differ<'m> {
     pub fn new(old: &'m Model, new: &'m Model, as_of: i64, key: Vec<String>, top: usize) -> Self {
-        let mut rules = BTreeMap::new();
-        for r in old.rules.iter().chain(&new.rules) {
-            rules.insert(
-                r.id.clone(),
-                RuleCounts {
-                    before: 0,
-                    after: 0,
-                },
-            );
-        }
-        Differ {
+        let mut stages = Vec::new();
+        let new_stages = places(&mut stages, stage_names(new));
+        let old_stages = places(&mut stages, stage_names(old));
+        let mut rules = Vec::new();
+        let old_rules = places(&mut rules, old.rules.iter().map(|r| r.id.as_str()));
+        let new_rules = places(&mut rules, new.rules.iter().map(|r| r.id.as_str()));
+        let mut differ = Differ {
             old: Evaluator::new(old),
             new: Evaluator::new(new),
             as_of,
             key,
             top,
-            leads: 0,
-            stage_changed: 0,
-            score_changed: 0,
-            transitions: BTreeMap::new(),
-            scores_before: Scores::default(),
-            scores_after: Scores::default(),
+            stages,
+            stage_at: (old_stages, new_stages),
             rules,
-            movers: Vec::new(),
-            outcomes: Default::default(),
+            rule_at: (old_rules, new_rules),
+            tally: Tally::default(),
+        };
+        differ.tally = differ.tally();
+        differ
+    }
+
+    /// The old and the new model.
+    pub fn models(&self) -> (&'m Model, &'m Model) {
+        (self.old.model, self.new.model)
+    }
+
+    /// An empty tally, for counting part of the input apart.
+    pub fn tally(&self) -> Tally {
+        Tally {
+            transitions: vec![0; self.stages.len() * self.stages.len()],
+            fired: vec![(0, 0); self.rules.len()],
+            ..Tally::default()
         }
     }
 
@@ -169,7 +261,7 @@ impl<'m> Differ<'m> {
     /// read (a wrong type, an event without a time) are appended to
     /// `errors`, once each when both models read them alike.
     pub fn add(&mut self, lead: &Json, line: u64, errors: &mut Vec<DataError>) {
-        let (old_model, new_model) = (self.old.model, self.new.model);
+        let (old_model, new_model) = self.models();
         let start = errors.len();
         let old_lead = lead_from_json(old_model, lead, &self.key, line, errors);
         let mut new_errors = Vec::new();
@@ -179,115 +271,153 @@ impl<'m> Differ<'m> {
                 errors.push(e);
             }
         }
-        // The outcomes' buffers (and the evaluator's scratch space in them)
-        // are kept from lead to lead.
-        let (mut a, mut b) = std::mem::take(&mut self.outcomes);
-        self.old.evaluate_into(&old_lead, self.as_of, &mut a);
-        self.new.evaluate_into(&new_lead, self.as_of, &mut b);
-        self.record(&old_lead.id, &a, &b);
-        self.outcomes = (a, b);
+        let mut tally = std::mem::take(&mut self.tally);
+        self.add_leads(
+            &mut tally,
+            std::slice::from_ref(&old_lead),
+            std::slice::from_ref(&new_lead),
+        );
+        self.tally = tally;
+    }
+
+    /// Scores leads, each as read for the old model and for the new (the
+    /// two slices in the same order), into `tally`.
+    pub fn add_leads(&self, tally: &mut Tally, old_leads: &[Lead], new_leads: &[Lead]) {
+        let n = old_leads.len().min(new_leads.len());
+        for outs in [&mut tally.outcomes.0, &mut tally.outcomes.1] {
+            if outs.len() < n {
+                outs.resize_with(n, Outcome::default);
+            }
+        }
+        let (a, b) = &mut tally.outcomes;
+        let (ma, mb) = &mut tally.memos;
+        self.old
+            .evaluate_batch(&old_leads[..n], self.as_of, &mut a[..n], ma);
+        self.new
+            .evaluate_batch(&new_leads[..n], self.as_of, &mut b[..n], mb);
+        let outcomes = std::mem::take(&mut tally.outcomes);
+        for ((lead, a), b) in old_leads.iter().zip(&outcomes.0).zip(&outcomes.1).take(n) {
+            self.record(tally, &lead.id, a, b);
+        }
+        tally.outcomes = outcomes;
+    }
+
+    /// Adds a tally counted apart (on another thread, over a later part of
+    /// the input) to `total`.
+    pub fn merge(&self, total: &mut Tally, other: Tally) {
+        total.leads += other.leads;
+        total.stage_changed += other.stage_changed;
+        total.score_changed += other.score_changed;
+        for (t, o) in total.transitions.iter_mut().zip(&other.transitions) {
+            *t += o;
+        }
+        total.scores_before.merge(other.scores_before);
+        total.scores_after.merge(other.scores_after);
+        for (t, o) in total.fired.iter_mut().zip(&other.fired) {
+            t.0 += o.0;
+            t.1 += o.1;
+        }
+        total.movers.extend(other.movers);
+        if total.movers.len() > self.top.max(1) * 4 {
+            total.floor = trim(&mut total.movers, self.top);
+        }
     }
 
     /// Counts one lead's outcomes under the old model (`a`) and the new (`b`).
-    fn record(&mut self, id: &Json, a: &Outcome, b: &Outcome) {
-        let (old_model, new_model) = (self.old.model, self.new.model);
-        let (sa, sb) = (stage_of(old_model, a), stage_of(new_model, b));
-        self.leads += 1;
-        self.stage_changed += u64::from(sa != sb);
-        self.score_changed += u64::from(a.score != b.score);
-        *self
-            .transitions
-            .entry(sa.clone())
-            .or_default()
-            .entry(sb.clone())
-            .or_default() += 1;
-        self.scores_before.add(a.score);
-        self.scores_after.add(b.score);
-        let fired_a: BTreeSet<&str> = a.fired(old_model).into_iter().collect();
-        let fired_b: BTreeSet<&str> = b.fired(new_model).into_iter().collect();
-        for id in &fired_a {
-            if let Some(c) = self.rules.get_mut(*id) {
-                c.before += 1;
-            }
+    fn record(&self, t: &mut Tally, id: &Json, a: &Outcome, b: &Outcome) {
+        let (old_model, new_model) = self.models();
+        let sa = self.stage_at.0[stage_index(old_model, a)];
+        let sb = self.stage_at.1[stage_index(new_model, b)];
+        t.leads += 1;
+        t.stage_changed += u64::from(sa != sb);
+        t.score_changed += u64::from(a.score != b.score);
+        t.transitions[sa * self.stages.len() + sb] += 1;
+        t.scores_before.add(a.score);
+        t.scores_after.add(b.score);
+        t.marks.clear();
+        t.marks.resize(self.rules.len(), 0);
+        for (c, &r) in a.contributions.iter().zip(&self.rule_at.0) {
+            t.marks[r] |= u8::from(*c != 0);
         }
-        for id in &fired_b {
-            if let Some(c) = self.rules.get_mut(*id) {
-                c.after += 1;
-            }
+        for (c, &r) in b.contributions.iter().zip(&self.rule_at.1) {
+            t.marks[r] |= u8::from(*c != 0) << 1;
         }
-        if a.score == b.score && sa == sb {
+        for (f, m) in t.fired.iter_mut().zip(&t.marks) {
+            f.0 += u64::from(m & 1);
+            f.1 += u64::from(m >> 1);
+        }
+        if a.score == b.score && sa == sb || self.top == 0 {
             return;
         }
-        let in_order =
-            |model: &Model, set: &BTreeSet<&str>, other: &BTreeSet<&str>| -> Vec<String> {
-                model
-                    .rules
-                    .iter()
-                    .filter(|r| set.contains(r.id.as_str()) && !other.contains(r.id.as_str()))
-                    .map(|r| r.id.clone())
-                    .collect()
-            };
+        let delta = (b.score - a.score) as f64 / 100.0;
+        if let Some((fs, fd, fid)) = &t.floor {
+            if rank((sa != sb, delta, id), (*fs, *fd, fid)).is_ge() {
+                return;
+            }
+        }
+        // Rules that fire under one model only, each in its model's order.
+        let only = |model: &Model, places: &[usize], mark: u8| -> Vec<String> {
+            model
+                .rules
+                .iter()
+                .zip(places)
+                .filter(|(_, &r)| t.marks[r] == mark)
+                .map(|(rule, _)| rule.id.clone())
+                .collect()
+        };
         let mover = Mover {
             id: id.clone(),
             score_before: a.score as f64 / 100.0,
             score_after: b.score as f64 / 100.0,
-            delta: (b.score - a.score) as f64 / 100.0,
-            stage_before: sa,
-            stage_after: sb,
-            started: in_order(new_model, &fired_b, &fired_a),
-            stopped: in_order(old_model, &fired_a, &fired_b),
+            delta,
+            stage_before: self.stages[sa].clone(),
+            stage_after: self.stages[sb].clone(),
+            started: only(new_model, &self.rule_at.1, 2),
+            stopped: only(old_model, &self.rule_at.0, 1),
         };
-        self.movers.push(mover);
+        t.movers.push(mover);
         // Keep only the largest moves (stage changes first), bounded in memory.
-        if self.movers.len() > self.top.max(1) * 4 {
-            self.trim();
+        if t.movers.len() > self.top.max(1) * 4 {
+            t.floor = trim(&mut t.movers, self.top);
         }
-    }
-
-    fn trim(&mut self) {
-        self.movers.sort_by(|x, y| {
-            let xs = x.stage_before != x.stage_after;
-            let ys = y.stage_before != y.stage_after;
-            ys.cmp(&xs)
-                .then(y.delta.abs().total_cmp(&x.delta.abs()))
-                .then_with(|| id_text(&x.id).cmp(&id_text(&y.id)))
-        });
-        self.movers.truncate(self.top);
     }
 
     pub fn finish(mut self) -> Report {
-        self.trim();
-        let mut rule_order: Vec<String> =
-            self.old.model.rules.iter().map(|r| r.id.clone()).collect();
-        for r in &self.new.model.rules {
-            if !rule_order.contains(&r.id) {
-                rule_order.push(r.id.clone());
+        let t = std::mem::take(&mut self.tally);
+        self.report(t)
+    }
+
+    /// The report on the leads counted into `t` (by [`Differ::add_leads`]
+    /// and [`Differ::merge`]).
+    pub fn report(&self, mut t: Tally) -> Report {
+        trim(&mut t.movers, self.top);
+        let n = self.stages.len();
+        let mut transitions: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for (i, &count) in t.transitions.iter().enumerate() {
+            if count > 0 {
+                transitions
+                    .entry(self.stages[i / n].clone())
+                    .or_default()
+                    .insert(self.stages[i % n].clone(), count);
             }
         }
-        let mut stage_order: Vec<String> = Vec::new();
-        for m in [self.new.model, self.old.model] {
-            for s in m
-                .stages
-                .iter()
-                .map(|s| s.name.clone())
-                .chain([m.fallback_stage().to_string(), "disqualified".into()])
-            {
-                if !stage_order.contains(&s) {
-                    stage_order.push(s);
-                }
-            }
-        }
+        let rules = self
+            .rules
+            .iter()
+            .zip(&t.fired)
+            .map(|(id, &(before, after))| (id.clone(), RuleCounts { before, after }))
+            .collect();
         Report {
-            leads: self.leads,
-            stage_changed: self.stage_changed,
-            score_changed: self.score_changed,
-            transitions: self.transitions,
-            before: self.scores_before.distribution(),
-            after: self.scores_after.distribution(),
-            rules: self.rules,
-            rule_order,
-            stage_order,
-            movers: self.movers,
+            leads: t.leads,
+            stage_changed: t.stage_changed,
+            score_changed: t.score_changed,
+            transitions,
+            before: t.scores_before.distribution(),
+            after: t.scores_after.distribution(),
+            rules,
+            rule_order: self.rules.clone(),
+            stage_order: self.stages.clone(),
+            movers: t.movers,
         }
     }
 }

@@ -5,6 +5,8 @@ use super::model_cmds::{load_model, model_from_sources};
 use super::score_cmd::{as_of, each_record, open_input};
 use super::value_errors::ValueErrors;
 use leadscore::diff::Differ;
+use leadscore::io::fold::{fold_jsonl, Note};
+use leadscore::io::input::Format;
 use leadscore::source::{SourceFile, Sources};
 use std::path::Path;
 use std::process::Command;
@@ -93,14 +95,53 @@ pub fn run(a: DiffArgs) -> i32 {
         Err(code) => return code,
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
-    let mut differ = Differ::new(&old, &new, as_of, key, a.top);
+    let mut differ = Differ::new(&old, &new, as_of, key.clone(), a.top);
     let mut errors = Vec::new();
     let mut unreadable = ValueErrors::new(&leads);
-    let bad = each_record(&leads, input, |line, v| {
-        differ.add(&v, line, &mut errors);
-        unreadable.report(&mut errors);
-    });
-    let report = differ.finish();
+    let (bad, total) = match Format::guess(&leads) {
+        Format::Csv => (
+            each_record(&leads, input, |line, v| {
+                differ.add(&v, line, &mut errors);
+                unreadable.report(&mut errors);
+            }),
+            None,
+        ),
+        // JSON Lines are read on all threads, as `score` reads them.
+        Format::Jsonl => {
+            let mut bad = 0;
+            let (old_model, new_model) = differ.models();
+            let counting = &differ;
+            let mut total = differ.tally();
+            let read = fold_jsonl(
+                input,
+                &[old_model, new_model],
+                &key,
+                || counting.tally(),
+                |tally, leads| counting.add_leads(tally, leads[0], leads[1]),
+                |tally, notes| {
+                    counting.merge(&mut total, tally);
+                    for note in notes {
+                        match note {
+                            Note::Value(e) => unreadable.report(&mut vec![e]),
+                            Note::Rejected(e) => {
+                                bad += 1;
+                                eprintln!("data error in `{leads}`: {e}");
+                            }
+                        }
+                    }
+                },
+            );
+            if let Err(e) = read {
+                eprintln!("error: can't read `{leads}`: {e}");
+                return exit::USAGE;
+            }
+            (bad, Some(total))
+        }
+    };
+    let report = match total {
+        Some(t) => differ.report(t),
+        None => differ.finish(),
+    };
     print!(
         "{}",
         match a.format {

@@ -1,5 +1,6 @@
 //! Reading leads and writing results.
 
+pub mod fold;
 pub mod input;
 pub mod output;
 pub mod pipeline;

@@ -359,10 +359,10 @@ impl Ctx<'_> {
 
 /// Reads `input` into chunks of about [`CHUNK`] bytes that end at a line
 /// break (the last may not), and sends them in order.
-fn read_chunks(
+pub(crate) fn read_chunks(
     input: &mut (dyn BufRead + Send),
     tx: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
-    pools: &Pools,
+    fresh: &dyn Fn() -> Vec<u8>,
 ) {
     let mut carry: Vec<u8> = Vec::new();
     // When `carry` is the start of a line longer than a chunk: its length
@@ -375,7 +375,7 @@ fn read_chunks(
             // A line longer than a chunk: keep growing it, without copying.
             std::mem::take(&mut carry)
         } else {
-            let mut chunk = pools.chunk();
+            let mut chunk = fresh();
             chunk.extend_from_slice(&carry);
             carry.clear();
             chunk
@@ -427,7 +427,7 @@ fn read_chunks(
 
 /// Splits a chunk into segments of about [`SEGMENT`] bytes at line breaks:
 /// (byte range, number of the line before it, lines in it).
-fn segments(chunk: &[u8], line_before: u64) -> Vec<((usize, usize), u64, u64)> {
+pub(crate) fn segments(chunk: &[u8], line_before: u64) -> Vec<((usize, usize), u64, u64)> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut first = line_before;
@@ -532,7 +532,7 @@ pub fn score_stream(
             let pools = Pools::default();
             let (ctx, pools) = (&ctx, &pools);
             std::thread::scope(|scope| -> std::io::Result<()> {
-                scope.spawn(move || read_chunks(&mut *input, &tx, pools));
+                scope.spawn(move || read_chunks(&mut *input, &tx, &|| pools.chunk()));
                 scope.spawn(move || {
                     // Chunks are scored as tasks of one scope, so a thread
                     // that finishes its share of one chunk starts on the
