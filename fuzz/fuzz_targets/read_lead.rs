@@ -10,7 +10,10 @@ fn model() -> &'static leadscore::check::Model {
     static MODEL: OnceLock<leadscore::check::Model> = OnceLock::new();
     MODEL.get_or_init(|| {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules/b2b");
-        leadscore::load::load(std::path::Path::new(dir)).unwrap().model.unwrap()
+        leadscore::load::load(std::path::Path::new(dir))
+            .unwrap()
+            .model
+            .unwrap()
     })
 }
 
@@ -27,12 +30,28 @@ fuzz_target!(|data: &[u8]| {
     let key = vec!["id".to_string()];
     if let Ok(text) = std::str::from_utf8(data) {
         static PROJECTION: OnceLock<leadscore::io::project::Projection> = OnceLock::new();
-        let projection = PROJECTION.get_or_init(|| leadscore::io::project::Projection::new(model, &["id".to_string()]));
-        let mut fast = leadscore::eval::Lead { id: serde_json::Value::Null, values: Vec::new(), events: Vec::new() };
+        let projection = PROJECTION
+            .get_or_init(|| leadscore::io::project::Projection::new(model, &["id".to_string()]));
+        let mut fast = leadscore::eval::Lead {
+            id: serde_json::Value::Null,
+            values: Vec::new(),
+            events: Vec::new(),
+        };
         let mut fast_errors = Vec::new();
-        let accepted = leadscore::io::project::project(projection, model, text, 1, &mut Default::default(), &mut fast, &mut fast_errors);
+        let accepted = leadscore::io::project::project(
+            projection,
+            model,
+            text,
+            1,
+            &mut Default::default(),
+            &mut fast,
+            &mut fast_errors,
+        );
         let general = leadscore::io::input::parse_json_line(text, 1);
-        assert!(!accepted || general.is_ok(), "the fast reader accepted a line serde_json rejects");
+        assert!(
+            !accepted || general.is_ok(),
+            "the fast reader accepted a line serde_json rejects"
+        );
         if let Ok(v) = general {
             let mut errors = Vec::new();
             let lead = leadscore::io::record::lead_from_json(model, &v, &key, 1, &mut errors);
@@ -49,7 +68,8 @@ fuzz_target!(|data: &[u8]| {
     }
     for record in leadscore::io::input::csv_records(data) {
         if let leadscore::io::input::Record::Lead { value, .. } = record {
-            let lead = leadscore::io::record::lead_from_json(model, &value, &key, 1, &mut Vec::new());
+            let lead =
+                leadscore::io::record::lead_from_json(model, &value, &key, 1, &mut Vec::new());
             let _ = evaluator().evaluate(&lead, as_of);
         }
     }

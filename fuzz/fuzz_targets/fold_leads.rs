@@ -1,0 +1,100 @@
+//! Any input, as a JSON Lines file read by `io::fold` for two models (the
+//! reader `diff` uses): never panics, and gives, lead by lead and note by
+//! note, what reading each line with serde_json and the general path gives
+//! (texts without their form as written, which only `explain` reads and the
+//! scoring reader does not keep).
+#![no_main]
+
+use leadscore::io::fold::{fold_jsonl, Note};
+use leadscore::io::record::{lead_from_json, DataError, DataErrorKind};
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+fn models() -> &'static [leadscore::check::Model; 2] {
+    static MODELS: OnceLock<[leadscore::check::Model; 2]> = OnceLock::new();
+    MODELS.get_or_init(|| {
+        let load = |p: &str| {
+            let dir = format!("{}/../{p}", env!("CARGO_MANIFEST_DIR"));
+            leadscore::load::load(std::path::Path::new(&dir))
+                .unwrap()
+                .model
+                .unwrap()
+        };
+        [load("rules/b2b"), load("rules/plg.rules")]
+    })
+}
+
+fn without_raw(mut lead: leadscore::eval::Lead) -> leadscore::eval::Lead {
+    let strip = |v: &mut leadscore::eval::Value| {
+        if let leadscore::eval::Value::Text { raw, .. } = v {
+            raw.clear();
+        }
+    };
+    lead.values.iter_mut().for_each(strip);
+    for e in &mut lead.events {
+        e.props.iter_mut().for_each(strip);
+    }
+    lead
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [a, b] = models();
+    let key = vec!["id".to_string()];
+    let mut got = Vec::new();
+    let input: Box<dyn std::io::BufRead + Send> = Box::new(std::io::Cursor::new(data.to_vec()));
+    fold_jsonl(
+        input,
+        &[a, b],
+        &key,
+        Vec::new,
+        |acc: &mut Vec<_>, leads| {
+            for (x, y) in leads[0].iter().zip(leads[1]) {
+                // Lines the fast reader declines keep it (a byte-order mark).
+                acc.push((without_raw(x.clone()), without_raw(y.clone())));
+            }
+        },
+        |acc, notes| got.push((acc, notes)),
+    )
+    .unwrap();
+    let (leads, notes): (Vec<_>, Vec<_>) = got.into_iter().unzip();
+    let leads: Vec<_> = leads.into_iter().flatten().collect();
+    let notes: Vec<Note> = notes.into_iter().flatten().collect();
+
+    let (mut want_leads, mut want_notes) = (Vec::new(), Vec::new());
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    for (i, bytes) in body.split(|&c| c == b'\n').enumerate() {
+        let line = i as u64 + 1;
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            want_notes.push(Note::Rejected(DataError {
+                line,
+                path: String::new(),
+                kind: DataErrorKind::InvalidJson {
+                    message: "the line is not valid UTF-8".into(),
+                },
+            }));
+            continue;
+        };
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if text.trim().is_empty() {
+            continue;
+        }
+        match leadscore::io::input::parse_json_line(text, line) {
+            Err(e) => want_notes.push(Note::Rejected(e)),
+            Ok(v) => {
+                let mut errors: Vec<DataError> = Vec::new();
+                let x = lead_from_json(a, &v, &key, line, &mut errors);
+                let mut more = Vec::new();
+                let y = lead_from_json(b, &v, &key, line, &mut more);
+                for e in more {
+                    if !errors.contains(&e) {
+                        errors.push(e);
+                    }
+                }
+                want_notes.extend(errors.into_iter().map(Note::Value));
+                want_leads.push((without_raw(x), without_raw(y)));
+            }
+        }
+    }
+    assert_eq!(leads, want_leads);
+    assert_eq!(notes, want_notes);
+});
