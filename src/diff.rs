@@ -3,7 +3,7 @@
 use crate::check::Model;
 use crate::eval::{Evaluator, Lead, Memo, Outcome, StageResult};
 use crate::io::output::id_text;
-use crate::io::record::{lead_from_json, DataError};
+use crate::io::record::{add_new, lead_from_json, DataError};
 use crate::num::format_cents;
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -135,12 +135,8 @@ fn key(m: &Mover) -> (bool, f64, &Json) {
 fn trim(movers: &mut Vec<Mover>, top: usize) -> Option<(bool, f64, Json)> {
     movers.sort_by(|x, y| rank(key(x), key(y)));
     movers.truncate(top);
-    match movers.last() {
-        Some(m) if movers.len() == top => {
-            Some((m.stage_before != m.stage_after, m.delta, m.id.clone()))
-        }
-        _ => None,
-    }
+    let (changed, delta, id) = key(movers.last().filter(|_| movers.len() == top)?);
+    Some((changed, delta, id.clone()))
 }
 
 /// Builds the report incrementally: the two models' evaluators, the stages
@@ -266,11 +262,7 @@ impl<'m> Differ<'m> {
         let old_lead = lead_from_json(old_model, lead, &self.key, line, errors);
         let mut new_errors = Vec::new();
         let new_lead = lead_from_json(new_model, lead, &self.key, line, &mut new_errors);
-        for e in new_errors {
-            if !errors[start..].contains(&e) {
-                errors.push(e);
-            }
-        }
+        add_new(errors, start, new_errors);
         let mut tally = std::mem::take(&mut self.tally);
         self.add_leads(
             &mut tally,

@@ -58,7 +58,7 @@ pub struct Event {
     pub props: Vec<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Lead {
     /// The lead's key (`id`, or `--key PATH`), as it was in the input.
     pub id: serde_json::Value,

@@ -10,9 +10,9 @@
 use crate::check::Model;
 use crate::eval::{Lead, BATCH};
 use crate::io::input::parse_json_line;
-use crate::io::pipeline::{read_chunks, segments};
+use crate::io::pipeline::{line_text, read_chunks, segments};
 use crate::io::project::{project, Projection, Scratch};
-use crate::io::record::{lead_from_json, DataError, DataErrorKind};
+use crate::io::record::{add_new, lead_from_json, DataError};
 use rayon::prelude::*;
 use serde_json::Value as Json;
 use std::io::BufRead;
@@ -135,14 +135,6 @@ fn count<T>(r: &mut Reader, acc: &mut T, each: &impl Fn(&mut T, &[&[Lead]])) {
     }
 }
 
-fn empty_lead() -> Lead {
-    Lead {
-        id: Json::Null,
-        values: Vec::new(),
-        events: Vec::new(),
-    }
-}
-
 /// Reads one line into the next place of the batch (`r.pending`), one lead
 /// per model, and the values the models could not read into `r.errors`:
 /// `Ok(false)` for a blank line, `Err` for a line that is not a lead.
@@ -155,25 +147,14 @@ fn read_line(
     bytes: &[u8],
 ) -> Result<bool, DataError> {
     r.errors.clear();
-    let text = match simdutf8::basic::from_utf8(bytes) {
-        Ok(t) => t.strip_suffix('\r').unwrap_or(t),
-        Err(_) => {
-            return Err(DataError {
-                line,
-                path: String::new(),
-                kind: DataErrorKind::InvalidJson {
-                    message: "the line is not valid UTF-8".into(),
-                },
-            })
-        }
-    };
+    let text = line_text(bytes, line)?;
     if text.trim().is_empty() {
         return Ok(false);
     }
     let at = r.pending;
     for leads in &mut r.leads {
         if leads.len() == at {
-            leads.push(empty_lead());
+            leads.push(Lead::default());
         }
     }
     // Parsed only when the fast reader declines the line for some model.
@@ -198,11 +179,7 @@ fn read_line(
             };
             r.leads[i][at] = lead_from_json(model, value, key, line, &mut r.model_errors);
         }
-        for e in r.model_errors.drain(..) {
-            if !r.errors.contains(&e) {
-                r.errors.push(e);
-            }
-        }
+        add_new(&mut r.errors, 0, r.model_errors.drain(..));
     }
     Ok(true)
 }

@@ -128,11 +128,7 @@ impl Worker {
     /// Makes sure the batch has a slot for the next lead.
     fn make_room(&mut self) {
         if self.leads.len() == self.pending {
-            self.leads.push(Lead {
-                id: Json::Null,
-                values: Vec::new(),
-                events: Vec::new(),
-            });
+            self.leads.push(Lead::default());
             self.outcomes.push(Outcome::default());
             self.lead_errors.push(Vec::new());
         }
@@ -282,17 +278,10 @@ impl Ctx<'_> {
     }
 
     fn line(&self, w: &mut Worker, part: &mut Part, line: u64, bytes: &[u8]) {
-        let text = match simdutf8::basic::from_utf8(bytes) {
-            Ok(t) => t.strip_suffix('\r').unwrap_or(t),
-            Err(_) => {
+        let text = match line_text(bytes, line) {
+            Ok(t) => t,
+            Err(error) => {
                 part.read += 1;
-                let error = DataError {
-                    line,
-                    path: String::new(),
-                    kind: DataErrorKind::InvalidJson {
-                        message: "the line is not valid UTF-8".into(),
-                    },
-                };
                 self.flush(w, part);
                 self.reject(part, &String::from_utf8_lossy(bytes), error);
                 return;
@@ -354,6 +343,21 @@ impl Ctx<'_> {
             stages: vec![0; self.model.stages.len() + 2],
             ..Part::default()
         }
+    }
+}
+
+/// A JSON Lines line's text, without a trailing carriage return, or the
+/// error for a line that is not UTF-8.
+pub(crate) fn line_text(bytes: &[u8], line: u64) -> Result<&str, DataError> {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(t) => Ok(t.strip_suffix('\r').unwrap_or(t)),
+        Err(_) => Err(DataError {
+            line,
+            path: String::new(),
+            kind: DataErrorKind::InvalidJson {
+                message: "the line is not valid UTF-8".into(),
+            },
+        }),
     }
 }
 

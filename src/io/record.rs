@@ -219,6 +219,20 @@ pub fn lookup<'a>(v: &'a Json, path: &[String]) -> Option<&'a Json> {
     Some(cur)
 }
 
+/// Appends each of `more` that `errors[since..]` does not hold yet: the
+/// errors of one line read for several models, each value once.
+pub fn add_new(
+    errors: &mut Vec<DataError>,
+    since: usize,
+    more: impl IntoIterator<Item = DataError>,
+) {
+    for e in more {
+        if !errors[since..].contains(&e) {
+            errors.push(e);
+        }
+    }
+}
+
 /// Builds a [`Lead`] from one JSON object.
 pub fn lead_from_json(
     model: &Model,
