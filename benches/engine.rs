@@ -89,11 +89,7 @@ fn bench_eval(c: &mut Criterion) {
     let names = leadscore::io::output::Names::new(&model);
     let mut scratch = leadscore::io::project::Scratch::default();
     let mut slots: Vec<leadscore::eval::Lead> = (0..leads.len())
-        .map(|_| leadscore::eval::Lead {
-            id: serde_json::Value::Null,
-            values: Vec::new(),
-            events: Vec::new(),
-        })
+        .map(|_| leadscore::eval::Lead::default())
         .collect();
     let mut errors = Vec::new();
     let mut out = String::new();

@@ -245,3 +245,123 @@ fn unreadable_lead_values_are_reported() {
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["leads"], 12, "every lead is still scored");
 }
+
+/// A file of many segments, read on all threads with the fast reader, gives
+/// the report (and the error listing) of reading it one line at a time with
+/// the library; unreadable values are reported for every lead, with an
+/// outcome or not.
+#[test]
+fn a_large_file_counts_as_one_read_line_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let base: Vec<String> = std::fs::read_to_string("tests/data/backtest/leads.jsonl")
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let pad = "p".repeat(200);
+    let (mut leads, mut outcomes) = (String::new(), String::from("lead_id,converted,scored_at\n"));
+    let copies = 600;
+    let mut rejected = 0;
+    for c in 0..copies {
+        for (i, line) in base.iter().enumerate() {
+            let id = format!("C{c}-{i}");
+            let mut line = line.replacen(
+                &format!("\"L{}\"", i + 1),
+                &format!("\"{id}\", \"pad\": \"{pad}\""),
+                1,
+            );
+            // Every seventh copy of L4 has a title the model can't read;
+            // it has an outcome only in even copies.
+            if i == 3 && c % 7 == 0 {
+                line = line.replacen("\"title\": \"CEO\"", "\"title\": [\"CEO\"]", 1);
+            }
+            leads.push_str(&line);
+            leads.push('\n');
+            // Outcomes: a fixed pattern, some leads without one, some with
+            // their own time; odd copies of L4 have none.
+            if i == 3 && c % 2 == 1 || (c + i) % 5 == 0 {
+                continue;
+            }
+            let converted = if (c * 7 + i * 3) % 4 == 0 {
+                "true"
+            } else {
+                "false"
+            };
+            let at = if i % 3 == 0 { "2026-10-15" } else { "" };
+            outcomes.push_str(&format!("{id},{converted},{at}\n"));
+        }
+        if c % 150 == 3 {
+            leads.push_str("{\"id\": \"broken\",\n\n");
+            rejected += 1;
+        }
+    }
+    assert!(leads.len() > 1 << 20, "several segments of the reader");
+    std::fs::write(dir.path().join("leads.jsonl"), &leads).unwrap();
+    std::fs::write(dir.path().join("outcomes.csv"), &outcomes).unwrap();
+    let path = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let (code, out, err) = run(&[
+        "backtest",
+        "tests/data/backtest/model.rules",
+        &path("leads.jsonl"),
+        "--outcomes",
+        &path("outcomes.csv"),
+        "--as-of",
+        "2026-11-01",
+        "--by",
+        "source",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["leads"], 12 * copies);
+    assert!(
+        err.contains(&format!("{rejected} bad lines skipped")),
+        "{err}"
+    );
+    // L4 with a bad title: in copies 0, 7, 14, …, with an outcome or not.
+    let bad_titles = (0..copies).filter(|c| c % 7 == 0).count();
+    assert!(
+        err.contains(&format!(
+            "data errors: {bad_titles} (wrong_type {bad_titles})"
+        )),
+        "{err}"
+    );
+
+    // The same leads added one by one through the library.
+    let text = std::fs::read_to_string("tests/data/backtest/model.rules").unwrap();
+    let model = leadscore::load::check_text("model.rules", &text)
+        .model
+        .unwrap();
+    let records = outcomes.lines().skip(1).enumerate().map(|(i, l)| {
+        let f: Vec<&str> = l.split(',').collect();
+        let v = serde_json::json!({"lead_id": f[0], "converted": f[1], "scored_at": f[2]});
+        (i as u64 + 2, v)
+    });
+    let (table, problems) = leadscore::backtest::outcomes_from(records);
+    assert!(problems.is_empty());
+    let opts = leadscore::backtest::Options {
+        as_of: leadscore::time::parse_time("2026-11-01"),
+        key: vec!["id".into()],
+        by: Some(vec!["source".into()]),
+        min_leads: 30,
+    };
+    let mut bt = leadscore::backtest::Backtest::new(&model, table, opts);
+    let mut errors = Vec::new();
+    let mut lines_with_errors = Vec::new();
+    for (i, line) in leads.lines().enumerate() {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+            bt.add(&v, i as u64 + 1, &mut errors).unwrap();
+            lines_with_errors.extend(errors.drain(..).map(|e| e.line));
+        }
+    }
+    assert_eq!(lines_with_errors.len(), bad_titles);
+    assert_eq!(out, leadscore::backtest::render::json(&bt.finish()));
+    // Value errors are listed in line order (the first 50), as read.
+    let listed: Vec<u64> = err
+        .lines()
+        .filter(|l| l.contains("`title`"))
+        .filter_map(|l| l.split("line ").nth(1)?.split(':').next()?.parse().ok())
+        .collect();
+    assert_eq!(listed, lines_with_errors[..50]);
+}

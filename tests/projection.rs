@@ -26,11 +26,7 @@ fn fast(
     p: &Projection,
     line: &str,
 ) -> Option<(Lead, Vec<DataError>)> {
-    let mut lead = Lead {
-        id: serde_json::Value::Null,
-        values: Vec::new(),
-        events: Vec::new(),
-    };
+    let mut lead = Lead::default();
     let mut errors = Vec::new();
     project(
         p,
@@ -113,11 +109,7 @@ impl InTurn {
             key,
             p,
             scratch: Scratch::default(),
-            lead: Lead {
-                id: serde_json::Value::Null,
-                values: Vec::new(),
-                events: Vec::new(),
-            },
+            lead: Lead::default(),
         }
     }
 
@@ -422,6 +414,63 @@ fn a_template_does_not_skip_an_object_that_was_null_when_learned() {
                 Ok(true),
                 "{line}"
             );
+        }
+    }
+}
+
+/// A tag path (`backtest --by`) reads as the general path's lookup gives it:
+/// a value the model reads inside, a field, a value nothing else reads, and
+/// a path that is not there; lines read in turn, so line and event
+/// templates are learned and used.
+#[test]
+fn a_tag_reads_as_the_general_path_looks_it_up() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = leadscore::load::load(&root.join("benches/model"))
+        .unwrap()
+        .model
+        .unwrap();
+    let key = vec!["id".to_string()];
+    let mut lines: Vec<String> = Vec::new();
+    for file in ["data/b2b-leads.jsonl", "data/messy-leads.jsonl"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        // Twice over, so the second pass is read by templates.
+        lines.extend(text.lines().chain(text.lines()).map(str::to_string));
+    }
+    for tag in [
+        "company",
+        "company.name",
+        "source",
+        "utm.campaign",
+        "id",
+        "nowhere.at_all",
+    ] {
+        let tag: Vec<String> = tag.split('.').map(str::to_string).collect();
+        let p = Projection::with_tag(&model, &key, &tag);
+        let mut scratch = Scratch::default();
+        let mut lead = Lead::default();
+        let (mut read, mut tagged) = (0, 0);
+        for line in &lines {
+            let mut errors = Vec::new();
+            if !project(&p, &model, line, 7, &mut scratch, &mut lead, &mut errors) {
+                continue;
+            }
+            read += 1;
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let want = leadscore::io::record::lookup(&v, &tag)
+                .cloned()
+                .unwrap_or_default();
+            tagged += usize::from(!want.is_null());
+            assert_eq!(lead.tag, want, "{tag:?} in {line}");
+            let (mut general, general_errors) = general(&model, line, &key).unwrap();
+            general.tag = want;
+            assert_eq!(
+                Some((lead.clone(), errors)),
+                without_raw(Some((general, general_errors)))
+            );
+        }
+        assert!(read >= 2 * 79, "{tag:?}: {read}");
+        if tag[0] != "nowhere" {
+            assert!(tagged > 100, "{tag:?}: {tagged}");
         }
     }
 }

@@ -6,7 +6,7 @@
 #![no_main]
 
 use leadscore::io::fold::{fold_jsonl, Note};
-use leadscore::io::record::{lead_from_json, DataError, DataErrorKind};
+use leadscore::io::record::{lead_from_json, lookup, DataError, DataErrorKind};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -40,12 +40,16 @@ fn without_raw(mut lead: leadscore::eval::Lead) -> leadscore::eval::Lead {
 fuzz_target!(|data: &[u8]| {
     let [a, b] = models();
     let key = vec!["id".to_string()];
+    // A tag path that one model reads inside (b2b's `company.*`) and the
+    // other does not read at all.
+    let tag = vec!["company".to_string()];
     let mut got = Vec::new();
     let input: Box<dyn std::io::BufRead + Send> = Box::new(std::io::Cursor::new(data.to_vec()));
     fold_jsonl(
         input,
         &[a, b],
         &key,
+        Some(&tag),
         Vec::new,
         |acc: &mut Vec<_>, leads| {
             for (x, y) in leads[0].iter().zip(leads[1]) {
@@ -82,9 +86,12 @@ fuzz_target!(|data: &[u8]| {
             Err(e) => want_notes.push(Note::Rejected(e)),
             Ok(v) => {
                 let mut errors: Vec<DataError> = Vec::new();
-                let x = lead_from_json(a, &v, &key, line, &mut errors);
+                let tagged = lookup(&v, &tag).cloned().unwrap_or_default();
+                let mut x = lead_from_json(a, &v, &key, line, &mut errors);
+                x.tag = tagged.clone();
                 let mut more = Vec::new();
-                let y = lead_from_json(b, &v, &key, line, &mut more);
+                let mut y = lead_from_json(b, &v, &key, line, &mut more);
+                y.tag = tagged;
                 for e in more {
                     if !errors.contains(&e) {
                         errors.push(e);

@@ -32,11 +32,7 @@ fuzz_target!(|data: &[u8]| {
         static PROJECTION: OnceLock<leadscore::io::project::Projection> = OnceLock::new();
         let projection = PROJECTION
             .get_or_init(|| leadscore::io::project::Projection::new(model, &["id".to_string()]));
-        let mut fast = leadscore::eval::Lead {
-            id: serde_json::Value::Null,
-            values: Vec::new(),
-            events: Vec::new(),
-        };
+        let mut fast = leadscore::eval::Lead::default();
         let mut fast_errors = Vec::new();
         let accepted = leadscore::io::project::project(
             projection,

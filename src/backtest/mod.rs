@@ -8,7 +8,7 @@ pub mod render;
 pub mod stats;
 
 use crate::check::Model;
-use crate::eval::{Evaluator, StageResult};
+use crate::eval::{Evaluator, Lead, StageResult};
 use crate::io::output::id_text;
 use crate::io::record::{lead_from_json, lookup, DataError};
 use serde::Serialize;
@@ -56,56 +56,45 @@ pub fn outcomes_from(
     let mut map = HashMap::new();
     let mut errors = Vec::new();
     for (line, v) in records {
-        let id = v.get("lead_id").map(id_text).unwrap_or_default();
-        if id.is_empty() {
-            errors.push(OutcomeError {
-                line,
-                message: "no `lead_id`".into(),
-            });
-            continue;
-        }
-        let converted = v
-            .get("converted")
-            .or_else(|| v.get("won"))
-            .or_else(|| v.get("outcome"))
-            .and_then(converted_from);
-        let Some(converted) = converted else {
-            errors.push(OutcomeError {
-                line,
-                message: "`converted` must be true/false (or won/lost)".into(),
-            });
-            continue;
-        };
-        let scored_at = match v.get("scored_at") {
-            None | Some(Json::Null) => None,
-            Some(Json::String(s)) if s.trim().is_empty() => None,
-            Some(Json::String(s)) => match crate::time::parse_time(s) {
-                Some(t) => Some(t),
-                None => {
-                    errors.push(OutcomeError {
-                        line,
-                        message: format!("`scored_at` {s:?} is not a time"),
-                    });
-                    continue;
-                }
-            },
-            Some(other) => {
-                errors.push(OutcomeError {
-                    line,
-                    message: format!("`scored_at` {other} is not a time"),
-                });
-                continue;
+        match outcome_from(line, &v) {
+            Ok((id, outcome)) => {
+                map.insert(id, outcome);
             }
-        };
-        map.insert(
-            id,
-            Outcome {
-                converted,
-                scored_at,
-            },
-        );
+            Err(e) => errors.push(e),
+        }
     }
     (map, errors)
+}
+
+/// Reads one record of the outcomes file: the lead's id and its outcome.
+pub fn outcome_from(line: u64, v: &Json) -> Result<(String, Outcome), OutcomeError> {
+    let error = |message: String| OutcomeError { line, message };
+    let id = v.get("lead_id").map(id_text).unwrap_or_default();
+    if id.is_empty() {
+        return Err(error("no `lead_id`".into()));
+    }
+    let converted = v
+        .get("converted")
+        .or_else(|| v.get("won"))
+        .or_else(|| v.get("outcome"))
+        .and_then(converted_from)
+        .ok_or_else(|| error("`converted` must be true/false (or won/lost)".into()))?;
+    let scored_at = match v.get("scored_at") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) if s.trim().is_empty() => None,
+        Some(Json::String(s)) => match crate::time::parse_time(s) {
+            Some(t) => Some(t),
+            None => return Err(error(format!("`scored_at` {s:?} is not a time"))),
+        },
+        Some(other) => return Err(error(format!("`scored_at` {other} is not a time"))),
+    };
+    Ok((
+        id,
+        Outcome {
+            converted,
+            scored_at,
+        },
+    ))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,15 +174,25 @@ pub struct Options {
     pub min_leads: u64,
 }
 
-/// Accumulates leads one at a time.
+/// Scores leads against their outcomes and adds them up. Leads are added
+/// one at a time ([`Backtest::add`]), or counted into separate [`Counts`]
+/// (one per part of the input, on any thread) that are merged in input
+/// order ([`Backtest::add_leads`], [`Backtest::merge`], [`Backtest::report`]).
 pub struct Backtest<'m> {
     model: &'m Model,
     ev: Evaluator<'m>,
     opts: Options,
     outcomes: HashMap<String, Outcome>,
+    /// What [`Backtest::add`] has counted.
+    counts: Counts,
+}
+
+/// What a backtest adds up, for all leads or for a part of the input.
+#[derive(Default)]
+pub struct Counts {
     leads: u64,
     without: u64,
-    /// (score, converted) per lead with an outcome.
+    /// (score, converted) per lead with an outcome, in input order.
     points: Vec<(i64, bool)>,
     /// Per stage index (model stages, fallback, disqualified): leads, converted.
     stages: Vec<(u64, u64)>,
@@ -213,72 +212,132 @@ pub struct NoTime(pub String);
 
 impl<'m> Backtest<'m> {
     pub fn new(model: &'m Model, outcomes: HashMap<String, Outcome>, opts: Options) -> Self {
-        let n_stages = model.stages.len() + 2;
-        Backtest {
+        let mut bt = Backtest {
             model,
             ev: Evaluator::new(model),
             opts,
             outcomes,
-            leads: 0,
-            without: 0,
-            points: Vec::new(),
-            stages: vec![(0, 0); n_stages],
-            rules: vec![(0, 0); model.rules.len()],
-            by: BTreeMap::new(),
-            scratch: Default::default(),
+            counts: Counts::default(),
+        };
+        bt.counts = bt.counts();
+        bt
+    }
+
+    /// The model the leads are scored with.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    /// Empty counts, for a part of the input.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            stages: vec![(0, 0); self.model.stages.len() + 2],
+            rules: vec![(0, 0); self.model.rules.len()],
+            ..Counts::default()
         }
     }
 
-    /// Scores one lead as of its outcome's time. The values the model
-    /// could not read (treated as missing) are appended to `errors`.
+    /// Scores one lead (a JSON object) as of its outcome's time. The values
+    /// the model could not read (treated as missing) are appended to
+    /// `errors`, for every lead, with an outcome or not.
     pub fn add(
         &mut self,
         lead_json: &Json,
         line: u64,
         errors: &mut Vec<DataError>,
     ) -> Result<(), NoTime> {
-        self.leads += 1;
-        let id = lookup(lead_json, &self.opts.key)
-            .map(id_text)
-            .unwrap_or_default();
-        let Some(outcome) = self.outcomes.get(&id).copied() else {
-            self.without += 1;
-            return Ok(());
-        };
-        let Some(as_of) = outcome.scored_at.or(self.opts.as_of) else {
-            return Err(NoTime(id));
-        };
-        let lead = lead_from_json(self.model, lead_json, &self.opts.key, line, errors);
-        // The outcome's buffers (and the evaluator's scratch space in them)
-        // are kept from lead to lead.
-        let mut o = std::mem::take(&mut self.scratch);
-        self.ev.evaluate_into(&lead, as_of, &mut o);
-        self.count(lead_json, &o, outcome);
-        self.scratch = o;
-        Ok(())
+        let mut lead = lead_from_json(self.model, lead_json, &self.opts.key, line, errors);
+        if let Some(path) = &self.opts.by {
+            lead.tag = lookup(lead_json, path).cloned().unwrap_or(Json::Null);
+        }
+        let mut counts = std::mem::take(&mut self.counts);
+        let found = self.outcome_of(&mut counts, &id_text(&lead.id));
+        if let Ok(Some((outcome, as_of))) = found {
+            self.score(&mut counts, &lead, outcome, as_of);
+        }
+        self.counts = counts;
+        found.map(|_| ())
     }
 
-    /// Counts one scored lead with its outcome.
-    fn count(&mut self, lead_json: &Json, o: &crate::eval::Outcome, outcome: Outcome) {
+    /// Scores leads read with their key and, with `--by`, their tag
+    /// ([`crate::eval::Lead::tag`]) into `counts`. A lead whose outcome has
+    /// no time when no `--as-of` was given is counted as read only, as
+    /// [`Backtest::add`] counts it.
+    pub fn add_leads(&self, counts: &mut Counts, leads: &[Lead]) {
+        for lead in leads {
+            if let Ok(Some((outcome, as_of))) = self.outcome_of(counts, &id_text(&lead.id)) {
+                self.score(counts, lead, outcome, as_of);
+            }
+        }
+    }
+
+    /// Counts a lead as read and finds its outcome and the time to score it
+    /// as of (none for a lead without an outcome, counted as such).
+    fn outcome_of(&self, counts: &mut Counts, id: &str) -> Result<Option<(Outcome, i64)>, NoTime> {
+        counts.leads += 1;
+        let Some(outcome) = self.outcomes.get(id).copied() else {
+            counts.without += 1;
+            return Ok(None);
+        };
+        match outcome.scored_at.or(self.opts.as_of) {
+            Some(as_of) => Ok(Some((outcome, as_of))),
+            None => Err(NoTime(id.to_string())),
+        }
+    }
+
+    /// Adds `other` (the counts of the input after those in `total`) to `total`.
+    pub fn merge(&self, total: &mut Counts, other: Counts) {
+        total.leads += other.leads;
+        total.without += other.without;
+        total.points.extend(other.points);
+        for (t, o) in total.stages.iter_mut().zip(other.stages) {
+            t.0 += o.0;
+            t.1 += o.1;
+        }
+        for (t, o) in total.rules.iter_mut().zip(other.rules) {
+            t.0 += o.0;
+            t.1 += o.1;
+        }
+        for (value, (n, k, stages)) in other.by {
+            let seg = total
+                .by
+                .entry(value)
+                .or_insert_with(|| (0, 0, vec![(0, 0); stages.len()]));
+            seg.0 += n;
+            seg.1 += k;
+            for (t, o) in seg.2.iter_mut().zip(stages) {
+                t.0 += o.0;
+                t.1 += o.1;
+            }
+        }
+    }
+
+    /// Scores one lead with an outcome and counts it.
+    fn score(&self, counts: &mut Counts, lead: &Lead, outcome: Outcome, as_of: i64) {
+        // The outcome's buffers (and the evaluator's scratch space in them)
+        // are kept from lead to lead.
+        let mut o = std::mem::take(&mut counts.scratch);
+        self.ev.evaluate_into(lead, as_of, &mut o);
         let stage = match o.stage {
             StageResult::Stage(i) => i,
             StageResult::Otherwise => self.model.stages.len(),
             StageResult::Disqualified => self.model.stages.len() + 1,
         };
         let c = u64::from(outcome.converted);
-        self.points.push((o.score, outcome.converted));
-        self.stages[stage].0 += 1;
-        self.stages[stage].1 += c;
+        counts.points.push((o.score, outcome.converted));
+        counts.stages[stage].0 += 1;
+        counts.stages[stage].1 += c;
         for (i, contribution) in o.contributions.iter().enumerate() {
             if *contribution != 0 {
-                self.rules[i].0 += 1;
-                self.rules[i].1 += c;
+                counts.rules[i].0 += 1;
+                counts.rules[i].1 += c;
             }
         }
-        if let Some(path) = &self.opts.by {
-            let value = match lookup(lead_json, path) {
-                None | Some(Json::Null) => "(missing)".to_string(),
-                Some(v) => {
+        counts.scratch = o;
+        if self.opts.by.is_some() {
+            let value = match &lead.tag {
+                Json::Null => "(missing)".to_string(),
+                v => {
                     let t = id_text(v).trim().to_string();
                     if t.is_empty() {
                         "(missing)".into()
@@ -287,8 +346,8 @@ impl<'m> Backtest<'m> {
                     }
                 }
             };
-            let n_stages = self.stages.len();
-            let seg = self
+            let n_stages = counts.stages.len();
+            let seg = counts
                 .by
                 .entry(value)
                 .or_insert_with(|| (0, 0, vec![(0, 0); n_stages]));
@@ -306,7 +365,14 @@ impl<'m> Backtest<'m> {
         names
     }
 
-    pub fn finish(self) -> Report {
+    /// The report on what [`Backtest::add`] counted.
+    pub fn finish(mut self) -> Report {
+        let counts = std::mem::take(&mut self.counts);
+        self.report(counts)
+    }
+
+    /// The report on `counts`.
+    pub fn report(&self, counts: Counts) -> Report {
         let names = self.stage_names();
         let stage_stats = |counts: &[(u64, u64)]| -> BTreeMap<String, StageStats> {
             names
@@ -328,13 +394,13 @@ impl<'m> Backtest<'m> {
                 })
                 .collect()
         };
-        let with = self.points.len() as u64;
-        let converted: u64 = self.points.iter().filter(|p| p.1).count() as u64;
+        let with = counts.points.len() as u64;
+        let converted: u64 = counts.points.iter().filter(|p| p.1).count() as u64;
         let rules = self
             .model
             .rules
             .iter()
-            .zip(&self.rules)
+            .zip(&counts.rules)
             .map(|(rule, &(fired, k))| {
                 let (not_fired, k_not) = (with - fired, converted - k);
                 let (r_fired, r_not) = (rate(k, fired), rate(k_not, not_fired));
@@ -366,8 +432,8 @@ impl<'m> Backtest<'m> {
         let mut stage_at_least = Vec::new();
         let (mut predicted, mut hits) = (0u64, 0u64);
         for (i, s) in self.model.stages.iter().enumerate() {
-            predicted += self.stages[i].0;
-            hits += self.stages[i].1;
+            predicted += counts.stages[i].0;
+            hits += counts.stages[i].1;
             let (p, r, _) = precision_recall(hits, predicted, converted);
             stage_at_least.push(AtLeast {
                 stage: s.name.clone(),
@@ -376,7 +442,7 @@ impl<'m> Backtest<'m> {
                 recall: r,
             });
         }
-        let by = self
+        let by = counts
             .by
             .iter()
             .map(|(value, (n, k, stages))| {
@@ -392,19 +458,19 @@ impl<'m> Backtest<'m> {
             })
             .collect();
         Report {
-            leads: self.leads,
+            leads: counts.leads,
             with_outcome: with,
-            without_outcome: self.without,
+            without_outcome: counts.without,
             converted,
             rate: rate(converted, with),
-            stages: stage_stats(&self.stages),
+            stages: stage_stats(&counts.stages),
             stage_order: names.clone(),
             rules,
             rule_order: self.model.rules.iter().map(|r| r.id.clone()).collect(),
-            auc: stats::auc(&self.points),
-            deciles: deciles(&self.points),
+            auc: stats::auc(&counts.points),
+            deciles: deciles(&counts.points),
             stage_at_least,
-            best_threshold: best_threshold(&self.points).map(|(t, p, r, f1)| Threshold {
+            best_threshold: best_threshold(&counts.points).map(|(t, p, r, f1)| Threshold {
                 score: t as f64 / 100.0,
                 precision: p,
                 recall: r,

@@ -4,7 +4,10 @@ use super::exit;
 use super::model_cmds::load_model;
 use super::score_cmd::{as_of, each_record, open_input};
 use super::value_errors::ValueErrors;
-use leadscore::backtest::{outcomes_from, render, Backtest, Options};
+use leadscore::backtest::{outcome_from, render, Backtest, Options};
+use leadscore::io::fold::{fold_jsonl, Note};
+use leadscore::io::input::Format;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -41,11 +44,17 @@ pub fn run(a: BacktestArgs) -> i32 {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let mut records = Vec::new();
+    // Read record by record: only the table is kept.
+    let mut outcomes = HashMap::new();
+    let mut errors = Vec::new();
     bad += each_record(&a.outcomes, outcome_input, |line, v| {
-        records.push((line, v))
+        match outcome_from(line, &v) {
+            Ok((id, outcome)) => {
+                outcomes.insert(id, outcome);
+            }
+            Err(e) => errors.push(e),
+        }
     });
-    let (outcomes, errors) = outcomes_from(records.into_iter());
     for e in &errors {
         eprintln!(
             "data error in `{}`: line {}: {}",
@@ -65,25 +74,60 @@ pub fn run(a: BacktestArgs) -> i32 {
         Ok(i) => i,
         Err(code) => return code,
     };
+    let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
+    let by: Option<Vec<String>> =
+        a.by.as_ref()
+            .map(|b| b.split('.').map(str::to_string).collect());
     let opts = Options {
         as_of,
-        key: a.key.split('.').map(str::to_string).collect(),
-        by: a
-            .by
-            .as_ref()
-            .map(|b| b.split('.').map(str::to_string).collect()),
+        key: key.clone(),
+        by: by.clone(),
         min_leads: a.min_leads,
     };
     let mut bt = Backtest::new(&model, outcomes, opts);
-    let mut errors = Vec::new();
     let mut unreadable = ValueErrors::new(&a.leads);
-    bad += each_record(&a.leads, leads_input, |line, lead| {
-        // Every outcome has a time, or --as-of was given: checked above.
-        let _ = bt.add(&lead, line, &mut errors);
-        unreadable.report(&mut errors);
-    });
+    let report = match Format::guess(&a.leads) {
+        Format::Csv => {
+            let mut errors = Vec::new();
+            bad += each_record(&a.leads, leads_input, |line, lead| {
+                // Every outcome has a time, or --as-of was given: checked above.
+                let _ = bt.add(&lead, line, &mut errors);
+                unreadable.report(&mut errors);
+            });
+            bt.finish()
+        }
+        // JSON Lines are read on all threads, as `score` reads them.
+        Format::Jsonl => {
+            let counting = &bt;
+            let mut total = bt.counts();
+            let read = fold_jsonl(
+                leads_input,
+                &[bt.model()],
+                &key,
+                by.as_deref(),
+                || counting.counts(),
+                |counts, leads| counting.add_leads(counts, leads[0]),
+                |counts, notes| {
+                    counting.merge(&mut total, counts);
+                    for note in notes {
+                        match note {
+                            Note::Value(e) => unreadable.report(&mut vec![e]),
+                            Note::Rejected(e) => {
+                                bad += 1;
+                                eprintln!("data error in `{}`: {e}", a.leads);
+                            }
+                        }
+                    }
+                },
+            );
+            if let Err(e) = read {
+                eprintln!("error: can't read `{}`: {e}", a.leads);
+                return exit::USAGE;
+            }
+            bt.report(total)
+        }
+    };
     let value_errors = unreadable.finish();
-    let report = bt.finish();
     let text = match a.format {
         BacktestFormat::Human => render::human(&report),
         BacktestFormat::Json => render::json(&report),

@@ -116,6 +116,7 @@ pub fn run(a: DiffArgs) -> i32 {
                 input,
                 &[old_model, new_model],
                 &key,
+                None,
                 || counting.tally(),
                 |tally, leads| counting.add_leads(tally, leads[0], leads[1]),
                 |tally, notes| {

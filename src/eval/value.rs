@@ -65,4 +65,7 @@ pub struct Lead {
     /// One value per model field, in the model's field order.
     pub values: Vec<Value>,
     pub events: Vec<Event>,
+    /// A second value kept as it was in the input, for a report that splits
+    /// leads by it (`backtest --by PATH`); null when none was asked for.
+    pub tag: serde_json::Value,
 }

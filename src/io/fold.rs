@@ -12,7 +12,7 @@ use crate::eval::{Lead, BATCH};
 use crate::io::input::parse_json_line;
 use crate::io::pipeline::{line_text, read_chunks, segments};
 use crate::io::project::{project, Projection, Scratch};
-use crate::io::record::{add_new, lead_from_json, DataError};
+use crate::io::record::{add_new, lead_from_json, lookup, DataError};
 use rayon::prelude::*;
 use serde_json::Value as Json;
 use std::io::BufRead;
@@ -43,19 +43,25 @@ struct Reader {
 /// segments of it into accumulators made by `init` with `each`, on all
 /// threads of the current rayon pool. `each` is given leads a batch at a
 /// time (up to [`BATCH`], so evaluators can score them together): for each
-/// model, in the order of `models`, the same leads as read for it. `done` receives each segment's accumulator and
-/// notes in input order. Memory is bounded by a few chunks of input.
+/// model, in the order of `models`, the same leads as read for it. With
+/// `tag`, each lead also keeps the value at that path ([`Lead::tag`]).
+/// `done` receives each segment's accumulator and notes in input order.
+/// Memory is bounded by a few chunks of input.
 pub fn fold_jsonl<T: Send>(
     mut input: Box<dyn BufRead + Send>,
     models: &[&Model],
     key: &[String],
+    tag: Option<&[String]>,
     init: impl Fn() -> T + Sync,
     each: impl Fn(&mut T, &[&[Lead]]) + Sync,
     mut done: impl FnMut(T, Vec<Note>),
 ) -> std::io::Result<()> {
     let projections: Vec<Projection> = models
         .iter()
-        .map(|m| Projection::for_scoring(m, key))
+        .map(|m| match tag {
+            Some(tag) => Projection::with_tag(m, key, tag),
+            None => Projection::for_scoring(m, key),
+        })
         .collect();
     let readers: Mutex<Vec<Reader>> = Mutex::new(Vec::new());
     let spare: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
@@ -69,17 +75,14 @@ pub fn fold_jsonl<T: Send>(
                 .unwrap_or_default()
         };
         scope.spawn(move || read_chunks(&mut *input, &tx, &fresh));
-        let mut line_no = 0u64;
+        // Lines before the next segment: its notes are numbered from its start.
+        let mut lines = 0u64;
         for chunk in rx {
             let chunk = chunk?;
-            let parts = segments(&chunk, line_no);
-            line_no += parts
-                .last()
-                .map(|(_, first, n)| first - line_no + n)
-                .unwrap_or(0);
-            let counted: Vec<(T, Vec<Note>)> = parts
+            let parts = segments(&chunk);
+            let counted: Vec<(T, Vec<Note>, u64)> = parts
                 .par_iter()
-                .map(|&((start, end), first, _)| {
+                .map(|&(start, end)| {
                     let mut r = readers
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -95,12 +98,14 @@ pub fn fold_jsonl<T: Send>(
                     let mut notes = Vec::new();
                     let seg = &chunk[start..end];
                     let seg = seg.strip_suffix(b"\n").unwrap_or(seg);
-                    for (i, bytes) in seg.split(|&b| b == b'\n').enumerate() {
-                        let line = first + i as u64 + 1;
+                    let mut line = 0;
+                    for bytes in seg.split(|&b| b == b'\n') {
+                        line += 1;
                         if r.pending == BATCH {
                             count(&mut r, &mut acc, &each);
                         }
-                        match read_line(models, &projections, key, &mut r, line, bytes) {
+                        let read = read_line(models, &projections, (key, tag), &mut r, line, bytes);
+                        match read {
                             Ok(true) => r.pending += 1,
                             Ok(false) => {}
                             Err(e) => {
@@ -112,13 +117,19 @@ pub fn fold_jsonl<T: Send>(
                     }
                     count(&mut r, &mut acc, &each);
                     readers.lock().unwrap_or_else(|e| e.into_inner()).push(r);
-                    (acc, notes)
+                    (acc, notes, line)
                 })
                 .collect();
             let mut chunk = chunk;
             chunk.clear();
             spare.lock().unwrap_or_else(|e| e.into_inner()).push(chunk);
-            for (acc, notes) in counted {
+            for (acc, mut notes, n) in counted {
+                for note in &mut notes {
+                    match note {
+                        Note::Value(e) | Note::Rejected(e) => e.line += lines,
+                    }
+                }
+                lines += n;
                 done(acc, notes);
             }
         }
@@ -141,7 +152,7 @@ fn count<T>(r: &mut Reader, acc: &mut T, each: &impl Fn(&mut T, &[&[Lead]])) {
 fn read_line(
     models: &[&Model],
     projections: &[Projection],
-    key: &[String],
+    (key, tag): (&[String], Option<&[String]>),
     r: &mut Reader,
     line: u64,
     bytes: &[u8],
@@ -177,7 +188,11 @@ fn read_line(
                 Some(v) => v,
                 None => json.insert(parse_json_line(text, line)?),
             };
-            r.leads[i][at] = lead_from_json(model, value, key, line, &mut r.model_errors);
+            let lead = &mut r.leads[i][at];
+            *lead = lead_from_json(model, value, key, line, &mut r.model_errors);
+            if let Some(tag) = tag {
+                lead.tag = lookup(value, tag).cloned().unwrap_or(Json::Null);
+            }
         }
         add_new(&mut r.errors, 0, r.model_errors.drain(..));
     }

@@ -318,14 +318,15 @@ impl Ctx<'_> {
         }
     }
 
-    /// Scores one segment of a chunk (`first` is the number of the line
-    /// before it), with a worker and an output buffer from the pools.
-    fn segment(&self, pools: &Pools, seg: &[u8], first: u64) -> Part {
+    /// Scores one segment of a chunk, with a worker and an output buffer
+    /// from the pools. Its lines are numbered from 1 at its start; it has
+    /// `read + blank` of them.
+    fn segment(&self, pools: &Pools, seg: &[u8]) -> Part {
         let mut w = pools.worker();
         let mut part = self.new_part();
         part.out = pools.buffer(seg.len() / 2);
         let mut start = 0;
-        let mut n = first;
+        let mut n = 0;
         for end in memchr::memchr_iter(b'\n', seg).chain(std::iter::once(seg.len())) {
             if start < seg.len() || end > start {
                 n += 1;
@@ -429,12 +430,14 @@ pub(crate) fn read_chunks(
     }
 }
 
-/// Splits a chunk into segments of about [`SEGMENT`] bytes at line breaks:
-/// (byte range, number of the line before it, lines in it).
-pub(crate) fn segments(chunk: &[u8], line_before: u64) -> Vec<((usize, usize), u64, u64)> {
+/// Splits a chunk into segments of about [`SEGMENT`] bytes at line breaks.
+/// Lines are not counted here: each segment counts its own as it reads
+/// them, and its data errors, numbered from the segment's start, are
+/// renumbered when the segments are put back in input order, which saves a pass over the
+/// input.
+pub(crate) fn segments(chunk: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
-    let mut first = line_before;
     while start < chunk.len() {
         let target = (start + SEGMENT).min(chunk.len());
         let end = if target == chunk.len() {
@@ -444,11 +447,7 @@ pub(crate) fn segments(chunk: &[u8], line_before: u64) -> Vec<((usize, usize), u
                 .map(|i| target + i + 1)
                 .unwrap_or(chunk.len())
         };
-        let seg = &chunk[start..end];
-        let body = seg.strip_suffix(b"\n").unwrap_or(seg);
-        let lines = memchr::memchr_iter(b'\n', body).count() as u64 + 1;
-        out.push(((start, end), first, lines));
-        first += lines;
+        out.push((start, end));
         start = end;
     }
     out
@@ -542,7 +541,6 @@ pub fn score_stream(
                     // that finishes its share of one chunk starts on the
                     // next rather than waiting for the slowest segment.
                     rayon::in_place_scope(|tasks| {
-                        let mut line_no = 0u64;
                         for chunk in rx {
                             let (done, result) = std::sync::mpsc::sync_channel(1);
                             let chunk = match chunk {
@@ -553,11 +551,7 @@ pub fn score_stream(
                                     return;
                                 }
                             };
-                            let segments = segments(&chunk, line_no);
-                            line_no += segments
-                                .last()
-                                .map(|(_, first, n)| first - line_no + n)
-                                .unwrap_or(0);
+                            let segments = segments(&chunk);
                             // A closed channel means the writer stopped (strict mode).
                             if ptx.send(result).is_err() {
                                 return;
@@ -565,9 +559,7 @@ pub fn score_stream(
                             tasks.spawn(move |_| {
                                 let parts: Vec<Part> = segments
                                     .par_iter()
-                                    .map(|&(range, first, _)| {
-                                        ctx.segment(pools, &chunk[range.0..range.1], first)
-                                    })
+                                    .map(|&(start, end)| ctx.segment(pools, &chunk[start..end]))
                                     .collect();
                                 let len = chunk.len() as u64;
                                 pools.give_back_chunk(chunk);
@@ -577,6 +569,8 @@ pub fn score_stream(
                     });
                 });
                 let mut bytes = 0u64;
+                // Lines before the next part: its errors are numbered from its start.
+                let mut lines = 0u64;
                 for result in prx {
                     // A scoring task that panicked drops its sender: stop.
                     let Ok(msg) = result.recv() else {
@@ -584,7 +578,11 @@ pub fn score_stream(
                     };
                     let (parts, len) = msg?;
                     bytes += len;
-                    for part in parts {
+                    for mut part in parts {
+                        for (error, _, _) in &mut part.errors {
+                            error.line += lines;
+                        }
+                        lines += part.read + part.blank;
                         let go_on = emit(ctx, &part, out, sink, &mut summary, &mut stage_counts)?;
                         pools.give_back(part.out);
                         if !go_on {

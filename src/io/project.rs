@@ -34,6 +34,8 @@ use serde_json::Value as Json;
 struct Slot {
     field: Option<usize>,
     key: bool,
+    /// The path kept as the lead's tag ([`Projection::with_tag`]).
+    tag: bool,
     events: Option<usize>,
     child: Option<Box<Node>>,
     /// For slots that must be seen at most once per line (an object the
@@ -156,22 +158,32 @@ fn insert(root: &mut Node, path: &[String], mut set: impl FnMut(&mut Slot)) {
 impl Projection {
     /// A reader that gives exactly the leads the general path gives.
     pub fn new(model: &Model, key: &[String]) -> Projection {
-        Projection::with(model, key, fill::set::<true>)
+        Projection::with(model, key, None, fill::set::<true>)
     }
 
     /// A reader for scoring: the same leads, except that texts do not keep
     /// their form as written (no rule, stage or result reads it), which
     /// saves a copy of every text that normalising changed.
     pub fn for_scoring(model: &Model, key: &[String]) -> Projection {
-        Projection::with(model, key, fill::set::<false>)
+        Projection::with(model, key, None, fill::set::<false>)
     }
 
-    fn with(model: &Model, key: &[String], set: fill::Set) -> Projection {
+    /// [`Projection::for_scoring`] that also keeps the value at `tag` as it
+    /// was in the input, in [`Lead::tag`], as the general path does when
+    /// given the same path.
+    pub fn with_tag(model: &Model, key: &[String], tag: &[String]) -> Projection {
+        Projection::with(model, key, Some(tag), fill::set::<false>)
+    }
+
+    fn with(model: &Model, key: &[String], tag: Option<&[String]>, set: fill::Set) -> Projection {
         let mut root = Node::default();
         for (i, f) in model.fields.iter().enumerate() {
             insert(&mut root, &f.path, |s| s.field = Some(i));
         }
         insert(&mut root, key, |s| s.key = true);
+        if let Some(tag) = tag {
+            insert(&mut root, tag, |s| s.tag = true);
+        }
         for (i, path) in model.event_sources.iter().enumerate() {
             insert(&mut root, path, |s| s.events = Some(i));
         }
@@ -239,6 +251,7 @@ const SPARE_PROPS: usize = 1024;
 pub struct Scratch {
     field_toks: Vec<Option<Tok>>,
     key_tok: Option<Tok>,
+    tag_tok: Option<Tok>,
     seen: Vec<bool>,
     /// Every event of the line, source after source.
     events: Vec<RawEvent>,
@@ -276,6 +289,7 @@ fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut S
         let leaf = |slot: Option<&Slot>, events| template::Leaf {
             field: slot.and_then(|s| s.field),
             key: slot.is_some_and(|s| s.key),
+            tag: slot.is_some_and(|s| s.tag),
             events,
             inside: slot.is_some_and(|s| s.child.is_some()),
             depth,
@@ -308,7 +322,7 @@ fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut S
             Tok::span(start, c.i)
         } else if let (Some(child), b'{') = (&slot.child, c.peek()?) {
             // Its values are the line's values, in order.
-            s.line_learnable &= slot.field.is_none() && !slot.key;
+            s.line_learnable &= slot.field.is_none() && !slot.key && !slot.tag;
             walk(p, child, c, depth, s)?;
             Tok::span(start, c.i)
         } else {
@@ -321,6 +335,9 @@ fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut S
         }
         if slot.key {
             s.key_tok = Some(tok);
+        }
+        if slot.tag {
+            s.tag_tok = Some(tok);
         }
         Ok(())
     })
@@ -417,6 +434,7 @@ impl Scratch {
         self.field_toks.clear();
         self.field_toks.resize(model.fields.len(), None);
         self.key_tok = None;
+        self.tag_tok = None;
         self.seen.clear();
         self.seen.resize(p.once, false);
         self.events.clear();
@@ -494,8 +512,27 @@ fn line_matches(
         if seg.leaf.key {
             s.key_tok = Some(tok);
         }
+        if seg.leaf.tag {
+            s.tag_tok = Some(tok);
+        }
     }
     (tail.is_at(&t.bytes, b, pos) && pos + tail.len() == b.len()).then_some(())
+}
+
+/// Sets `slot` to the value of `tok` as it was in the line (null when the
+/// line has none), reusing the text of a string that was there.
+fn keep_as_written(line: &str, tok: Option<Tok>, slot: &mut Json) {
+    match tok {
+        None => *slot = Json::Null,
+        Some(t) => match (t.plain, slot) {
+            (true, Json::String(text)) => {
+                text.clear();
+                text.push_str(fill::inner(line, t));
+            }
+            (true, slot) => *slot = Json::String(fill::inner(line, t).to_string()),
+            (false, slot) => *slot = fill::json_of(line, t),
+        },
+    }
 }
 
 /// Reads one line into `lead`. Returns `false` when the line must go to the
@@ -529,17 +566,8 @@ pub fn project(
             s.lines.learn(c.b, &s.line_values);
         }
     }
-    match s.key_tok {
-        None => lead.id = Json::Null,
-        Some(t) => match (t.plain, &mut lead.id) {
-            (true, Json::String(id)) => {
-                id.clear();
-                id.push_str(fill::inner(line, t));
-            }
-            (true, id) => *id = Json::String(fill::inner(line, t).to_string()),
-            (false, id) => *id = fill::json_of(line, t),
-        },
-    }
+    keep_as_written(line, s.key_tok, &mut lead.id);
+    keep_as_written(line, s.tag_tok, &mut lead.tag);
     if lead.values.len() != model.fields.len() {
         lead.values.resize(model.fields.len(), Value::Missing);
     }

@@ -282,7 +282,12 @@ pub fn lead_from_json(
             }),
         }
     }
-    Lead { id, values, events }
+    Lead {
+        id,
+        values,
+        events,
+        tag: Json::Null,
+    }
 }
 
 fn read_event(

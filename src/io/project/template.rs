@@ -389,6 +389,8 @@ const LINE_BYTES: usize = 2048;
 pub struct Leaf {
     pub field: Option<usize>,
     pub key: bool,
+    /// The path kept as the lead's tag.
+    pub tag: bool,
     /// An event list (of this source).
     pub events: Option<usize>,
     /// The model reads values inside it when it is an object (it was not
