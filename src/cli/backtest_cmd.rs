@@ -5,7 +5,7 @@ use super::model_cmds::load_model;
 use super::score_cmd::{as_of, each_record, open_input};
 use super::value_errors::ValueErrors;
 use leadscore::backtest::{outcome_from, render, Backtest, Options};
-use leadscore::io::fold::{fold_jsonl, Note};
+use leadscore::io::fold::fold_jsonl;
 use leadscore::io::input::Format;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -109,15 +109,7 @@ pub fn run(a: BacktestArgs) -> i32 {
                 |counts, leads| counting.add_leads(counts, leads[0]),
                 |counts, notes| {
                     counting.merge(&mut total, counts);
-                    for note in notes {
-                        match note {
-                            Note::Value(e) => unreadable.report(&mut vec![e]),
-                            Note::Rejected(e) => {
-                                bad += 1;
-                                eprintln!("data error in `{}`: {e}", a.leads);
-                            }
-                        }
-                    }
+                    bad += unreadable.notes(notes);
                 },
             );
             if let Err(e) = read {

@@ -5,7 +5,7 @@ use super::model_cmds::{load_model, model_from_sources};
 use super::score_cmd::{as_of, each_record, open_input};
 use super::value_errors::ValueErrors;
 use leadscore::diff::Differ;
-use leadscore::io::fold::{fold_jsonl, Note};
+use leadscore::io::fold::fold_jsonl;
 use leadscore::io::input::Format;
 use leadscore::source::{SourceFile, Sources};
 use std::path::Path;
@@ -121,15 +121,7 @@ pub fn run(a: DiffArgs) -> i32 {
                 |tally, leads| counting.add_leads(tally, leads[0], leads[1]),
                 |tally, notes| {
                     counting.merge(&mut total, tally);
-                    for note in notes {
-                        match note {
-                            Note::Value(e) => unreadable.report(&mut vec![e]),
-                            Note::Rejected(e) => {
-                                bad += 1;
-                                eprintln!("data error in `{leads}`: {e}");
-                            }
-                        }
-                    }
+                    bad += unreadable.notes(notes);
                 },
             );
             if let Err(e) = read {

@@ -4,6 +4,7 @@
 //! files), and the closing count all of them print.
 
 use super::score_cmd::PRINTED_ERRORS;
+use leadscore::io::fold::Note;
 use leadscore::io::record::DataError;
 use std::collections::BTreeMap;
 
@@ -45,6 +46,23 @@ impl<'a> ValueErrors<'a> {
             }
             *self.kinds.entry(e.kind.name()).or_default() += 1;
         }
+    }
+
+    /// Reports what [`fold_jsonl`](leadscore::io::fold::fold_jsonl) noted
+    /// besides leads, in input order: unreadable values as [`Self::report`]
+    /// does, and every skipped line. Returns how many lines were skipped.
+    pub fn notes(&mut self, notes: Vec<Note>) -> u64 {
+        let mut skipped = 0;
+        for note in notes {
+            match note {
+                Note::Value(e) => self.report(&mut vec![e]),
+                Note::Rejected(e) => {
+                    skipped += 1;
+                    eprintln!("data error in `{}`: {e}", self.path);
+                }
+            }
+        }
+        skipped
     }
 
     /// Prints the count (nothing when every value was read); returns how
