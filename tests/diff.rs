@@ -232,62 +232,72 @@ fn a_large_file_counts_as_one_read_line_by_line() {
     }
     assert!(text.len() > 1 << 20, "several segments of the reader");
     std::fs::write(dir.path().join("many.jsonl"), &text).unwrap();
-    let (code, out, err) = leadscore(
-        dir.path(),
-        &[
-            "diff",
-            "v1.rules",
-            "v2.rules",
-            "many.jsonl",
-            "--as-of",
-            "2026-01-01",
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(code, 3, "{err}");
-    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let n = copies as u64;
-    assert_eq!(r["leads"], 7 * n);
-    assert_eq!(r["stage_changed"], 2 * n);
-    assert_eq!(
-        r["transitions"],
-        serde_json::json!({"cold": {"cold": 3 * n}, "warm": {"warm": n}, "hot": {"warm": 2 * n, "hot": n}})
-    );
-    assert_eq!(
-        r["rules"]["huge"],
-        serde_json::json!({"before": 0, "after": n})
-    );
-    assert!(err.contains(&format!("{rejected} lines skipped")), "{err}");
-    // The same leads added one by one, as the library's sequential path does.
     let load = |name: &str| {
         let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
         leadscore::load::check_text(name, &text).model.unwrap()
     };
     let (old, new) = (load("v1.rules"), load("v2.rules"));
     let as_of = leadscore::time::parse_time("2026-01-01").unwrap();
-    let mut differ = leadscore::diff::Differ::new(&old, &new, as_of, vec!["id".into()], 10);
-    let mut errors = Vec::new();
-    let mut lines_with_errors = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
-            differ.add(&v, i as u64 + 1, &mut errors);
-            lines_with_errors.extend(errors.drain(..).map(|e| e.line));
+    // Ten movers, and then every one of the 3 a copy has: a segment's
+    // movers that a merge lost would be missing from the second list.
+    for top in [10, 5000] {
+        let (code, out, err) = leadscore(
+            dir.path(),
+            &[
+                "diff",
+                "v1.rules",
+                "v2.rules",
+                "many.jsonl",
+                "--as-of",
+                "2026-01-01",
+                "--format",
+                "json",
+                "--top",
+                &top.to_string(),
+            ],
+        );
+        assert_eq!(code, 3, "{err}");
+        let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let n = copies as u64;
+        assert_eq!(r["leads"], 7 * n);
+        assert_eq!(r["stage_changed"], 2 * n);
+        assert_eq!(
+            r["transitions"],
+            serde_json::json!({"cold": {"cold": 3 * n}, "warm": {"warm": n}, "hot": {"warm": 2 * n, "hot": n}})
+        );
+        assert_eq!(
+            r["rules"]["huge"],
+            serde_json::json!({"before": 0, "after": n})
+        );
+        assert_eq!(
+            r["movers"].as_array().map(Vec::len),
+            Some(top.min(3 * copies))
+        );
+        assert!(err.contains(&format!("{rejected} lines skipped")), "{err}");
+        // The same leads added one by one, as the library's sequential path does.
+        let mut differ = leadscore::diff::Differ::new(&old, &new, as_of, vec!["id".into()], top);
+        let mut errors = Vec::new();
+        let mut lines_with_errors = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+                differ.add(&v, i as u64 + 1, &mut errors);
+                lines_with_errors.extend(errors.drain(..).map(|e| e.line));
+            }
         }
+        assert_eq!(out, differ.finish().json());
+        // Value errors are listed in line order (the first 50), as read.
+        let listed: Vec<u64> = err
+            .lines()
+            .filter(|l| l.contains("`x`"))
+            .filter_map(|l| {
+                l.split("line ")
+                    .nth(1)?
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        assert_eq!(listed, lines_with_errors[..50]);
     }
-    assert_eq!(out, differ.finish().json());
-    // Value errors are listed in line order (the first 50), as read.
-    let listed: Vec<u64> = err
-        .lines()
-        .filter(|l| l.contains("`x`"))
-        .filter_map(|l| {
-            l.split("line ")
-                .nth(1)?
-                .split(|c: char| !c.is_ascii_digit())
-                .next()?
-                .parse()
-                .ok()
-        })
-        .collect();
-    assert_eq!(listed, lines_with_errors[..50]);
 }

@@ -2,10 +2,13 @@
 //! reader `diff` uses): never panics, and gives, lead by lead and note by
 //! note, what reading each line with serde_json and the general path gives
 //! (texts without their form as written, which only `explain` reads and the
-//! scoring reader does not keep).
+//! scoring reader does not keep). Each input is read twice: cut as a file
+//! is, and cut into chunks and segments of a few bytes (a segment a line,
+//! at the smallest), so that line numbers and notes cross many pieces.
 #![no_main]
 
-use leadscore::io::fold::{fold_jsonl, Note};
+use leadscore::io::fold::{fold_jsonl_in_pieces, Note};
+use leadscore::io::pipeline::Pieces;
 use leadscore::io::record::{lead_from_json, lookup, DataError, DataErrorKind};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -43,26 +46,36 @@ fuzz_target!(|data: &[u8]| {
     // A tag path that one model reads inside (b2b's `company.*`) and the
     // other does not read at all.
     let tag = vec!["company".to_string()];
-    let mut got = Vec::new();
-    let input: Box<dyn std::io::BufRead + Send> = Box::new(std::io::Cursor::new(data.to_vec()));
-    fold_jsonl(
-        input,
-        &[a, b],
-        &key,
-        Some(&tag),
-        Vec::new,
-        |acc: &mut Vec<_>, leads| {
-            for (x, y) in leads[0].iter().zip(leads[1]) {
-                // Lines the fast reader declines keep it (a byte-order mark).
-                acc.push((without_raw(x.clone()), without_raw(y.clone())));
-            }
-        },
-        |acc, notes| got.push((acc, notes)),
-    )
-    .unwrap();
-    let (leads, notes): (Vec<_>, Vec<_>) = got.into_iter().unzip();
-    let leads: Vec<_> = leads.into_iter().flatten().collect();
-    let notes: Vec<Note> = notes.into_iter().flatten().collect();
+    let small = Pieces {
+        chunk: 1 + data.len() % 61,
+        segment: 1 + data.len() % 7,
+    };
+    let mut read = Vec::new();
+    for pieces in [Pieces::DEFAULT, small] {
+        let mut got = Vec::new();
+        let input: Box<dyn std::io::BufRead + Send> =
+            Box::new(std::io::Cursor::new(data.to_vec()));
+        fold_jsonl_in_pieces(
+            pieces,
+            input,
+            &[a, b],
+            &key,
+            Some(&tag),
+            Vec::new,
+            |acc: &mut Vec<_>, leads| {
+                for (x, y) in leads[0].iter().zip(leads[1]) {
+                    // Lines the fast reader declines keep it (a byte-order mark).
+                    acc.push((without_raw(x.clone()), without_raw(y.clone())));
+                }
+            },
+            |acc, notes| got.push((acc, notes)),
+        )
+        .unwrap();
+        let (leads, notes): (Vec<_>, Vec<_>) = got.into_iter().unzip();
+        let leads: Vec<_> = leads.into_iter().flatten().collect();
+        let notes: Vec<Note> = notes.into_iter().flatten().collect();
+        read.push((leads, notes));
+    }
 
     let (mut want_leads, mut want_notes) = (Vec::new(), Vec::new());
     let body = data.strip_suffix(b"\n").unwrap_or(data);
@@ -102,6 +115,8 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    assert_eq!(leads, want_leads);
-    assert_eq!(notes, want_notes);
+    for (leads, notes) in read {
+        assert_eq!(leads, want_leads);
+        assert_eq!(notes, want_notes);
+    }
 });

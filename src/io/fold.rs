@@ -10,7 +10,7 @@
 use crate::check::Model;
 use crate::eval::{Lead, BATCH};
 use crate::io::input::parse_json_line;
-use crate::io::pipeline::{line_text, read_chunks, segments};
+use crate::io::pipeline::{line_text, read_chunks, segments, Pieces};
 use crate::io::project::{project, Projection, Scratch};
 use crate::io::record::{add_new, lead_from_json, lookup, DataError};
 use rayon::prelude::*;
@@ -48,6 +48,23 @@ struct Reader {
 /// `done` receives each segment's accumulator and notes in input order.
 /// Memory is bounded by a few chunks of input.
 pub fn fold_jsonl<T: Send>(
+    input: Box<dyn BufRead + Send>,
+    models: &[&Model],
+    key: &[String],
+    tag: Option<&[String]>,
+    init: impl Fn() -> T + Sync,
+    each: impl Fn(&mut T, &[&[Lead]]) + Sync,
+    done: impl FnMut(T, Vec<Note>),
+) -> std::io::Result<()> {
+    fold_jsonl_in_pieces(Pieces::DEFAULT, input, models, key, tag, init, each, done)
+}
+
+/// [`fold_jsonl`] with the input cut into pieces of other sizes: for tests
+/// and fuzz targets, which cut small inputs into many chunks and segments.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn fold_jsonl_in_pieces<T: Send>(
+    pieces: Pieces,
     mut input: Box<dyn BufRead + Send>,
     models: &[&Model],
     key: &[String],
@@ -74,12 +91,12 @@ pub fn fold_jsonl<T: Send>(
                 .pop()
                 .unwrap_or_default()
         };
-        scope.spawn(move || read_chunks(&mut *input, &tx, &fresh));
+        scope.spawn(move || read_chunks(&mut *input, &tx, &fresh, pieces.chunk));
         // Lines before the next segment: its notes are numbered from its start.
         let mut lines = 0u64;
         for chunk in rx {
             let chunk = chunk?;
-            let parts = segments(&chunk);
+            let parts = segments(&chunk, pieces.segment);
             let counted: Vec<(T, Vec<Note>, u64)> = parts
                 .par_iter()
                 .map(|&(start, end)| {

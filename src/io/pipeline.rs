@@ -24,6 +24,23 @@ type Scored = std::sync::mpsc::Receiver<std::io::Result<(Vec<Part>, u64)>>;
 /// Bytes per parallel task.
 const SEGMENT: usize = 256 << 10;
 
+/// How the input is cut: chunks of about `chunk` bytes read in turn, each
+/// split into tasks of about `segment` bytes, both at line breaks. Only
+/// tests and fuzz targets use other sizes than [`Pieces::DEFAULT`], to
+/// cut small inputs into many pieces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pieces {
+    pub chunk: usize,
+    pub segment: usize,
+}
+
+impl Pieces {
+    pub const DEFAULT: Pieces = Pieces {
+        chunk: CHUNK,
+        segment: SEGMENT,
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     Json,
@@ -362,13 +379,15 @@ pub(crate) fn line_text(bytes: &[u8], line: u64) -> Result<&str, DataError> {
     }
 }
 
-/// Reads `input` into chunks of about [`CHUNK`] bytes that end at a line
+/// Reads `input` into chunks of about `size` bytes that end at a line
 /// break (the last may not), and sends them in order.
 pub(crate) fn read_chunks(
     input: &mut (dyn BufRead + Send),
     tx: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
     fresh: &dyn Fn() -> Vec<u8>,
+    size: usize,
 ) {
+    let size = size.max(1);
     let mut carry: Vec<u8> = Vec::new();
     // When `carry` is the start of a line longer than a chunk: its length
     // (it holds no line break, so only what is read after it is searched).
@@ -386,12 +405,12 @@ pub(crate) fn read_chunks(
             chunk
         };
         // At least a chunk's worth more than the unbroken start of a line.
-        let target = unbroken + CHUNK;
-        chunk.reserve(target - chunk.len() + (64 << 10));
+        let target = unbroken + size;
+        chunk.reserve(target.saturating_sub(chunk.len()) + size.min(64 << 10));
         let mut eof = false;
         while chunk.len() < target {
             // `read_to_end` reads into spare capacity without zeroing it first.
-            let want = (target - chunk.len()).max(64 << 10) as u64;
+            let want = (target - chunk.len()).max(size.min(64 << 10)) as u64;
             match (&mut *input).take(want).read_to_end(&mut chunk) {
                 Ok(0) => {
                     eof = true;
@@ -430,16 +449,17 @@ pub(crate) fn read_chunks(
     }
 }
 
-/// Splits a chunk into segments of about [`SEGMENT`] bytes at line breaks.
+/// Splits a chunk into segments of about `size` bytes at line breaks.
 /// Lines are not counted here: each segment counts its own as it reads
 /// them, and its data errors, numbered from the segment's start, are
 /// renumbered when the segments are put back in input order, which saves a pass over the
 /// input.
-pub(crate) fn segments(chunk: &[u8]) -> Vec<(usize, usize)> {
+pub(crate) fn segments(chunk: &[u8], size: usize) -> Vec<(usize, usize)> {
+    let size = size.max(1);
     let mut out = Vec::new();
     let mut start = 0;
     while start < chunk.len() {
-        let target = (start + SEGMENT).min(chunk.len());
+        let target = (start + size).min(chunk.len());
         let end = if target == chunk.len() {
             target
         } else {
@@ -535,7 +555,7 @@ pub fn score_stream(
             let pools = Pools::default();
             let (ctx, pools) = (&ctx, &pools);
             std::thread::scope(|scope| -> std::io::Result<()> {
-                scope.spawn(move || read_chunks(&mut *input, &tx, &|| pools.chunk()));
+                scope.spawn(move || read_chunks(&mut *input, &tx, &|| pools.chunk(), CHUNK));
                 scope.spawn(move || {
                     // Chunks are scored as tasks of one scope, so a thread
                     // that finishes its share of one chunk starts on the
@@ -551,7 +571,7 @@ pub fn score_stream(
                                     return;
                                 }
                             };
-                            let segments = segments(&chunk);
+                            let segments = segments(&chunk, SEGMENT);
                             // A closed channel means the writer stopped (strict mode).
                             if ptx.send(result).is_err() {
                                 return;

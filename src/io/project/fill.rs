@@ -123,17 +123,19 @@ fn set_text_list<'a>(slot: &mut Value, items: impl Iterator<Item = &'a str>, spa
     }
 }
 
-/// Reads a (valid) JSON array token into `slot` as a list of text, in one
-/// pass, when all its items are strings without escapes: `false` (and the
-/// slot unspecified) when one is not, for the general path to decide.
-fn set_plain_string_list(slot: &mut Value, raw: &str, spare: &mut Spare) -> bool {
-    let b = raw.as_bytes();
+/// Reads a (valid) JSON array token, `line[t.start..t.end]`, into `slot`
+/// as a list of text, in one pass, when all its items are strings without
+/// escapes: `false` (and the slot unspecified) when one is not, for the
+/// general path to decide. Quotes are searched for in the whole line (an
+/// item's closing quote is inside the token), sixteen bytes at a time.
+fn set_plain_string_list(slot: &mut Value, line: &str, t: Tok, spare: &mut Spare) -> bool {
+    let b = &line.as_bytes()[..t.end];
     let skip_ws = |i: &mut usize| {
         while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             *i += 1;
         }
     };
-    let mut i = 1;
+    let mut i = t.start + 1;
     let mut items = std::iter::from_fn(|| {
         skip_ws(&mut i);
         if b.get(i) == Some(&b',') {
@@ -143,12 +145,12 @@ fn set_plain_string_list(slot: &mut Value, raw: &str, spare: &mut Spare) -> bool
         if b.get(i) != Some(&b'"') {
             return None;
         }
-        let len = memchr::memchr2(b'"', b'\\', &b[i + 1..])?;
-        if b[i + 1 + len] != b'"' {
+        let end = super::quotes::next_quote_or_backslash(line.as_bytes(), i + 1)?;
+        if b.get(end) != Some(&b'"') {
             return None;
         }
-        let item = &raw[i + 1..i + 1 + len];
-        i += len + 2;
+        let item = line.get(i + 1..end)?;
+        i = end + 1;
         Some(item)
     });
     set_text_list(slot, &mut items, spare);
@@ -285,7 +287,7 @@ pub fn set<const KEEP_RAW: bool>(
         (Type::Bool, Some(b't')) => Some(Value::Bool(true)),
         (Type::Bool, Some(b'f')) => Some(Value::Bool(false)),
         (Type::Number, Some(b'0'..=b'9' | b'-')) => small_number(raw).map(Value::Number),
-        (Type::TextList, Some(b'[')) if set_plain_string_list(slot, raw, spare) => {
+        (Type::TextList, Some(b'[')) if set_plain_string_list(slot, line, t, spare) => {
             return Ok(());
         }
         _ => None,
