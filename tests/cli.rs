@@ -284,6 +284,110 @@ fn output_file_and_csv_output_header() {
     }
 }
 
+/// `-o FILE` replaces FILE only when the run finishes: a run stopped by
+/// `--strict` leaves the previous results (and no file of its own) behind,
+/// and a finished one keeps FILE's permissions.
+#[test]
+fn an_output_file_is_replaced_only_by_a_finished_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("out.jsonl");
+    let o = out_file.to_str().unwrap();
+    std::fs::write(&out_file, "previous results\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&out_file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    let leads = "{\"id\": \"a\"}\n{oops\n{\"id\": \"c\"}\n";
+    let score = |strict: bool| {
+        let mut args = vec!["score", SPEC, "-", "--as-of", "2026-11-01", "-o", o];
+        if strict {
+            args.push("--strict");
+        }
+        run(&args, Some(leads))
+    };
+    let names = || {
+        let mut n: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    let (code, out, err) = score(true);
+    assert_eq!(code, 3);
+    assert!(out.is_empty());
+    assert!(err.contains(&format!("`{o}` was left as it was")), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap(),
+        "previous results\n"
+    );
+    assert_eq!(names(), ["out.jsonl"]);
+
+    let (code, _, err) = score(false);
+    assert_eq!(code, 3, "{err}");
+    assert!(!err.contains("left as it was"), "{err}");
+    let written = std::fs::read_to_string(&out_file).unwrap();
+    let ids: Vec<String> = written
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .collect();
+    assert_eq!(ids, ["\"a\"", "\"c\""]);
+    assert_eq!(names(), ["out.jsonl"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+    }
+}
+
+/// Names that are not regular files are written in place: a device, and a
+/// symbolic link, which stays a link to the file it names.
+#[cfg(unix)]
+#[test]
+fn devices_and_links_are_written_in_place() {
+    let (code, out, _) = run(
+        &[
+            "score",
+            "rules/b2b",
+            "data/b2b-leads.jsonl",
+            "--as-of",
+            "2026-11-01",
+            "-o",
+            "/dev/null",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(out.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("results.jsonl");
+    let link = dir.path().join("latest.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let (code, _, err) = run(
+        &[
+            "score",
+            "rules/b2b",
+            "data/b2b-leads.jsonl",
+            "--as-of",
+            "2026-11-01",
+            "-o",
+            link.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap().lines().count(),
+        40
+    );
+}
+
 fn explain(format: &str, id: &str) -> String {
     let (code, out, err) = run(
         &[

@@ -5,6 +5,7 @@ mod backtest_cmd;
 mod diff_cmd;
 mod explain_cmd;
 mod model_cmds;
+mod out_file;
 mod render;
 mod score_cmd;
 mod serve;

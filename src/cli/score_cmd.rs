@@ -1,6 +1,6 @@
 //! `leadscore score`: run a model over leads.
 
-use super::{exit, model_cmds::load_model};
+use super::{exit, model_cmds::load_model, out_file::OutFile};
 use leadscore::io::input::{read_events, Format};
 use leadscore::io::pipeline::{score_stream, OutputFormat, ScoreOptions, Sink, Summary};
 use leadscore::io::record::DataError;
@@ -248,18 +248,40 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         errors: a.errors.as_deref().map(create).transpose()?,
         progress: progress_bar(&a.leads, a.quiet),
     };
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(create(p)?),
-        None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())),
+    let cant_write = |p: &Path, e: std::io::Error| {
+        eprintln!("error: can't write `{}`: {e}", p.display());
+        exit::USAGE
     };
-    let summary = match score_stream(&model, input, &opts, &mut out, &mut reporter) {
+    // To a file: written beside it and put in its place when the run ends.
+    let mut file = match &a.output {
+        Some(p) => Some(OutFile::create(p).map_err(|e| cant_write(p, e))?),
+        None => None,
+    };
+    let mut stdout;
+    let out: &mut dyn Write = match &mut file {
+        Some(f) => f,
+        None => {
+            stdout = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            &mut stdout
+        }
+    };
+    let summary = match score_stream(&model, input, &opts, out, &mut reporter) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return Err(exit::USAGE);
         }
     };
-    drop(out);
+    // Dropped unfinished (strict mode stopped the run), the file keeps the
+    // previous results.
+    let mut left_as_it_was = None;
+    if let (Some(f), Some(p)) = (file, &a.output) {
+        if summary.stopped {
+            left_as_it_was = Some(p);
+        } else {
+            f.finish().map_err(|e| cant_write(p, e))?;
+        }
+    }
     if let Some(bar) = &reporter.progress {
         bar.finish_and_clear();
     }
@@ -275,6 +297,9 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
             reporter.printed <= PRINTED_ERRORS,
             rayon::current_num_threads(),
         );
+        if let Some(p) = left_as_it_was {
+            eprintln!("`{}` was left as it was", p.display());
+        }
     }
     Ok(if summary.data_errors() > 0 {
         exit::DATA
