@@ -365,3 +365,76 @@ fn a_large_file_counts_as_one_read_line_by_line() {
         .collect();
     assert_eq!(listed, lines_with_errors[..50]);
 }
+
+/// `--events` joins events to the leads by `lead_id`, for CSV leads and for
+/// JSON Lines: the report is the one of the same leads with their events
+/// inside.
+#[test]
+fn events_from_their_own_file_count_as_events_inside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/backtest-leads.jsonl"),
+    )
+    .unwrap();
+    let (mut bare, mut only_events, mut ids, mut events) = (
+        String::new(),
+        String::new(),
+        String::from("id\n"),
+        String::new(),
+    );
+    for line in text.lines() {
+        let mut lead: serde_json::Value = serde_json::from_str(line).unwrap();
+        let id = lead["id"].clone();
+        let list = lead
+            .as_object_mut()
+            .unwrap()
+            .remove("events")
+            .unwrap_or_default();
+        for e in list.as_array().into_iter().flatten() {
+            let mut e = e.clone();
+            e["lead_id"] = id.clone();
+            events.push_str(&format!("{e}\n"));
+        }
+        bare.push_str(&format!("{lead}\n"));
+        only_events.push_str(&format!(
+            "{}\n",
+            serde_json::json!({"id": id, "events": list})
+        ));
+        ids.push_str(&format!("{}\n", id.as_str().unwrap()));
+    }
+    for (name, body) in [
+        ("bare.jsonl", &bare),
+        ("only-events.jsonl", &only_events),
+        ("ids.csv", &ids),
+        ("events.jsonl", &events),
+    ] {
+        std::fs::write(path(name), body).unwrap();
+    }
+    let report = |leads: &str, events: Option<&str>| {
+        let mut args = vec![
+            "backtest",
+            "rules/b2b",
+            leads,
+            "--outcomes",
+            "data/backtest-outcomes.csv",
+            "--format",
+            "json",
+        ];
+        if let Some(e) = events {
+            args.extend(["--events", e]);
+        }
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let events_file = path("events.jsonl");
+    assert_eq!(
+        report(&path("bare.jsonl"), Some(&events_file)),
+        report("data/backtest-leads.jsonl", None)
+    );
+    let from_csv = report(&path("ids.csv"), Some(&events_file));
+    assert_eq!(from_csv, report(&path("only-events.jsonl"), None));
+    // The events matter: without them the CSV leads score otherwise.
+    assert_ne!(from_csv, report(&path("ids.csv"), None));
+}

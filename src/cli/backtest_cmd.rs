@@ -6,7 +6,7 @@ use super::score_cmd::{as_of, each_record, open_input};
 use super::value_errors::ValueErrors;
 use leadscore::backtest::{outcome_from, render, Backtest, Options};
 use leadscore::io::fold::fold_jsonl;
-use leadscore::io::input::Format;
+use leadscore::io::input::{attach_events, read_events, Format};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -28,6 +28,8 @@ pub struct BacktestArgs {
     pub format: BacktestFormat,
     pub output: Option<PathBuf>,
     pub min_leads: u64,
+    /// Events to join to the leads by `lead_id` (CSV leads carry none).
+    pub events: Option<String>,
 }
 
 pub fn run(a: BacktestArgs) -> i32 {
@@ -84,12 +86,31 @@ pub fn run(a: BacktestArgs) -> i32 {
         by: by.clone(),
         min_leads: a.min_leads,
     };
+    let events = match &a.events {
+        None => None,
+        Some(path) => {
+            let input = match open_input(path) {
+                Ok(i) => i,
+                Err(code) => return code,
+            };
+            let (events, errors) = read_events(path, input);
+            for e in &errors {
+                eprintln!("data error in `{path}`: {e}");
+            }
+            bad += errors.len() as u64;
+            Some(events)
+        }
+    };
     let mut bt = Backtest::new(&model, outcomes, opts);
     let mut unreadable = ValueErrors::new(&a.leads);
-    let report = match Format::guess(&a.leads) {
-        Format::Csv => {
+    let report = match (Format::guess(&a.leads), &events) {
+        // Leads joined to events, and CSV leads, one record at a time.
+        (_, Some(_)) | (Format::Csv, None) => {
             let mut errors = Vec::new();
-            bad += each_record(&a.leads, leads_input, |line, lead| {
+            bad += each_record(&a.leads, leads_input, |line, mut lead| {
+                if let Some(events) = &events {
+                    attach_events(&model, &mut lead, &key, events);
+                }
                 // Every outcome has a time, or --as-of was given: checked above.
                 let _ = bt.add(&lead, line, &mut errors);
                 unreadable.report(&mut errors);
@@ -97,7 +118,7 @@ pub fn run(a: BacktestArgs) -> i32 {
             bt.finish()
         }
         // JSON Lines are read on all threads, as `score` reads them.
-        Format::Jsonl => {
+        (Format::Jsonl, None) => {
             let counting = &bt;
             let mut total = bt.counts();
             let read = fold_jsonl(

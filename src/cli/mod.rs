@@ -158,6 +158,9 @@ enum Command {
         /// A rule that fired (or did not) for fewer leads than this is too rare to judge.
         #[arg(long, default_value_t = 20)]
         min_leads: u64,
+        /// Events to join to the leads by `lead_id` (CSV or JSON Lines).
+        #[arg(long)]
+        events: Option<String>,
     },
     /// Compare two versions of a model on the same leads: who changes stage, and why.
     Diff {
@@ -319,6 +322,7 @@ pub fn run() -> i32 {
             format,
             output,
             min_leads,
+            events,
         } => backtest_cmd::run(backtest_cmd::BacktestArgs {
             model,
             leads,
@@ -329,6 +333,7 @@ pub fn run() -> i32 {
             format,
             output,
             min_leads,
+            events,
         }),
         Command::Diff {
             paths,
