@@ -301,3 +301,85 @@ fn a_large_file_counts_as_one_read_line_by_line() {
         assert_eq!(listed, lines_with_errors[..50]);
     }
 }
+
+/// `--events` joins events from their own file for both models, each at its
+/// own source path, and once to a path both read.
+#[test]
+fn events_from_their_own_file_reach_both_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = "\"once\": seen -> +10\n\"twice\": seen at least twice -> +5\n";
+    let models = [
+        (
+            "top.rules",
+            format!("lead {{\n  x: number\n}}\nevents {{\n  seen\n}}\n{rules}"),
+        ),
+        (
+            "top2.rules",
+            format!(
+                "lead {{\n  x: number\n}}\nevents {{\n  seen\n}}\n{rules}\"more\": x > 1 -> +1\n"
+            ),
+        ),
+        (
+            "app.rules",
+            format!("lead {{\n  x: number\n}}\nevents in app.activity {{\n  seen\n}}\n{rules}"),
+        ),
+    ];
+    for (name, text) in &models {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    std::fs::write(dir.path().join("leads.csv"), "id,x\nA,1\nB,2\nC,3\n").unwrap();
+    std::fs::write(
+        dir.path().join("events.csv"),
+        "lead_id,type,at\nA,seen,2025-12-01\nB,seen,2025-12-02\nB,seen,2025-12-03\n",
+    )
+    .unwrap();
+    let diff = |old: &str, new: &str, events: bool| {
+        let mut args = vec![
+            "diff",
+            old,
+            new,
+            "leads.csv",
+            "--as-of",
+            "2026-01-01",
+            "--format",
+            "json",
+        ];
+        if events {
+            args.extend(["--events", "events.csv"]);
+        }
+        let (code, out, err) = leadscore(dir.path(), &args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    // A shared path: B's two events are not doubled (A's one would count twice).
+    let r = diff("top.rules", "top2.rules", true);
+    assert_eq!(
+        r["rules"]["once"],
+        serde_json::json!({"before": 2, "after": 2})
+    );
+    assert_eq!(
+        r["rules"]["twice"],
+        serde_json::json!({"before": 1, "after": 1})
+    );
+    assert_eq!(
+        r["rules"]["more"],
+        serde_json::json!({"before": 0, "after": 2})
+    );
+    // Different paths: each model finds the events at its own.
+    let r = diff("top.rules", "app.rules", true);
+    assert_eq!(
+        r["rules"]["once"],
+        serde_json::json!({"before": 2, "after": 2})
+    );
+    assert_eq!(
+        r["rules"]["twice"],
+        serde_json::json!({"before": 1, "after": 1})
+    );
+    assert_eq!(r["score_changed"], 0);
+    // Without the join, CSV leads have no events.
+    let r = diff("top.rules", "app.rules", false);
+    assert_eq!(
+        r["rules"]["once"],
+        serde_json::json!({"before": 0, "after": 0})
+    );
+}

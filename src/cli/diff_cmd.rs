@@ -6,7 +6,7 @@ use super::score_cmd::{as_of, each_record, open_input};
 use super::value_errors::ValueErrors;
 use leadscore::diff::Differ;
 use leadscore::io::fold::fold_jsonl;
-use leadscore::io::input::Format;
+use leadscore::io::input::{attach_events_for, read_events, Format};
 use leadscore::source::{SourceFile, Sources};
 use std::path::Path;
 use std::process::Command;
@@ -26,6 +26,8 @@ pub struct DiffArgs {
     pub format: DiffFormat,
     pub top: usize,
     pub fail_on_stage_change: Option<f64>,
+    /// Events to join to the leads by `lead_id` (CSV leads carry none).
+    pub events: Option<String>,
 }
 
 fn git(args: &[&str]) -> Result<String, String> {
@@ -95,19 +97,39 @@ pub fn run(a: DiffArgs) -> i32 {
         Err(code) => return code,
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
+    let mut event_errors = 0;
+    let events = match &a.events {
+        None => None,
+        Some(path) => {
+            let input = match open_input(path) {
+                Ok(i) => i,
+                Err(code) => return code,
+            };
+            let (events, errors) = read_events(path, input);
+            for e in &errors {
+                eprintln!("data error in `{path}`: {e}");
+            }
+            event_errors = errors.len() as u64;
+            Some(events)
+        }
+    };
     let mut differ = Differ::new(&old, &new, as_of, key.clone(), a.top);
     let mut errors = Vec::new();
     let mut unreadable = ValueErrors::new(&leads);
-    let (bad, total) = match Format::guess(&leads) {
-        Format::Csv => (
-            each_record(&leads, input, |line, v| {
+    let (bad, total) = match (Format::guess(&leads), &events) {
+        // Leads joined to events, and CSV leads, one record at a time.
+        (_, Some(_)) | (Format::Csv, None) => (
+            each_record(&leads, input, |line, mut v| {
+                if let Some(events) = &events {
+                    attach_events_for(&[&old, &new], &mut v, &key, events);
+                }
                 differ.add(&v, line, &mut errors);
                 unreadable.report(&mut errors);
             }),
             None,
         ),
         // JSON Lines are read on all threads, as `score` reads them.
-        Format::Jsonl => {
+        (Format::Jsonl, None) => {
             let mut bad = 0;
             let (old_model, new_model) = differ.models();
             let counting = &differ;
@@ -153,6 +175,7 @@ pub fn run(a: DiffArgs) -> i32 {
         }
     }
     let value_errors = unreadable.finish();
+    let bad = bad + event_errors;
     if bad > 0 {
         eprintln!("{bad} line{} skipped", if bad == 1 { "" } else { "s" });
     }

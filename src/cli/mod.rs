@@ -182,6 +182,9 @@ enum Command {
         /// Exit 1 when more than this percentage of leads change stage.
         #[arg(long, value_name = "PERCENT")]
         fail_on_stage_change: Option<f64>,
+        /// Events to join to the leads by `lead_id` (CSV or JSON Lines).
+        #[arg(long)]
+        events: Option<String>,
     },
     /// Run the model's `test` blocks and report rule coverage.
     Test {
@@ -343,6 +346,7 @@ pub fn run() -> i32 {
             format,
             top,
             fail_on_stage_change,
+            events,
         } => diff_cmd::run(diff_cmd::DiffArgs {
             paths,
             base,
@@ -351,6 +355,7 @@ pub fn run() -> i32 {
             format,
             top,
             fail_on_stage_change,
+            events,
         }),
         Command::Test {
             model,

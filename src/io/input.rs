@@ -108,31 +108,57 @@ fn set_path(obj: &mut Map<String, Json>, path: &[String], value: Json) {
 
 /// Adds events from `--events` to a lead, at each event type's source path.
 pub fn attach_events(model: &Model, lead: &mut Json, key: &[String], events: &EventsById) {
+    attach_events_for(&[model], lead, key, events);
+}
+
+/// [`attach_events`] for several models read from the same lead (`diff`):
+/// each event goes to its type's source path in each model, once to a path
+/// they share. A model reads only its own sources, and in them only its
+/// own types, so an event at another model's path is not read twice.
+pub fn attach_events_for(models: &[&Model], lead: &mut Json, key: &[String], events: &EventsById) {
     let id = crate::io::record::lookup(lead, key)
         .map(crate::io::output::id_text)
         .unwrap_or_default();
     let Some(obj) = lead.as_object_mut() else {
         return;
     };
+    // Where events go for a model that declares no event source.
+    let default = ["events".to_string()];
+    let mut paths: Vec<&[String]> = Vec::with_capacity(models.len());
     for event in events.of(&id) {
         let type_name = event.get("type").and_then(Json::as_str).unwrap_or("");
-        let source = model
-            .event_types
-            .iter()
-            .find(|t| t.name == type_name)
-            .map(|t| t.source)
-            .unwrap_or(0);
-        let path = model
-            .event_sources
-            .get(source)
-            .cloned()
-            .unwrap_or_else(|| vec!["events".into()]);
-        // Appended to the list there; a value there that is not a list is
-        // left as it is; where there is nothing, a list is made.
-        match path_mut(obj, &path) {
-            Some(Json::Array(items)) => items.push(event),
-            Some(_) => {}
-            None => set_path(obj, &path, Json::Array(vec![event])),
+        paths.clear();
+        for model in models {
+            let source = model
+                .event_types
+                .iter()
+                .find(|t| t.name == type_name)
+                .map(|t| t.source)
+                .unwrap_or(0);
+            let path = model
+                .event_sources
+                .get(source)
+                .map_or(&default[..], |p| &p[..]);
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        let mut event = Some(event);
+        for (i, path) in paths.iter().enumerate() {
+            // The last path takes the event itself, any others a copy.
+            let event = if i + 1 == paths.len() {
+                event.take()
+            } else {
+                event.clone()
+            }
+            .unwrap_or_default();
+            // Appended to the list there; a value there that is not a list
+            // is left as it is; where there is nothing, a list is made.
+            match path_mut(obj, path) {
+                Some(Json::Array(items)) => items.push(event),
+                Some(_) => {}
+                None => set_path(obj, path, Json::Array(vec![event])),
+            }
         }
     }
 }
