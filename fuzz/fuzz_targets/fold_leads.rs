@@ -53,8 +53,7 @@ fuzz_target!(|data: &[u8]| {
     let mut read = Vec::new();
     for pieces in [Pieces::DEFAULT, small] {
         let mut got = Vec::new();
-        let input: Box<dyn std::io::BufRead + Send> =
-            Box::new(std::io::Cursor::new(data.to_vec()));
+        let input: Box<dyn std::io::BufRead + Send> = Box::new(std::io::Cursor::new(data.to_vec()));
         fold_jsonl_in_pieces(
             pieces,
             input,
