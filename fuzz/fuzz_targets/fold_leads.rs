@@ -7,25 +7,12 @@
 //! at the smallest), so that line numbers and notes cross many pieces.
 #![no_main]
 
+mod common;
+
 use leadscore::io::fold::{fold_jsonl_in_pieces, Note};
 use leadscore::io::pipeline::Pieces;
 use leadscore::io::record::{lead_from_json, lookup, DataError, DataErrorKind};
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
-
-fn models() -> &'static [leadscore::check::Model; 2] {
-    static MODELS: OnceLock<[leadscore::check::Model; 2]> = OnceLock::new();
-    MODELS.get_or_init(|| {
-        let load = |p: &str| {
-            let dir = format!("{}/../{p}", env!("CARGO_MANIFEST_DIR"));
-            leadscore::load::load(std::path::Path::new(&dir))
-                .unwrap()
-                .model
-                .unwrap()
-        };
-        [load("rules/b2b"), load("rules/plg.rules")]
-    })
-}
 
 fn without_raw(mut lead: leadscore::eval::Lead) -> leadscore::eval::Lead {
     let strip = |v: &mut leadscore::eval::Value| {
@@ -41,7 +28,7 @@ fn without_raw(mut lead: leadscore::eval::Lead) -> leadscore::eval::Lead {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let [a, b] = models();
+    let [a, b] = common::models();
     let key = vec!["id".to_string()];
     // A tag path that one model reads inside (b2b's `company.*`) and the
     // other does not read at all.

@@ -1,33 +1,20 @@
 //! Any bytes as an `--events` file, in JSON Lines and in CSV: reading never
-//! panics; the events kept for each lead (compact texts, parsed again) are
+//! panics; the events kept for each lead (held as text, parsed again) are
 //! exactly those of its JSON lines, in order and without `lead_id`; joining
 //! them to a lead for two models with different event sources puts each
 //! event at both paths, and the readers after it never panic.
 #![no_main]
+
+mod common;
 
 use leadscore::io::input::{attach_events_for, read_events};
 use leadscore::io::record::lead_from_json;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value as Json;
 use std::collections::HashMap;
-use std::sync::OnceLock;
-
-fn models() -> &'static [leadscore::check::Model; 2] {
-    static MODELS: OnceLock<[leadscore::check::Model; 2]> = OnceLock::new();
-    MODELS.get_or_init(|| {
-        let load = |p: &str| {
-            let dir = format!("{}/../{p}", env!("CARGO_MANIFEST_DIR"));
-            leadscore::load::load(std::path::Path::new(&dir))
-                .unwrap()
-                .model
-                .unwrap()
-        };
-        [load("rules/b2b"), load("rules/plg.rules")]
-    })
-}
 
 fuzz_target!(|data: &[u8]| {
-    let [a, b] = models();
+    let [a, b] = common::models();
     let key = vec!["id".to_string()];
     for path in ["events.jsonl", "events.csv"] {
         let (events, _errors) = read_events(path, Box::new(std::io::Cursor::new(data.to_vec())));

@@ -2,11 +2,11 @@
 
 use super::exit;
 use super::model_cmds::load_model;
-use super::score_cmd::{as_of, each_record, open_input};
+use super::score_cmd::{as_of, each_record, load_events, open_input};
 use super::value_errors::ValueErrors;
 use leadscore::backtest::{outcome_from, render, Backtest, Options};
 use leadscore::io::fold::fold_jsonl;
-use leadscore::io::input::{attach_events, read_events, Format};
+use leadscore::io::input::{attach_events, Format};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -86,20 +86,12 @@ pub fn run(a: BacktestArgs) -> i32 {
         by: by.clone(),
         min_leads: a.min_leads,
     };
-    let events = match &a.events {
-        None => None,
-        Some(path) => {
-            let input = match open_input(path) {
-                Ok(i) => i,
-                Err(code) => return code,
-            };
-            let (events, errors) = read_events(path, input);
-            for e in &errors {
-                eprintln!("data error in `{path}`: {e}");
-            }
-            bad += errors.len() as u64;
-            Some(events)
+    let events = match load_events(a.events.as_deref()) {
+        Ok((events, bad_events)) => {
+            bad += bad_events;
+            events
         }
+        Err(code) => return code,
     };
     let mut bt = Backtest::new(&model, outcomes, opts);
     let mut unreadable = ValueErrors::new(&a.leads);

@@ -2,11 +2,11 @@
 
 use super::exit;
 use super::model_cmds::{load_model, model_from_sources};
-use super::score_cmd::{as_of, each_record, open_input};
+use super::score_cmd::{as_of, each_record, load_events, open_input};
 use super::value_errors::ValueErrors;
 use leadscore::diff::Differ;
 use leadscore::io::fold::fold_jsonl;
-use leadscore::io::input::{attach_events_for, read_events, Format};
+use leadscore::io::input::{attach_events_for, Format};
 use leadscore::source::{SourceFile, Sources};
 use std::path::Path;
 use std::process::Command;
@@ -97,21 +97,9 @@ pub fn run(a: DiffArgs) -> i32 {
         Err(code) => return code,
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
-    let mut event_errors = 0;
-    let events = match &a.events {
-        None => None,
-        Some(path) => {
-            let input = match open_input(path) {
-                Ok(i) => i,
-                Err(code) => return code,
-            };
-            let (events, errors) = read_events(path, input);
-            for e in &errors {
-                eprintln!("data error in `{path}`: {e}");
-            }
-            event_errors = errors.len() as u64;
-            Some(events)
-        }
+    let (events, event_errors) = match load_events(a.events.as_deref()) {
+        Ok(e) => e,
+        Err(code) => return code,
     };
     let mut differ = Differ::new(&old, &new, as_of, key.clone(), a.top);
     let mut errors = Vec::new();

@@ -1,7 +1,7 @@
 //! `leadscore score`: run a model over leads.
 
 use super::{exit, model_cmds::load_model, out_file::OutFile};
-use leadscore::io::input::{read_events, Format};
+use leadscore::io::input::{read_events, EventsById, Format};
 use leadscore::io::pipeline::{score_stream, OutputFormat, ScoreOptions, Sink, Summary};
 use leadscore::io::record::DataError;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -35,6 +35,19 @@ pub fn as_of(arg: Option<&str>) -> Result<i64, i32> {
             exit::USAGE
         }),
     }
+}
+
+/// Reads `--events FILE` when it is given, printing each line it could not
+/// read: the events, and how many lines were bad.
+pub fn load_events(path: Option<&str>) -> Result<(Option<EventsById>, u64), i32> {
+    let Some(path) = path else {
+        return Ok((None, 0));
+    };
+    let (events, errors) = read_events(path, open_input(path)?);
+    for e in &errors {
+        eprintln!("data error in `{path}`: {e}");
+    }
+    Ok((Some(events), errors.len() as u64))
 }
 
 /// Opens a path for reading; `-` is standard input.
@@ -219,19 +232,10 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     let model = load_model(&a.model)?;
     let as_of = as_of(a.as_of.as_deref())?;
     let input = open_input(&a.leads)?;
-    let events = match &a.events {
-        None => None,
-        Some(path) => {
-            let (events, errors) = read_events(path, open_input(path)?);
-            for e in &errors {
-                eprintln!("data error in `{path}`: {e}");
-            }
-            if !errors.is_empty() && a.strict {
-                return Err(exit::DATA);
-            }
-            Some(events)
-        }
-    };
+    let (events, bad_events) = load_events(a.events.as_deref())?;
+    if bad_events > 0 && a.strict {
+        return Err(exit::DATA);
+    }
     let opts = ScoreOptions {
         as_of,
         key: a.key.split('.').map(str::to_string).collect(),

@@ -2,7 +2,7 @@
 //! as the CSV tables that query reads).
 
 use super::model_cmds::{load_model, print_diagnostics};
-use super::score_cmd::{as_of, each_record, open_input};
+use super::score_cmd::{as_of, each_record, load_events, open_input};
 use super::{exit, DiagFormat};
 use clap::{Args, ValueEnum};
 use leadscore::sql::export::{key_text, load_script, Exporter};
@@ -180,21 +180,9 @@ pub fn export(a: ExportArgs) -> i32 {
         Err(code) => return code,
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
-    let mut event_errors = 0u64;
-    let events = match &a.events {
-        None => None,
-        Some(path) => {
-            let reader = match open_input(path) {
-                Ok(r) => r,
-                Err(code) => return code,
-            };
-            let (events, errors) = leadscore::io::input::read_events(path, reader);
-            for e in &errors {
-                eprintln!("data error in `{path}`: {e}");
-            }
-            event_errors = errors.len() as u64;
-            Some(events)
-        }
+    let (events, event_errors) = match load_events(a.events.as_deref()) {
+        Ok(e) => e,
+        Err(code) => return code,
     };
     let mut seen = std::collections::HashSet::new();
     let (mut written, mut bad_leads, mut field_errors) = (0u64, 0u64, 0u64);
