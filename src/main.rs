@@ -7,5 +7,5 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     cli::quiet_on_closed_pipe();
-    std::process::exit(cli::run());
+    std::process::exit(cli::run_to_end());
 }

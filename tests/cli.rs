@@ -520,4 +520,23 @@ fn a_closed_output_ends_the_run_quietly() {
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(141), "{args:?}");
     }
+    // `score` writing to a closed standard output says nothing either.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+        .args([
+            "score",
+            "rules/b2b",
+            "data/b2b-leads.jsonl",
+            "--as-of",
+            "2026-11-01",
+            "-q",
+        ])
+        .current_dir(ROOT)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }

@@ -6,7 +6,7 @@ use super::score_cmd::{as_of, each_record, load_events, open_input};
 use super::value_errors::ValueErrors;
 use leadscore::backtest::{outcome_from, render, Backtest, Options};
 use leadscore::io::fold::fold_jsonl;
-use leadscore::io::input::{attach_events, Format};
+use leadscore::io::input::Format;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -49,14 +49,23 @@ pub fn run(a: BacktestArgs) -> i32 {
     // Read record by record: only the table is kept.
     let mut outcomes = HashMap::new();
     let mut errors = Vec::new();
-    bad += each_record(&a.outcomes, outcome_input, |line, v| {
-        match outcome_from(line, &v) {
+    let read = each_record(
+        &a.outcomes,
+        outcome_input,
+        None,
+        &[],
+        &[],
+        |line, v| match outcome_from(line, &v) {
             Ok((id, outcome)) => {
                 outcomes.insert(id, outcome);
             }
             Err(e) => errors.push(e),
-        }
-    });
+        },
+    );
+    bad += match read {
+        Ok(n) => n,
+        Err(code) => return code,
+    };
     for e in &errors {
         eprintln!(
             "data error in `{}`: line {}: {}",
@@ -99,14 +108,22 @@ pub fn run(a: BacktestArgs) -> i32 {
         // Leads joined to events, and CSV leads, one record at a time.
         (_, Some(_)) | (Format::Csv, None) => {
             let mut errors = Vec::new();
-            bad += each_record(&a.leads, leads_input, |line, mut lead| {
-                if let Some(events) = &events {
-                    attach_events(&model, &mut lead, &key, events);
-                }
-                // Every outcome has a time, or --as-of was given: checked above.
-                let _ = bt.add(&lead, line, &mut errors);
-                unreadable.report(&mut errors);
-            });
+            let models = [&model];
+            bad += match each_record(
+                &a.leads,
+                leads_input,
+                events.as_ref(),
+                &models,
+                &key,
+                |line, lead| {
+                    // Every outcome has a time, or --as-of was given: checked above.
+                    let _ = bt.add(&lead, line, &mut errors);
+                    unreadable.report(&mut errors);
+                },
+            ) {
+                Ok(n) => n,
+                Err(code) => return code,
+            };
             bt.finish()
         }
         // JSON Lines are read on all threads, as `score` reads them.

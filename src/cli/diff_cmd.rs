@@ -6,7 +6,7 @@ use super::score_cmd::{as_of, each_record, load_events, open_input};
 use super::value_errors::ValueErrors;
 use leadscore::diff::Differ;
 use leadscore::io::fold::fold_jsonl;
-use leadscore::io::input::{attach_events_for, Format};
+use leadscore::io::input::Format;
 use leadscore::source::{SourceFile, Sources};
 use std::path::Path;
 use std::process::Command;
@@ -106,16 +106,17 @@ pub fn run(a: DiffArgs) -> i32 {
     let mut unreadable = ValueErrors::new(&leads);
     let (bad, total) = match (Format::guess(&leads), &events) {
         // Leads joined to events, and CSV leads, one record at a time.
-        (_, Some(_)) | (Format::Csv, None) => (
-            each_record(&leads, input, |line, mut v| {
-                if let Some(events) = &events {
-                    attach_events_for(&[&old, &new], &mut v, &key, events);
-                }
+        (_, Some(_)) | (Format::Csv, None) => {
+            let models = [&old, &new];
+            let bad = each_record(&leads, input, events.as_ref(), &models, &key, |line, v| {
                 differ.add(&v, line, &mut errors);
                 unreadable.report(&mut errors);
-            }),
-            None,
-        ),
+            });
+            match bad {
+                Ok(bad) => (bad, None),
+                Err(code) => return code,
+            }
+        }
         // JSON Lines are read on all threads, as `score` reads them.
         (Format::Jsonl, None) => {
             let mut bad = 0;

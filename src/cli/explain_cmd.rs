@@ -1,6 +1,6 @@
 //! `leadscore explain`: why one lead has its score and stage.
 
-use super::score_cmd::{as_of, load_events, open_input};
+use super::score_cmd::{as_of, open_input};
 use super::{exit, model_cmds::load_model};
 use leadscore::explain::{explain, render};
 use leadscore::io::input::{csv_records, parse_json_line, Format, Record};
@@ -111,12 +111,17 @@ pub fn run(a: ExplainArgs) -> i32 {
         }
         return exit::USAGE;
     };
-    match load_events(a.events.as_deref()) {
-        Ok((Some(events), _)) => {
-            leadscore::io::input::attach_events(&model, &mut value, &key, &events)
-        }
-        Ok((None, _)) => {}
-        Err(code) => return code,
+    // Only this lead's events are kept.
+    if let Some(path) = a.events.as_deref() {
+        let input = match open_input(path) {
+            Ok(i) => i,
+            Err(code) => return code,
+        };
+        let id = leadscore::io::input::lead_id(&value, &key);
+        let events = leadscore::io::join::read_events_of(path, input, &id, |e| {
+            eprintln!("data error in `{path}`: {e}")
+        });
+        leadscore::io::input::attach_events(&model, &mut value, &key, &events);
     }
     let mut errors = Vec::new();
     let lead = lead_from_json(&model, &value, &key, line, &mut errors);

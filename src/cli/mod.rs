@@ -246,9 +246,11 @@ pub fn color_stderr() -> bool {
 
 /// When whoever reads our output goes away (`leadscore plan m | head`),
 /// printing fails; Rust's print macros then panic, which would end the run
-/// with exit code 101 and a panic message. Instead the run ends quietly with
-/// [`exit::CLOSED_PIPE`], as a program killed by `SIGPIPE` would. Every
-/// other panic is reported as usual.
+/// with exit code 101 and a panic message. Instead such a panic is not
+/// reported, and [`run_to_end`] ends the run quietly with
+/// [`exit::CLOSED_PIPE`], as a program killed by `SIGPIPE` would, once the
+/// panic has unwound (so temporary files, such as a spilled `--events`
+/// join's, are removed). Every other panic is reported as usual.
 pub fn quiet_on_closed_pipe() {
     let usual = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -259,10 +261,23 @@ pub fn quiet_on_closed_pipe() {
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
         if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
-            std::process::exit(exit::CLOSED_PIPE);
+            PIPE_CLOSED.store(true, std::sync::atomic::Ordering::SeqCst);
+            return;
         }
         usual(info);
     }));
+}
+
+static PIPE_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Runs the command line: its exit code, [`exit::CLOSED_PIPE`] when the
+/// output was closed under it. Any other panic goes on unwinding.
+pub fn run_to_end() -> i32 {
+    match std::panic::catch_unwind(run) {
+        Ok(code) => code,
+        Err(_) if PIPE_CLOSED.load(std::sync::atomic::Ordering::SeqCst) => exit::CLOSED_PIPE,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 pub fn run() -> i32 {

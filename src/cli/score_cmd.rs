@@ -1,7 +1,9 @@
 //! `leadscore score`: run a model over leads.
 
 use super::{exit, model_cmds::load_model, out_file::OutFile};
-use leadscore::io::input::{read_events, EventsById, Format};
+use leadscore::check::Model;
+use leadscore::io::input::Format;
+use leadscore::io::join::{joined_records, read_events_within, Events, DEFAULT_BUDGET};
 use leadscore::io::pipeline::{score_stream, OutputFormat, ScoreOptions, Sink, Summary};
 use leadscore::io::record::DataError;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -38,16 +40,56 @@ pub fn as_of(arg: Option<&str>) -> Result<i64, i32> {
 }
 
 /// Reads `--events FILE` when it is given, printing each line it could not
-/// read: the events, and how many lines were bad.
-pub fn load_events(path: Option<&str>) -> Result<(Option<EventsById>, u64), i32> {
+/// read: the events, and how many lines were bad. Past a budget of memory
+/// (`LEADSCORE_EVENTS_MEMORY`, 64 MB unless set) the events are spilled to
+/// temporary files.
+pub fn load_events(path: Option<&str>) -> Result<(Option<Events>, u64), i32> {
     let Some(path) = path else {
         return Ok((None, 0));
     };
-    let (events, errors) = read_events(path, open_input(path)?);
-    for e in &errors {
+    let budget = events_budget()?;
+    let size = match path {
+        "-" => None,
+        _ => std::fs::metadata(path).ok().map(|m| m.len()),
+    };
+    let mut bad = 0;
+    let events = read_events_within(path, open_input(path)?, budget, size, |e| {
+        bad += 1;
         eprintln!("data error in `{path}`: {e}");
+    })
+    .map_err(|e| {
+        eprintln!("error: can't write the events of `{path}` to temporary files: {e}");
+        exit::USAGE
+    })?;
+    Ok((Some(events), bad))
+}
+
+/// The memory `--events` may use before it is spilled to temporary files.
+fn events_budget() -> Result<usize, i32> {
+    match std::env::var("LEADSCORE_EVENTS_MEMORY") {
+        Err(_) => Ok(DEFAULT_BUDGET),
+        Ok(v) => parse_size(&v).ok_or_else(|| {
+            eprintln!("error: `LEADSCORE_EVENTS_MEMORY={v}` is not a size; give bytes, or a number and K, M or G (`64M`)");
+            exit::USAGE
+        }),
     }
-    Ok((Some(events), errors.len() as u64))
+}
+
+/// `123`, `64K`, `64M`, `2G` (powers of 1024; a trailing `B` or `iB` is allowed).
+fn parse_size(text: &str) -> Option<usize> {
+    let t = text.trim().to_ascii_uppercase();
+    let t = t
+        .strip_suffix("IB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(&t);
+    let (digits, shift) = match t.char_indices().last()? {
+        (i, 'K') => (&t[..i], 10),
+        (i, 'M') => (&t[..i], 20),
+        (i, 'G') => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: usize = digits.trim().parse().ok()?;
+    n.checked_mul(1 << shift)
 }
 
 /// Opens a path for reading; `-` is standard input.
@@ -67,48 +109,34 @@ pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
     }
 }
 
-/// Calls `f` with every record of a JSON Lines or CSV file (by its name);
+/// Calls `f` with every record of a JSON Lines or CSV file (by its name),
+/// each lead joined to its events for `models` when there are events;
 /// reports each bad line and returns how many there were.
 pub fn each_record(
     path: &str,
     input: Box<dyn BufRead + Send>,
+    events: Option<&Events>,
+    models: &[&Model],
+    key: &[String],
     mut f: impl FnMut(u64, serde_json::Value),
-) -> u64 {
-    use leadscore::io::input::{csv_records, parse_json_line, Record};
+) -> Result<u64, i32> {
+    use leadscore::io::input::Record;
+    let cant_read = |e: std::io::Error| {
+        eprintln!("error: can't join the leads of `{path}` to their events: {e}");
+        exit::USAGE
+    };
     let mut bad = 0;
-    match Format::guess(path) {
-        Format::Csv => {
-            for r in csv_records(input) {
-                match r {
-                    Record::Lead { line, value } => f(line, value),
-                    Record::Rejected { error, .. } => {
-                        bad += 1;
-                        eprintln!("data error in `{path}`: {error}");
-                    }
-                }
+    for r in joined_records(Format::guess(path), input, events, models, key).map_err(cant_read)? {
+        match r.map_err(cant_read)? {
+            Record::Lead { line, value } => f(line, value),
+            Record::Rejected { error, .. } => {
+                bad += 1;
+                eprintln!("data error in `{path}`: {error}");
             }
-        }
-        Format::Jsonl => {
-            for (i, line) in input.lines().enumerate() {
-                let n = i as u64 + 1;
-                match line {
-                    Ok(t) if t.trim().is_empty() => {}
-                    Ok(t) => match parse_json_line(&t, n) {
-                        Ok(v) => f(n, v),
-                        Err(e) => {
-                            bad += 1;
-                            eprintln!("data error in `{path}`: {e}");
-                        }
-                    },
-                    Err(e) => {
-                        bad += 1;
-                        eprintln!("data error in `{path}`: line {n}: {e}");
-                    }
-                }
-            }
+            Record::Blank { .. } => {}
         }
     }
-    bad
+    Ok(bad)
 }
 
 fn create(path: &Path) -> Result<BufWriter<std::fs::File>, i32> {
@@ -243,7 +271,7 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         output: a.format,
         events: events.as_ref(),
         strict: a.strict,
-        batch: 8192,
+        batch: 2048,
     };
     let mut reporter = Reporter {
         printed: 0,
@@ -271,6 +299,11 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     };
     let summary = match score_stream(&model, input, &opts, out, &mut reporter) {
         Ok(s) => s,
+        // Whoever read the results went away (`leadscore score … | head`):
+        // ended quietly, as the other commands end.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && a.output.is_none() => {
+            return Err(exit::CLOSED_PIPE);
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return Err(exit::USAGE);
@@ -310,4 +343,23 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     } else {
         exit::OK
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_read_as_bytes() {
+        assert_eq!(parse_size("123"), Some(123));
+        assert_eq!(parse_size("64K"), Some(64 << 10));
+        assert_eq!(parse_size(" 64m "), Some(64 << 20));
+        assert_eq!(parse_size("2GB"), Some(2 << 30));
+        assert_eq!(parse_size("1MiB"), Some(1 << 20));
+        assert_eq!(parse_size("0"), Some(0));
+        assert_eq!(parse_size("M"), None);
+        assert_eq!(parse_size("lots"), None);
+        assert_eq!(parse_size("-1"), None);
+        assert_eq!(parse_size("99999999999999999999G"), None);
+    }
 }

@@ -187,39 +187,48 @@ pub fn export(a: ExportArgs) -> i32 {
     let mut seen = std::collections::HashSet::new();
     let (mut written, mut bad_leads, mut field_errors) = (0u64, 0u64, 0u64);
     let mut write_error = None;
-    let bad_lines = each_record(&a.leads, input, |line, mut json| {
-        if let Some(events) = &events {
-            leadscore::io::input::attach_events(&model, &mut json, &key, events);
-        }
-        let mut errors = Vec::new();
-        let lead = leadscore::io::record::lead_from_json(&model, &json, &key, line, &mut errors);
-        for e in &errors {
-            eprintln!("data error in `{}`: {e}", a.leads);
-        }
-        field_errors += errors.len() as u64;
-        let Some(k) = key_text(&lead.id) else {
-            eprintln!(
+    let models = [&model];
+    let bad_lines = match each_record(
+        &a.leads,
+        input,
+        events.as_ref(),
+        &models,
+        &key,
+        |line, json| {
+            let mut errors = Vec::new();
+            let lead =
+                leadscore::io::record::lead_from_json(&model, &json, &key, line, &mut errors);
+            for e in &errors {
+                eprintln!("data error in `{}`: {e}", a.leads);
+            }
+            field_errors += errors.len() as u64;
+            let Some(k) = key_text(&lead.id) else {
+                eprintln!(
                 "data error in `{}`: line {line}: the lead has no `{}`, so its events can't be joined; skipped",
                 a.leads, a.key
             );
-            bad_leads += 1;
-            return;
-        };
-        if !seen.insert(k.clone()) {
-            eprintln!(
+                bad_leads += 1;
+                return;
+            };
+            if !seen.insert(k.clone()) {
+                eprintln!(
                 "data error in `{}`: line {line}: `{}` {k:?} was seen before; keys must be unique in the tables; skipped",
                 a.leads, a.key
             );
-            bad_leads += 1;
-            return;
-        }
-        if write_error.is_none() {
-            match exporter.write(&k, &lead) {
-                Ok(()) => written += 1,
-                Err(e) => write_error = Some(e),
+                bad_leads += 1;
+                return;
             }
-        }
-    });
+            if write_error.is_none() {
+                match exporter.write(&k, &lead) {
+                    Ok(()) => written += 1,
+                    Err(e) => write_error = Some(e),
+                }
+            }
+        },
+    ) {
+        Ok(n) => n,
+        Err(code) => return code,
+    };
     if let Some(e) = write_error {
         eprintln!("error: writing the export: {e}");
         return exit::USAGE;

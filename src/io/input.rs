@@ -20,6 +20,10 @@ pub enum Record {
         text: String,
         error: DataError,
     },
+    /// An empty line of a JSON Lines file: not an error, but counted.
+    Blank {
+        line: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,18 +66,19 @@ pub fn parse_json_line(text: &str, line: u64) -> Result<Json, DataError> {
     }
 }
 
-/// Events to attach to leads, by lead id, from an `--events` file. The
-/// whole file is held for the join, so each event is kept as JSON text
-/// (about a tenth of the memory of a parsed object) and parsed again when
-/// it is attached: a JSON Lines event as its line, exactly as read (writing
-/// a parsed number out and reading it back can change its last digit), a
-/// CSV event, whose values are all texts, as compact JSON.
+/// Events to attach to leads, by lead id, from an `--events` file (or the
+/// part of one that [`crate::io::join`] holds at a time). Each event is
+/// kept as JSON text (about a tenth of the memory of a parsed object) and
+/// parsed again when it is attached: a JSON Lines event as its line,
+/// exactly as read (writing a parsed number out and reading it back can
+/// change its last digit), a CSV event, whose values are all texts, as
+/// compact JSON.
 #[derive(Debug, Default)]
 pub struct EventsById(HashMap<String, Vec<Box<str>>>);
 
 impl EventsById {
     /// Keeps an event (with its `lead_id`) as text that parses to it.
-    fn push(&mut self, id: String, text: String) {
+    pub(crate) fn push(&mut self, id: String, text: String) {
         self.0.entry(id).or_default().push(text.into_boxed_str());
     }
 
@@ -82,18 +87,39 @@ impl EventsById {
         self.0.keys().map(String::as_str)
     }
 
+    /// The events of the lead with this id, in file order, as kept.
+    pub(crate) fn texts(&self, id: &str) -> &[Box<str>] {
+        self.0.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every id with its events, emptying the map.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (String, Vec<Box<str>>)> + '_ {
+        self.0.drain()
+    }
+
     /// The events of the lead with this id, in file order, without their
     /// `lead_id`.
     pub fn of<'a>(&'a self, id: &str) -> impl Iterator<Item = Json> + 'a {
-        self.0.get(id).into_iter().flatten().map(|text| {
-            // Texts that parsed when read: they parse the same way again.
-            let mut event = parse_json_line(text, 0).unwrap_or_default();
-            if let Some(o) = event.as_object_mut() {
-                o.remove("lead_id");
-            }
-            event
-        })
+        self.texts(id).iter().map(|text| event_of(text))
     }
+}
+
+/// An event kept as text, parsed again, without its `lead_id`.
+fn event_of(text: &str) -> Json {
+    // Texts that parsed when read: they parse the same way again.
+    let mut event = parse_json_line(text, 0).unwrap_or_default();
+    if let Some(o) = event.as_object_mut() {
+        o.shift_remove("lead_id");
+    }
+    event
+}
+
+/// The id a lead's events are joined by: its value at `key`, as `score`
+/// prints ids (empty when it has none).
+pub fn lead_id(lead: &Json, key: &[String]) -> String {
+    crate::io::record::lookup(lead, key)
+        .map(crate::io::output::id_text)
+        .unwrap_or_default()
 }
 
 /// Sets `path` in a nested object, creating objects on the way.
@@ -124,16 +150,19 @@ pub fn attach_events(model: &Model, lead: &mut Json, key: &[String], events: &Ev
 /// they share. A model reads only its own sources, and in them only its
 /// own types, so an event at another model's path is not read twice.
 pub fn attach_events_for(models: &[&Model], lead: &mut Json, key: &[String], events: &EventsById) {
-    let id = crate::io::record::lookup(lead, key)
-        .map(crate::io::output::id_text)
-        .unwrap_or_default();
+    let id = lead_id(lead, key);
+    attach_texts_for(models, lead, events.texts(&id));
+}
+
+/// [`attach_events_for`] given the lead's events, as [`EventsById`] keeps them.
+pub(crate) fn attach_texts_for(models: &[&Model], lead: &mut Json, texts: &[Box<str>]) {
     let Some(obj) = lead.as_object_mut() else {
         return;
     };
     // Where events go for a model that declares no event source.
     let default = ["events".to_string()];
     let mut paths: Vec<&[String]> = Vec::with_capacity(models.len());
-    for event in events.of(&id) {
+    for event in texts.iter().map(|text| event_of(text)) {
         let type_name = event.get("type").and_then(Json::as_str).unwrap_or("");
         paths.clear();
         for model in models {
@@ -176,6 +205,62 @@ fn path_mut<'a>(obj: &'a mut Map<String, Json>, path: &[String]) -> Option<&'a m
     let (first, rest) = path.split_first()?;
     rest.iter().try_fold(obj.get_mut(first)?, |v, seg| {
         v.as_object_mut()?.get_mut(seg)
+    })
+}
+
+/// The lines of a JSON Lines file, numbered from 1: each line's text
+/// without its line break (and carriage return), or, for a line that is
+/// not UTF-8, its bytes made readable and the error. A read error ends the
+/// lines after one last error.
+pub fn lines_of<R: BufRead>(
+    mut reader: R,
+) -> impl Iterator<Item = (u64, Result<String, (String, DataError)>)> {
+    let mut line = 0u64;
+    let mut done = false;
+    let mut buf = Vec::new();
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        buf.clear();
+        line += 1;
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => None,
+            Ok(_) => {
+                let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
+                Some((
+                    line,
+                    match crate::io::pipeline::line_text(bytes, line) {
+                        Ok(text) => Ok(text.to_string()),
+                        Err(e) => Err((String::from_utf8_lossy(bytes).into_owned(), e)),
+                    },
+                ))
+            }
+            Err(e) => {
+                done = true;
+                let error = DataError {
+                    line,
+                    path: String::new(),
+                    kind: DataErrorKind::InvalidJson {
+                        message: format!("the file could not be read past this line: {e}"),
+                    },
+                };
+                Some((line, Err((String::new(), error))))
+            }
+        }
+    })
+}
+
+/// Reads JSON Lines records: a lead per line, blank lines as such, and
+/// lines that are not a JSON object (or not UTF-8) rejected with their text.
+pub fn jsonl_records<R: BufRead>(reader: R) -> impl Iterator<Item = Record> {
+    lines_of(reader).map(|(line, text)| match text {
+        Ok(text) if text.trim().is_empty() => Record::Blank { line },
+        Ok(text) => match parse_json_line(&text, line) {
+            Ok(value) => Record::Lead { line, value },
+            Err(error) => Record::Rejected { line, text, error },
+        },
+        Err((text, error)) => Record::Rejected { line, text, error },
     })
 }
 
@@ -225,55 +310,66 @@ pub fn csv_records<R: std::io::Read>(reader: R) -> impl Iterator<Item = Record> 
 pub fn read_events(path: &str, reader: Box<dyn BufRead>) -> (EventsById, Vec<DataError>) {
     let mut by_id = EventsById::default();
     let mut errors = Vec::new();
-    // `text`: the line the event was read from, when it has one.
-    let mut add = |v: Json, text: Option<String>, line: u64, errors: &mut Vec<DataError>| {
+    each_event(
+        path,
+        reader,
+        |id, text| by_id.push(id, text),
+        |e| errors.push(e),
+    );
+    (by_id, errors)
+}
+
+/// Calls `f(lead id, text)` for each event of an events file (see
+/// [`read_events`]) in file order, with text that parses to the event, and
+/// `bad` for each line that is not one.
+pub fn each_event(
+    path: &str,
+    reader: Box<dyn BufRead>,
+    mut f: impl FnMut(String, String),
+    mut bad: impl FnMut(DataError),
+) {
+    // An event's lead id, or the error of an event without one.
+    let id_of = |v: &Json, line: u64| {
         let id = v
             .get("lead_id")
             .map(crate::io::output::id_text)
             .unwrap_or_default();
         if id.is_empty() {
-            errors.push(DataError {
+            return Err(DataError {
                 line,
                 path: "lead_id".into(),
                 kind: DataErrorKind::BadEvent,
             });
-            return;
         }
-        by_id.push(id, text.unwrap_or_else(|| v.to_string()));
+        Ok(id)
     };
     match Format::guess(path) {
         Format::Csv => {
             for rec in csv_records(reader) {
                 match rec {
-                    Record::Lead { line, value } => add(value, None, line, &mut errors),
-                    Record::Rejected { error, .. } => errors.push(error),
+                    Record::Lead { line, value } => match id_of(&value, line) {
+                        Ok(id) => f(id, value.to_string()),
+                        Err(e) => bad(e),
+                    },
+                    Record::Rejected { error, .. } => bad(error),
+                    Record::Blank { .. } => {}
                 }
             }
         }
         Format::Jsonl => {
-            for (i, line) in reader.lines().enumerate() {
-                let n = i as u64 + 1;
-                let Ok(text) = line else {
-                    errors.push(DataError {
-                        line: n,
-                        path: String::new(),
-                        kind: DataErrorKind::InvalidJson {
-                            message: "not UTF-8".into(),
-                        },
-                    });
-                    continue;
-                };
-                if text.trim().is_empty() {
-                    continue;
-                }
-                match parse_json_line(&text, n) {
-                    Ok(v) => add(v, Some(text), n, &mut errors),
-                    Err(e) => errors.push(e),
+            for (line, text) in lines_of(reader) {
+                match text {
+                    Ok(text) if text.trim().is_empty() => {}
+                    // The line itself is kept: it parses to the event.
+                    Ok(text) => match parse_json_line(&text, line).and_then(|v| id_of(&v, line)) {
+                        Ok(id) => f(id, text),
+                        Err(e) => bad(e),
+                    },
+                    Err((_, e)) => bad(e),
                 }
             }
         }
     }
-    (by_id, errors)
 }
 
 #[cfg(test)]

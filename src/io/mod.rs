@@ -2,6 +2,7 @@
 
 pub mod fold;
 pub mod input;
+pub mod join;
 pub mod output;
 pub mod pipeline;
 pub mod project;

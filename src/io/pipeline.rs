@@ -6,7 +6,8 @@
 
 use crate::check::Model;
 use crate::eval::{Evaluator, Lead, Memo, Outcome, StageResult, BATCH};
-use crate::io::input::{attach_events, csv_records, parse_json_line, EventsById, Format, Record};
+use crate::io::input::{attach_events, parse_json_line, Format, Record};
+use crate::io::join::{joined_records, Events};
 use crate::io::output::{self, Names};
 use crate::io::project::{project, Projection, Scratch};
 use crate::io::record::{lead_from_json, DataError, DataErrorKind};
@@ -52,7 +53,7 @@ pub struct ScoreOptions<'a> {
     pub key: Vec<String>,
     pub input: Format,
     pub output: OutputFormat,
-    pub events: Option<&'a EventsById>,
+    pub events: Option<&'a Events>,
     /// Stop at the first data error.
     pub strict: bool,
     pub batch: usize,
@@ -284,10 +285,7 @@ impl Ctx<'_> {
     }
 
     /// A parsed JSON object (CSV records, or lines the fast reader declined).
-    fn value(&self, w: &mut Worker, part: &mut Part, line: u64, mut value: Json) {
-        if let Some(events) = self.opts.events {
-            attach_events(self.model, &mut value, &self.opts.key, events);
-        }
+    fn value(&self, w: &mut Worker, part: &mut Part, line: u64, value: Json) {
         w.make_room();
         w.leads[w.pending] =
             lead_from_json(self.model, &value, &self.opts.key, line, &mut w.errors);
@@ -326,7 +324,14 @@ impl Ctx<'_> {
         }
         w.errors.clear();
         match parse_json_line(text, line) {
-            Ok(v) => self.value(w, part, line, v),
+            Ok(mut v) => {
+                // Held events are joined here; spilled ones come joined
+                // with the records (see `score_stream`).
+                if let Some(Events::Held(held)) = self.opts.events {
+                    attach_events(self.model, &mut v, &self.opts.key, held);
+                }
+                self.value(w, part, line, v)
+            }
             Err(error) => {
                 // A rejected line's error goes after the lines before it.
                 self.flush(w, part);
@@ -542,8 +547,10 @@ pub fn score_stream(
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }
-    match opts.input {
-        Format::Jsonl => {
+    // JSON Lines are read in chunks on all threads, unless their events
+    // were spilled: the join then reads them in order, as it reads CSV.
+    match (opts.input, opts.events) {
+        (Format::Jsonl, None | Some(Events::Held(_))) => {
             // Three stages overlap: a reader thread cuts the input into
             // chunks that end at a line break, a scoring thread scores each
             // chunk's segments on all threads, and this thread writes the
@@ -615,11 +622,30 @@ pub fn score_stream(
                 Ok(())
             })?;
         }
-        Format::Csv => {
-            let mut records = csv_records(input);
+        (Format::Csv, _) | (Format::Jsonl, Some(Events::Spilled(_))) => {
+            let models = [model];
+            // Held events are joined on all threads, below; spilled ones
+            // in input order, as the records are read.
+            let (held, spilled) = match opts.events {
+                Some(Events::Held(held)) => (Some(held), None),
+                spilled => (None, spilled),
+            };
+            // Only the temporary files of spilled events fail to read here.
+            let joining = |e: std::io::Error| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("joining leads to their spilled events: {e}"),
+                )
+            };
+            let mut records =
+                joined_records(opts.input, input, spilled, &models, &opts.key).map_err(joining)?;
             let batch_size = opts.batch.max(1);
             loop {
-                let batch: Vec<Record> = records.by_ref().take(batch_size).collect();
+                let batch = records
+                    .by_ref()
+                    .take(batch_size)
+                    .collect::<std::io::Result<Vec<Record>>>()
+                    .map_err(joining)?;
                 if batch.is_empty() {
                     break;
                 }
@@ -627,15 +653,20 @@ pub fn score_stream(
                     .into_par_iter()
                     .map_init(Worker::new, |w, rec| {
                         let mut part = ctx.new_part();
-                        part.read += 1;
                         match rec {
-                            Record::Lead { line, value } => {
+                            Record::Lead { line, mut value } => {
+                                part.read += 1;
+                                if let Some(held) = held {
+                                    attach_events(model, &mut value, &opts.key, held);
+                                }
                                 ctx.value(w, &mut part, line, value);
                                 ctx.flush(w, &mut part);
                             }
                             Record::Rejected { text, error, .. } => {
+                                part.read += 1;
                                 ctx.reject(&mut part, &text, error)
                             }
+                            Record::Blank { .. } => part.blank += 1,
                         }
                         part
                     })
