@@ -24,6 +24,7 @@ use crate::io::input::{
     EventsById, Format, Record,
 };
 use crate::io::record::DataError;
+use serde_json::Value as Json;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -310,20 +311,19 @@ impl Spill {
             drop(r);
             std::fs::remove_file(ids_path)?;
         }
+        let spool: Box<dyn BufRead + Send> =
+            Box::new(BufReader::with_capacity(1 << 20, File::open(&spool_path)?));
         let mut matches = Matches {
             lists: (0..self.buckets)
                 .map(|b| open(&file(dir.path(), "matches", b)))
                 .collect::<io::Result<Vec<_>>>()?,
             heads: BinaryHeap::new(),
             pending: vec![Vec::new(); self.buckets],
-            _dir: None,
+            _dir: dir,
         };
         for b in 0..self.buckets {
             matches.advance(b)?;
         }
-        let spool: Box<dyn BufRead + Send> =
-            Box::new(BufReader::with_capacity(1 << 20, File::open(&spool_path)?));
-        matches._dir = Some(dir);
         Ok((spool, matches))
     }
 }
@@ -374,8 +374,8 @@ struct Matches {
     heads: BinaryHeap<Reverse<(u64, usize)>>,
     /// Each list's next entry's events.
     pending: Vec<Vec<Box<str>>>,
-    /// Where the lists are (removed when dropped).
-    _dir: Option<tempfile::TempDir>,
+    /// Where the lists and the spooled leads are (removed when dropped).
+    _dir: tempfile::TempDir,
 }
 
 impl Matches {
@@ -411,11 +411,69 @@ impl Matches {
     }
 }
 
-/// The records of a leads file in input order, each lead with its events
-/// attached for `models` (see [`attach_events_for`]); without events, the
-/// records as they are. A spilled join reads the input through first (see
-/// the module's notes), so a failure to read its temporary files can come
-/// before the first record or with any later one.
+/// What a record is to be joined with: its lead's events, to attach for
+/// the models that read it (see [`attach_events_for`]). Attaching parses
+/// each event, so a caller may do it on another thread than the one that
+/// reads the records.
+pub enum Join<'a> {
+    /// No events (no `--events`, or a record that is not a lead).
+    Nothing,
+    /// The lead's events are those of its id here.
+    ById(&'a EventsById),
+    /// The lead's events, as kept.
+    These(Vec<Box<str>>),
+}
+
+impl Join<'_> {
+    /// Adds the events to the lead, for `models`.
+    pub fn attach(&self, models: &[&Model], lead: &mut Json, key: &[String]) {
+        match self {
+            Join::Nothing => {}
+            Join::ById(held) => attach_events_for(models, lead, key, held),
+            Join::These(texts) => attach_texts_for(models, lead, texts),
+        }
+    }
+}
+
+/// A record and what to join to it, or a failure to read the temporary
+/// files of a spilled join.
+pub type ToJoin<'a> = io::Result<(Record, Join<'a>)>;
+
+/// The records of a leads file in input order, each with what to join to
+/// it; without events, the records as they are. A spilled join reads the
+/// input through first (see the module's notes), so a failure to read its
+/// temporary files can come before the first record or with any later one.
+pub fn records_to_join<'a>(
+    format: Format,
+    input: Box<dyn BufRead + Send>,
+    events: Option<&'a Events>,
+    key: &'a [String],
+) -> io::Result<Box<dyn Iterator<Item = ToJoin<'a>> + Send + 'a>> {
+    match events {
+        None => Ok(Box::new(
+            records(format, input).map(|r| Ok((r, Join::Nothing))),
+        )),
+        Some(Events::Held(held)) => Ok(Box::new(records(format, input).map(move |r| {
+            let join = match r {
+                Record::Lead { .. } => Join::ById(held),
+                Record::Rejected { .. } | Record::Blank { .. } => Join::Nothing,
+            };
+            Ok((r, join))
+        }))),
+        Some(Events::Spilled(spill)) => {
+            let (spool, mut matches) = spill.match_leads(format, input, key)?;
+            Ok(Box::new(records(format, spool).map(move |r| {
+                let join = match r {
+                    Record::Lead { line, .. } => Join::These(matches.take(line)?),
+                    Record::Rejected { .. } | Record::Blank { .. } => Join::Nothing,
+                };
+                Ok((r, join))
+            })))
+        }
+    }
+}
+
+/// [`records_to_join`] with the events attached, for `models`.
 pub fn joined_records<'a>(
     format: Format,
     input: Box<dyn BufRead + Send>,
@@ -423,24 +481,14 @@ pub fn joined_records<'a>(
     models: &'a [&'a Model],
     key: &'a [String],
 ) -> io::Result<Box<dyn Iterator<Item = io::Result<Record>> + Send + 'a>> {
-    match events {
-        None => Ok(Box::new(records(format, input).map(Ok))),
-        Some(Events::Held(held)) => Ok(Box::new(records(format, input).map(move |mut r| {
-            if let Record::Lead { value, .. } = &mut r {
-                attach_events_for(models, value, key, held);
-            }
-            Ok(r)
-        }))),
-        Some(Events::Spilled(spill)) => {
-            let (spool, mut matches) = spill.match_leads(format, input, key)?;
-            Ok(Box::new(records(format, spool).map(move |mut r| {
-                if let Record::Lead { line, value } = &mut r {
-                    attach_texts_for(models, value, &matches.take(*line)?);
-                }
-                Ok(r)
-            })))
+    let records = records_to_join(format, input, events, key)?;
+    Ok(Box::new(records.map(move |r| {
+        let (mut record, join) = r?;
+        if let Record::Lead { value, .. } = &mut record {
+            join.attach(models, value, key);
         }
-    }
+        Ok(record)
+    })))
 }
 
 fn records(

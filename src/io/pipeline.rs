@@ -7,7 +7,7 @@
 use crate::check::Model;
 use crate::eval::{Evaluator, Lead, Memo, Outcome, StageResult, BATCH};
 use crate::io::input::{attach_events, parse_json_line, Format, Record};
-use crate::io::join::{joined_records, Events};
+use crate::io::join::{records_to_join, Events};
 use crate::io::output::{self, Names};
 use crate::io::project::{project, Projection, Scratch};
 use crate::io::record::{lead_from_json, DataError, DataErrorKind};
@@ -623,13 +623,6 @@ pub fn score_stream(
             })?;
         }
         (Format::Csv, _) | (Format::Jsonl, Some(Events::Spilled(_))) => {
-            let models = [model];
-            // Held events are joined on all threads, below; spilled ones
-            // in input order, as the records are read.
-            let (held, spilled) = match opts.events {
-                Some(Events::Held(held)) => (Some(held), None),
-                spilled => (None, spilled),
-            };
             // Only the temporary files of spilled events fail to read here.
             let joining = |e: std::io::Error| {
                 std::io::Error::new(
@@ -637,28 +630,29 @@ pub fn score_stream(
                     format!("joining leads to their spilled events: {e}"),
                 )
             };
+            // Records are read in order; their events are attached on all
+            // threads, below.
             let mut records =
-                joined_records(opts.input, input, spilled, &models, &opts.key).map_err(joining)?;
+                records_to_join(opts.input, input, opts.events, &opts.key).map_err(joining)?;
+            let models = [model];
             let batch_size = opts.batch.max(1);
             loop {
                 let batch = records
                     .by_ref()
                     .take(batch_size)
-                    .collect::<std::io::Result<Vec<Record>>>()
+                    .collect::<std::io::Result<Vec<_>>>()
                     .map_err(joining)?;
                 if batch.is_empty() {
                     break;
                 }
                 let parts: Vec<Part> = batch
                     .into_par_iter()
-                    .map_init(Worker::new, |w, rec| {
+                    .map_init(Worker::new, |w, (rec, join)| {
                         let mut part = ctx.new_part();
                         match rec {
                             Record::Lead { line, mut value } => {
                                 part.read += 1;
-                                if let Some(held) = held {
-                                    attach_events(model, &mut value, &opts.key, held);
-                                }
+                                join.attach(&models, &mut value, &opts.key);
                                 ctx.value(w, &mut part, line, value);
                                 ctx.flush(w, &mut part);
                             }
