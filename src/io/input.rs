@@ -313,7 +313,10 @@ pub fn read_events(path: &str, reader: Box<dyn BufRead>) -> (EventsById, Vec<Dat
     each_event(
         path,
         reader,
-        |id, text| by_id.push(id, text),
+        |id, text| {
+            by_id.push(id, text);
+            true
+        },
         |e| errors.push(e),
     );
     (by_id, errors)
@@ -321,11 +324,12 @@ pub fn read_events(path: &str, reader: Box<dyn BufRead>) -> (EventsById, Vec<Dat
 
 /// Calls `f(lead id, text)` for each event of an events file (see
 /// [`read_events`]) in file order, with text that parses to the event, and
-/// `bad` for each line that is not one.
+/// `bad` for each line that is not one; stops reading when `f` returns
+/// false.
 pub fn each_event(
     path: &str,
     reader: Box<dyn BufRead>,
-    mut f: impl FnMut(String, String),
+    mut f: impl FnMut(String, String) -> bool,
     mut bad: impl FnMut(DataError),
 ) {
     // An event's lead id, or the error of an event without one.
@@ -348,7 +352,11 @@ pub fn each_event(
             for rec in csv_records(reader) {
                 match rec {
                     Record::Lead { line, value } => match id_of(&value, line) {
-                        Ok(id) => f(id, value.to_string()),
+                        Ok(id) => {
+                            if !f(id, value.to_string()) {
+                                return;
+                            }
+                        }
                         Err(e) => bad(e),
                     },
                     Record::Rejected { error, .. } => bad(error),
@@ -362,7 +370,11 @@ pub fn each_event(
                     Ok(text) if text.trim().is_empty() => {}
                     // The line itself is kept: it parses to the event.
                     Ok(text) => match parse_json_line(&text, line).and_then(|v| id_of(&v, line)) {
-                        Ok(id) => f(id, text),
+                        Ok(id) => {
+                            if !f(id, text) {
+                                return;
+                            }
+                        }
                         Err(e) => bad(e),
                     },
                     Err((_, e)) => bad(e),

@@ -74,9 +74,6 @@ pub fn read_events_within(
         path,
         reader,
         |id, text| {
-            if failed.is_some() {
-                return;
-            }
             let done = match &mut spill {
                 Some((s, writers)) => put_event(writers, s.buckets, &id, &text),
                 None => {
@@ -89,9 +86,8 @@ pub fn read_events_within(
                     }
                 }
             };
-            if let Err(e) = done {
-                failed = Some(e);
-            }
+            // A temporary file that can't be written ends the reading.
+            done.map_err(|e| failed = Some(e)).is_ok()
         },
         bad,
     );
@@ -125,6 +121,7 @@ pub fn read_events_of(
             if id == lead {
                 held.push(id, text);
             }
+            true
         },
         bad,
     );
