@@ -173,9 +173,15 @@ fn a_lead_gets_its_events_in_file_order_after_its_own() {
     }
 }
 
-/// Runs the command line with `LEADSCORE_EVENTS_MEMORY` set (or not) and
-/// temporary files in `tmp`: exit code, standard output and error.
-fn run(args: &[&str], memory: Option<&str>, tmp: &std::path::Path) -> (i32, String, String) {
+/// Runs the command line with `LEADSCORE_EVENTS_MEMORY` set (or not),
+/// temporary files in `tmp`, and standard input read from `stdin` when
+/// given: exit code, standard output and error.
+fn run(
+    args: &[&str],
+    memory: Option<&str>,
+    tmp: &std::path::Path,
+    stdin: Option<&str>,
+) -> (i32, String, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_leadscore"));
     cmd.args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -184,6 +190,9 @@ fn run(args: &[&str], memory: Option<&str>, tmp: &std::path::Path) -> (i32, Stri
         .env_remove("LEADSCORE_EVENTS_MEMORY");
     if let Some(m) = memory {
         cmd.env("LEADSCORE_EVENTS_MEMORY", m);
+    }
+    if let Some(f) = stdin {
+        cmd.stdin(std::fs::File::open(f).unwrap());
     }
     let out = cmd.output().unwrap();
     (
@@ -272,38 +281,9 @@ fn commands_give_the_same_results_with_spilled_events() {
     for args in commands {
         let as_of: &[&str] = if args[0] == "export" { &[] } else { &as_of };
         let args: Vec<&str> = args.iter().chain(as_of).copied().collect();
-        let (args, stdin_file) = match args.iter().position(|a| *a == "-") {
-            Some(_) => (args.clone(), Some(leads)),
-            None => (args.clone(), None),
-        };
-        let go = |memory| match stdin_file {
-            // `-` reads the leads from standard input.
-            Some(f) => {
-                let mut cmd = std::process::Command::new("sh");
-                let line = format!(
-                    "exec \"$0\" {} < {f}",
-                    args.iter()
-                        .map(|a| format!("'{a}'"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                );
-                cmd.arg("-c").arg(line).arg(env!("CARGO_BIN_EXE_leadscore"));
-                cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-                    .env("NO_COLOR", "1")
-                    .env("TMPDIR", tmp.path())
-                    .env_remove("LEADSCORE_EVENTS_MEMORY");
-                if let Some(m) = memory {
-                    cmd.env("LEADSCORE_EVENTS_MEMORY", m);
-                }
-                let out = cmd.output().unwrap();
-                (
-                    out.status.code().unwrap_or(-1),
-                    String::from_utf8_lossy(&out.stdout).into_owned(),
-                    String::from_utf8_lossy(&out.stderr).into_owned(),
-                )
-            }
-            None => run(&args, memory, tmp.path()),
-        };
+        // `-` reads the leads from standard input.
+        let stdin = args.contains(&"-").then_some(leads);
+        let go = |memory| run(&args, memory, tmp.path(), stdin);
         // What `export` writes is compared too.
         let exported = || {
             ["leads.csv", "events.csv"]
@@ -323,6 +303,7 @@ fn commands_give_the_same_results_with_spilled_events() {
         &["score", b2b, leads, "--events", events],
         Some("lots"),
         tmp.path(),
+        None,
     );
     assert_eq!(code, 2, "{err}");
     assert!(
@@ -342,6 +323,7 @@ fn commands_give_the_same_results_with_spilled_events() {
         ],
         Some("0"),
         &tmp.path().join("missing"),
+        None,
     );
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(err.contains("can't write the events of"), "{err}");
