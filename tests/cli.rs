@@ -540,3 +540,82 @@ fn a_closed_output_ends_the_run_quietly() {
     assert_eq!(out.status.code(), Some(141));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// Records are converted on all threads in batches of a few thousand
+/// (`io::par`): across batches, results keep their order, and bad rows
+/// and events keep their line numbers.
+#[test]
+fn records_keep_their_order_and_line_numbers_across_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let (leads, events) = (dir.path().join("leads.csv"), dir.path().join("ev.jsonl"));
+    let n = 7000;
+    let bad_rows = [1, 2049, 4100, 6999];
+    let mut csv = String::from("id,title,company.employees\n");
+    let mut ev = String::new();
+    let mut bad_event_line = 0;
+    for i in 0..n {
+        let employees = if bad_rows.contains(&i) { "lots" } else { "120" };
+        csv.push_str(&format!("L{i},VP Sales,{employees}\n"));
+        if i % 3 == 0 {
+            // Two visits: "visited pricing twice" fires.
+            for day in [20, 2 + i % 7] {
+                ev.push_str(&format!(
+                    "{{\"lead_id\": \"L{i}\", \"type\": \"visited\", \"page\": \"pricing\", \"at\": \"2026-10-{day:02}\"}}\n",
+                ));
+            }
+        } else if i == 5000 {
+            ev.push_str("{\"type\": \"visited\"}\n");
+            bad_event_line = ev.lines().count();
+        } else {
+            ev.push('\n');
+        }
+    }
+    std::fs::write(&leads, csv).unwrap();
+    std::fs::write(&events, ev).unwrap();
+    let args = [
+        "score",
+        SPEC,
+        leads.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--as-of",
+        "2026-11-01",
+        "--format",
+        "csv",
+    ];
+    let (code, out, err) = run(&args, None);
+    assert_eq!(code, 3, "{err}");
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), n);
+    for (i, row) in rows.iter().enumerate() {
+        let (id, rest) = row.split_once(',').unwrap();
+        assert_eq!(id, format!("L{i}"));
+        // Each lead's own cells and its own events.
+        let big = !bad_rows.contains(&i);
+        assert_eq!(rest.contains("between 50 and 5000"), big, "{row}");
+        assert_eq!(rest.contains("visited pricing twice"), i % 3 == 0, "{row}");
+    }
+    // A bad cell is reported at its line (the header is line 1), in order.
+    let reported: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("should be a number"))
+        .collect();
+    let want: Vec<String> = bad_rows
+        .iter()
+        .map(|i| format!("line {}: `company.employees`", i + 2))
+        .collect();
+    assert_eq!(reported.len(), want.len(), "{err}");
+    for (got, want) in reported.iter().zip(&want) {
+        assert!(got.contains(want.as_str()), "{got} should say {want}");
+    }
+    // The event without a lead id, at its line of the events file.
+    assert!(bad_event_line > 2 * 2048, "{bad_event_line}");
+    let bad_event = err
+        .lines()
+        .find(|l| l.contains("ev.jsonl"))
+        .unwrap_or_default();
+    assert!(
+        bad_event.contains(&format!("line {bad_event_line}:")),
+        "{bad_event}"
+    );
+}

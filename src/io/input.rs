@@ -3,6 +3,7 @@
 //! a JSON object with its 1-based line number, or as a rejected line.
 
 use crate::check::Model;
+use crate::io::par::par_map;
 use crate::io::record::{DataError, DataErrorKind};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
@@ -253,8 +254,9 @@ pub fn lines_of<R: BufRead>(
 
 /// Reads JSON Lines records: a lead per line, blank lines as such, and
 /// lines that are not a JSON object (or not UTF-8) rejected with their text.
-pub fn jsonl_records<R: BufRead>(reader: R) -> impl Iterator<Item = Record> {
-    lines_of(reader).map(|(line, text)| match text {
+/// Lines are parsed on all threads (see [`crate::io::par`]).
+pub fn jsonl_records<R: BufRead + Send>(reader: R) -> impl Iterator<Item = Record> + Send {
+    par_map(lines_of(reader), |(line, text)| match text {
         Ok(text) if text.trim().is_empty() => Record::Blank { line },
         Ok(text) => match parse_json_line(&text, line) {
             Ok(value) => Record::Lead { line, value },
@@ -264,8 +266,15 @@ pub fn jsonl_records<R: BufRead>(reader: R) -> impl Iterator<Item = Record> {
     })
 }
 
-/// Reads CSV records (header = field paths) into JSON objects of text.
-pub fn csv_records<R: std::io::Read>(reader: R) -> impl Iterator<Item = Record> {
+/// Reads CSV records (header = field paths) into JSON objects of text,
+/// made on all threads (see [`crate::io::par`]).
+pub fn csv_records<R: std::io::Read + Send>(reader: R) -> impl Iterator<Item = Record> + Send {
+    let (headers, rows) = csv_rows(reader);
+    par_map(rows, move |row| csv_record(&headers, row))
+}
+
+/// A CSV file's header, as field paths, and its rows, unconverted.
+fn csv_rows<R: std::io::Read>(reader: R) -> (Vec<Vec<String>>, csv::StringRecordsIntoIter<R>) {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let headers: Vec<Vec<String>> = match rdr.headers() {
         Ok(h) => h
@@ -274,7 +283,13 @@ pub fn csv_records<R: std::io::Read>(reader: R) -> impl Iterator<Item = Record> 
             .collect(),
         Err(_) => Vec::new(),
     };
-    rdr.into_records().map(move |r| match r {
+    (headers, rdr.into_records())
+}
+
+/// One CSV row as a record: an object of its non-empty cells at their
+/// columns' paths.
+fn csv_record(headers: &[Vec<String>], row: csv::Result<csv::StringRecord>) -> Record {
+    match row {
         Ok(rec) => {
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
             let mut obj = Map::new();
@@ -302,12 +317,12 @@ pub fn csv_records<R: std::io::Read>(reader: R) -> impl Iterator<Item = Record> 
                 },
             }
         }
-    })
+    }
 }
 
 /// Reads an events file (CSV or JSON Lines with `lead_id`, `type`, `at` and
 /// property columns) into events by lead id. Bad lines are returned as errors.
-pub fn read_events(path: &str, reader: Box<dyn BufRead>) -> (EventsById, Vec<DataError>) {
+pub fn read_events(path: &str, reader: Box<dyn BufRead + Send>) -> (EventsById, Vec<DataError>) {
     let mut by_id = EventsById::default();
     let mut errors = Vec::new();
     each_event(
@@ -328,60 +343,70 @@ pub fn read_events(path: &str, reader: Box<dyn BufRead>) -> (EventsById, Vec<Dat
 /// false.
 pub fn each_event(
     path: &str,
-    reader: Box<dyn BufRead>,
+    reader: Box<dyn BufRead + Send>,
     mut f: impl FnMut(String, String) -> bool,
     mut bad: impl FnMut(DataError),
 ) {
-    // An event's lead id, or the error of an event without one.
-    let id_of = |v: &Json, line: u64| {
-        let id = v
-            .get("lead_id")
-            .map(crate::io::output::id_text)
-            .unwrap_or_default();
-        if id.is_empty() {
-            return Err(DataError {
-                line,
-                path: "lead_id".into(),
-                kind: DataErrorKind::BadEvent,
-            });
+    // Lines are parsed, and ids found, on all threads; `f` and `bad` are
+    // called here, in file order.
+    let mut each = |event: Option<Result<(String, String), DataError>>| match event {
+        Some(Ok((id, text))) => f(id, text),
+        Some(Err(e)) => {
+            bad(e);
+            true
         }
-        Ok(id)
+        None => true,
     };
     match Format::guess(path) {
         Format::Csv => {
-            for rec in csv_records(reader) {
-                match rec {
-                    Record::Lead { line, value } => match id_of(&value, line) {
-                        Ok(id) => {
-                            if !f(id, value.to_string()) {
-                                return;
-                            }
-                        }
-                        Err(e) => bad(e),
-                    },
-                    Record::Rejected { error, .. } => bad(error),
-                    Record::Blank { .. } => {}
+            let (headers, rows) = csv_rows(reader);
+            let events = par_map(rows, move |row| match csv_record(&headers, row) {
+                Record::Lead { line, value } => {
+                    Some(event_id(&value, line).map(|id| (id, value.to_string())))
+                }
+                Record::Rejected { error, .. } => Some(Err(error)),
+                Record::Blank { .. } => None,
+            });
+            for event in events {
+                if !each(event) {
+                    return;
                 }
             }
         }
         Format::Jsonl => {
-            for (line, text) in lines_of(reader) {
-                match text {
-                    Ok(text) if text.trim().is_empty() => {}
-                    // The line itself is kept: it parses to the event.
-                    Ok(text) => match parse_json_line(&text, line).and_then(|v| id_of(&v, line)) {
-                        Ok(id) => {
-                            if !f(id, text) {
-                                return;
-                            }
-                        }
-                        Err(e) => bad(e),
-                    },
-                    Err((_, e)) => bad(e),
+            let events = par_map(lines_of(reader), |(line, text)| match text {
+                Ok(text) if text.trim().is_empty() => None,
+                // The line itself is kept: it parses to the event.
+                Ok(text) => Some(
+                    parse_json_line(&text, line)
+                        .and_then(|v| event_id(&v, line))
+                        .map(|id| (id, text)),
+                ),
+                Err((_, e)) => Some(Err(e)),
+            });
+            for event in events {
+                if !each(event) {
+                    return;
                 }
             }
         }
     }
+}
+
+/// An event's lead id, or the error of an event without one.
+fn event_id(v: &Json, line: u64) -> Result<String, DataError> {
+    let id = v
+        .get("lead_id")
+        .map(crate::io::output::id_text)
+        .unwrap_or_default();
+    if id.is_empty() {
+        return Err(DataError {
+            line,
+            path: "lead_id".into(),
+            kind: DataErrorKind::BadEvent,
+        });
+    }
+    Ok(id)
 }
 
 #[cfg(test)]

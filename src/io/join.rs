@@ -61,7 +61,7 @@ pub struct Spill {
 /// event.
 pub fn read_events_within(
     path: &str,
-    reader: Box<dyn BufRead>,
+    reader: Box<dyn BufRead + Send>,
     budget: usize,
     size: Option<u64>,
     bad: impl FnMut(DataError),
@@ -109,7 +109,7 @@ pub fn read_events_within(
 /// [`read_events_within`] reads them.
 pub fn read_events_of(
     path: &str,
-    reader: Box<dyn BufRead>,
+    reader: Box<dyn BufRead + Send>,
     lead: &str,
     bad: impl FnMut(DataError),
 ) -> EventsById {

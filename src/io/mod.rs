@@ -4,6 +4,7 @@ pub mod fold;
 pub mod input;
 pub mod join;
 pub mod output;
+pub mod par;
 pub mod pipeline;
 pub mod project;
 pub mod record;
