@@ -328,3 +328,57 @@ fn commands_give_the_same_results_with_spilled_events() {
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(err.contains("can't write the events of"), "{err}");
 }
+
+/// An interrupt (Ctrl-C) or a termination request while events are spilled
+/// removes the temporary files, and the exit code names the signal.
+#[test]
+fn a_signal_removes_the_spilled_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.csv");
+    std::fs::write(
+        &events,
+        "lead_id,type,at,page\nL1,visited,2026-10-10,pricing\nL2,visited,2026-10-11,pricing\n",
+    )
+    .unwrap();
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let tmp = tempfile::tempdir().unwrap();
+        // The leads come from a pipe that stays open, so the run waits
+        // for them with its events already spilled.
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_leadscore"))
+            .args(["score", "rules/b2b", "-", "--events"])
+            .arg(&events)
+            .args(["--as-of", "2026-11-01"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("TMPDIR", tmp.path())
+            .env("LEADSCORE_EVENTS_MEMORY", "0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let spilled = || std::fs::read_dir(tmp.path()).unwrap().count() > 0;
+        let start = std::time::Instant::now();
+        while !spilled() {
+            assert!(
+                start.elapsed().as_secs() < 60,
+                "the events were never spilled"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // The signals are watched before the directory is made.
+        let pid = child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args([signal, pid.as_str()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{signal}: {err}");
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(left.is_empty(), "{signal} left {left:?}");
+    }
+}

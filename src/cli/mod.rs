@@ -273,7 +273,10 @@ static PIPE_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// Runs the command line: its exit code, [`exit::CLOSED_PIPE`] when the
 /// output was closed under it. Any other panic goes on unwinding.
 pub fn run_to_end() -> i32 {
-    match std::panic::catch_unwind(run) {
+    let result = std::panic::catch_unwind(run);
+    // After Ctrl-C, the code is the signal's (see `io::scratch`).
+    leadscore::io::scratch::wait_if_signalled();
+    match result {
         Ok(code) => code,
         Err(_) if PIPE_CLOSED.load(std::sync::atomic::Ordering::SeqCst) => exit::CLOSED_PIPE,
         Err(panic) => std::panic::resume_unwind(panic),

@@ -24,6 +24,7 @@ use crate::io::input::{
     EventsById, Format, Record,
 };
 use crate::io::record::DataError;
+use crate::io::scratch::Scratch;
 use serde_json::Value as Json;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -50,7 +51,7 @@ pub enum Events {
 
 /// Events spilled to temporary files.
 pub struct Spill {
-    dir: tempfile::TempDir,
+    dir: Scratch,
     buckets: usize,
 }
 
@@ -140,9 +141,7 @@ fn start_spill(
             .clamp(MIN_BUCKETS, MAX_BUCKETS),
         None => MAX_BUCKETS,
     };
-    let dir = tempfile::Builder::new()
-        .prefix("leadscore-events-")
-        .tempdir()?;
+    let dir = Scratch::new("leadscore-events-")?;
     let mut writers = (0..buckets)
         .map(|b| create(&file(dir.path(), "events", b)))
         .collect::<io::Result<Vec<_>>>()?;

@@ -8,3 +8,4 @@ pub mod par;
 pub mod pipeline;
 pub mod project;
 pub mod record;
+pub mod scratch;
