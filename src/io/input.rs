@@ -347,48 +347,42 @@ pub fn each_event(
     mut f: impl FnMut(String, String) -> bool,
     mut bad: impl FnMut(DataError),
 ) {
-    // Lines are parsed, and ids found, on all threads; `f` and `bad` are
-    // called here, in file order.
-    let mut each = |event: Option<Result<(String, String), DataError>>| match event {
-        Some(Ok((id, text))) => f(id, text),
-        Some(Err(e)) => {
-            bad(e);
-            true
-        }
-        None => true,
-    };
-    match Format::guess(path) {
+    // Lines are parsed, and ids found, on all threads (blank lines give
+    // `None`); `f` and `bad` are called below, in file order.
+    type Event = Option<Result<(String, String), DataError>>;
+    let events: Box<dyn Iterator<Item = Event>> = match Format::guess(path) {
         Format::Csv => {
             let (headers, rows) = csv_rows(reader);
-            let events = par_map(rows, move |row| match csv_record(&headers, row) {
+            Box::new(par_map(rows, move |row| match csv_record(&headers, row) {
                 Record::Lead { line, value } => {
                     Some(event_id(&value, line).map(|id| (id, value.to_string())))
                 }
                 Record::Rejected { error, .. } => Some(Err(error)),
                 Record::Blank { .. } => None,
-            });
-            for event in events {
-                if !each(event) {
-                    return;
-                }
-            }
+            }))
         }
-        Format::Jsonl => {
-            let events = par_map(lines_of(reader), |(line, text)| match text {
-                Ok(text) if text.trim().is_empty() => None,
-                // The line itself is kept: it parses to the event.
-                Ok(text) => Some(
-                    parse_json_line(&text, line)
-                        .and_then(|v| event_id(&v, line))
-                        .map(|id| (id, text)),
-                ),
-                Err((_, e)) => Some(Err(e)),
-            });
-            for event in events {
-                if !each(event) {
-                    return;
-                }
+        Format::Jsonl => Box::new(par_map(lines_of(reader), |(line, text)| match text {
+            Ok(text) if text.trim().is_empty() => None,
+            // The line itself is kept: it parses to the event.
+            Ok(text) => Some(
+                parse_json_line(&text, line)
+                    .and_then(|v| event_id(&v, line))
+                    .map(|id| (id, text)),
+            ),
+            Err((_, e)) => Some(Err(e)),
+        })),
+    };
+    for event in events {
+        let go_on = match event {
+            Some(Ok((id, text))) => f(id, text),
+            Some(Err(e)) => {
+                bad(e);
+                true
             }
+            None => true,
+        };
+        if !go_on {
+            return;
         }
     }
 }
