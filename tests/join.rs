@@ -379,6 +379,12 @@ fn a_signal_removes_the_spilled_events() {
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
-        assert!(left.is_empty(), "{signal} left {left:?}");
+        // What is left, and in it: files made after the removal began.
+        let inside: Vec<_> = left
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).into_iter().flatten())
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(left.is_empty(), "{signal} left {left:?}: {inside:?}\n{err}");
     }
 }

@@ -24,7 +24,7 @@ use crate::io::input::{
     EventsById, Format, Record,
 };
 use crate::io::record::DataError;
-use crate::io::scratch::Scratch;
+use crate::io::scratch::{self, Scratch};
 use serde_json::Value as Json;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -158,7 +158,8 @@ fn file(dir: &Path, what: &str, bucket: usize) -> PathBuf {
 }
 
 fn create(path: &Path) -> io::Result<BufWriter<File>> {
-    Ok(BufWriter::with_capacity(64 << 10, File::create(path)?))
+    let file = scratch::making(|| File::create(path))?;
+    Ok(BufWriter::with_capacity(64 << 10, file))
 }
 
 fn open(path: &Path) -> io::Result<BufReader<File>> {
@@ -250,9 +251,11 @@ impl Spill {
         input: Box<dyn BufRead + Send>,
         key: &[String],
     ) -> io::Result<(Box<dyn BufRead + Send>, Matches)> {
-        let dir = tempfile::Builder::new()
-            .prefix("join-")
-            .tempdir_in(self.dir.path())?;
+        let dir = scratch::making(|| {
+            tempfile::Builder::new()
+                .prefix("join-")
+                .tempdir_in(self.dir.path())
+        })?;
         let spool_path = dir.path().join("leads");
         let mut tee = Tee {
             inner: input,

@@ -43,8 +43,12 @@ impl Scratch {
     pub fn new(prefix: &str) -> std::io::Result<Scratch> {
         // Signals are watched before there is anything to remove.
         WATCH.call_once(watch_signals);
+        // The directory is made while the list is locked, so a signal that
+        // comes as it is made waits for it to be listed, and is never
+        // between the two (a directory on disk that the list lacks).
+        let mut open = open_dirs();
         let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
-        open_dirs().push(dir.path().to_path_buf());
+        open.push(dir.path().to_path_buf());
         Ok(Scratch { dir })
     }
 
@@ -58,6 +62,15 @@ impl Drop for Scratch {
         // The directory itself goes when `dir` is dropped, after this.
         open_dirs().retain(|p| p != self.dir.path());
     }
+}
+
+/// Makes a file or directory inside a [`Scratch`] directory: `make` runs
+/// while the list of open directories is locked, so once a signal is being
+/// handled nothing new appears in them, and removing them can't be
+/// outpaced by another thread adding files.
+pub fn making<T>(make: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+    let _open = open_dirs();
+    make()
 }
 
 fn open_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
@@ -98,7 +111,8 @@ fn watch_signals() {
             let open = open_dirs();
             SIGNALLED.store(true, Ordering::SeqCst);
             for dir in open.iter() {
-                // Other threads may still be adding files: try again.
+                // Nothing can be added now (see `making`), but other threads
+                // may be removing their own files as this runs: try again.
                 for _ in 0..5 {
                     if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
                         break;
