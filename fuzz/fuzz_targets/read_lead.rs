@@ -1,6 +1,8 @@
 //! Any input line against the bundled B2B model: reading, scoring and
-//! explaining never panic; CSV input neither; and the fast projecting
-//! reader reads every line it accepts exactly as the general path does.
+//! explaining never panic; CSV input neither; the fast projecting reader
+//! reads every line it accepts exactly as the general path does; and
+//! scoring's reader, which skips the properties of events it knows, gives
+//! every line it accepts the general path's outcome and data errors.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -57,6 +59,27 @@ fuzz_target!(|data: &[u8]| {
             }
             let ev = evaluator();
             let outcome = ev.evaluate(&lead, as_of);
+            // Scoring's reader, which skips the properties of an event
+            // written as an earlier one of the line: the same outcome.
+            static SCORING: OnceLock<leadscore::io::project::Projection> = OnceLock::new();
+            let scoring = SCORING.get_or_init(|| {
+                leadscore::io::project::Projection::for_scoring(model, &["id".to_string()])
+            });
+            let mut scored = leadscore::eval::Lead::default();
+            let mut scored_errors = Vec::new();
+            if leadscore::io::project::project_for_scoring(
+                scoring,
+                model,
+                text,
+                1,
+                &mut Default::default(),
+                &mut scored,
+                &mut scored_errors,
+                &ev.shortcut(as_of),
+            ) {
+                assert_eq!(scored_errors, errors);
+                assert_eq!(ev.evaluate(&scored, as_of), outcome);
+            }
             let _ = leadscore::io::output::json_line(model, &lead.id, &outcome);
             let e = leadscore::explain::explain(ev, &lead, as_of, true, Vec::new());
             let _ = leadscore::explain::render::text(&e);

@@ -8,7 +8,7 @@
 //! remembered per distinct event ([`EventMemo`]): a repeated event costs a
 //! hash and a compare, whatever its tests (a regular expression included).
 
-use super::{object_matches, Lead, Scope, TermResult, Value};
+use super::{object_matches, Event, Lead, Scope, TermResult, Value};
 use crate::check::Model;
 use crate::plan::{Matcher, Plan};
 use crate::tally::Tally;
@@ -165,6 +165,127 @@ impl EventMemo {
     }
 }
 
+/// Events by their properties as the input wrote them, with the matchers
+/// they pass: the reader's memory (see [`Shortcut`]). Valid for one
+/// evaluator and one as-of time; anything else empties it.
+#[derive(Debug, Clone, Default)]
+pub struct KnownEvents {
+    owner: Option<(u64, i64)>,
+    slots: Vec<Entry>,
+    tally: Tally,
+}
+
+/// Lets the reader of a lead skip converting the properties of its events
+/// when scoring: an event whose properties were written, byte for byte, as
+/// those of an earlier event of its type passes what that one passed
+/// (equal bytes read as one declared type give equal values, and what an
+/// event passes depends only on its type and its properties). Only events
+/// whose properties were read without a data error are remembered, so an
+/// event known this way would have had none either. (An event out of every
+/// window still has its properties read when they are new: a property of
+/// the wrong type is a data error whatever the event's time.)
+pub struct Shortcut<'a> {
+    counter: Counter<'a>,
+    as_of: i64,
+    /// The lead a filter's scope names: filters read only the event.
+    nobody: Lead,
+}
+
+impl<'a> Shortcut<'a> {
+    pub(crate) fn new(counter: Counter<'a>, as_of: i64) -> Self {
+        Shortcut {
+            counter,
+            as_of,
+            nobody: Lead::default(),
+        }
+    }
+
+    /// Before an event's properties are read: what the reader is to do
+    /// with them. `key` stands for them as written (`None` when they can't
+    /// be known by their bytes); the type is added here.
+    #[inline]
+    pub fn before(&self, known: &mut KnownEvents, ty: usize, key: Option<&[u8]>) -> Known {
+        let Some(key) = key.filter(|k| k.len() <= KEY_BYTES) else {
+            return Known::Read;
+        };
+        if self.counter.matchers.get(ty).is_none_or(|ms| ms.len() > 64) {
+            return Known::Read;
+        }
+        let owner = (self.counter.evaluator, self.as_of);
+        if known.owner != Some(owner) {
+            *known = KnownEvents {
+                owner: Some(owner),
+                ..KnownEvents::default()
+            };
+        }
+        if !known.tally.worth(crate::tally::ANSWERS) {
+            return Known::Read;
+        }
+        if known.slots.is_empty() {
+            known.slots.resize_with(SLOTS, Entry::default);
+        }
+        let e = &known.slots[slot(ty, key)];
+        let hit =
+            e.kind == Kind::Bytes && e.ty == ty as u32 && crate::text::same_bytes(&e.key, key);
+        known.tally.count(hit);
+        if hit {
+            Known::Passes(e.mask)
+        } else {
+            Known::Learn
+        }
+    }
+
+    /// After the properties of an event that [`Shortcut::before`] said to
+    /// learn were read without a data error: works out the matchers it
+    /// passes, and remembers them under `key` (as given to `before`).
+    pub fn after(&self, known: &mut KnownEvents, event: &Event, key: &[u8]) -> u64 {
+        let model = self.counter.model;
+        let scope = Scope {
+            model,
+            lead: &self.nobody,
+            as_of: self.as_of,
+            terms: &[],
+            event: Some(event),
+            totals: None,
+        };
+        let ms = &self.counter.matchers[event.ty];
+        // At most 64, one bit each: `before` reads the others' events.
+        let mask = ms
+            .iter()
+            .take(64)
+            .enumerate()
+            .fold(0u64, |m, (k, matcher)| {
+                m | u64::from(passes(model, &scope, matcher)) << k
+            });
+        // `before` made the table, for its owner.
+        if let Some(e) = known.slots.get_mut(slot(event.ty, key)) {
+            e.kind = Kind::Bytes;
+            e.ty = event.ty as u32;
+            e.key.clear();
+            e.key.extend_from_slice(key);
+            e.mask = mask;
+        }
+        mask
+    }
+}
+
+/// What the reader is to do with an event's properties (see [`Shortcut`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    /// Nothing: the event passes these matchers (bit `k` for matcher `k`).
+    Passes(u64),
+    /// Read them, and if that goes without a data error, learn what the
+    /// event passes ([`Shortcut::after`]).
+    Learn,
+    /// Read them for the counter to test.
+    Read,
+}
+
+/// The slot of an event in [`KnownEvents`].
+fn slot(ty: usize, key: &[u8]) -> usize {
+    crate::text::slot_of(crate::text::hash(ty as u64, key), SLOTS)
+}
+
 /// Writes into `key` bytes that stand for the event's type and properties
 /// and for nothing else: equal keys, equal events as any test sees them
 /// (texts as normalised; each text with its length, so no two lists of
@@ -285,6 +406,14 @@ impl Counter<'_> {
             // or older than every window of the type.
             let age = age(event.at, as_of) as u64;
             if age > info.widest {
+                continue;
+            }
+            if let Some(mut mask) = event.known {
+                while mask != 0 {
+                    let k = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    count(&info.counted[k], event.at, age, results);
+                }
                 continue;
             }
             let ms = &self.matchers[event.ty];

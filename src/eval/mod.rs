@@ -18,6 +18,7 @@ use crate::check::{Expr, Model, ObjectMatch, PredTest, ValueExpr};
 use crate::plan::Plan;
 use crate::time::whole_days;
 pub use batch::{Memo, BATCH};
+pub use events::{Known, KnownEvents, Shortcut};
 pub use value::{Event, Lead, Value};
 
 /// What an event term found in a lead's events.
@@ -358,6 +359,18 @@ fn next_id() -> u64 {
 }
 
 impl<'m> Evaluator<'m> {
+    /// What a reader needs to skip converting the properties of events
+    /// whose answers it can know without them, when scoring as of `as_of`.
+    pub fn shortcut(&self, as_of: i64) -> Shortcut<'_> {
+        let counter = events::Counter {
+            model: self.model,
+            matchers: &self.plan.matchers,
+            types: &self.types,
+            evaluator: self.id,
+        };
+        Shortcut::new(counter, as_of)
+    }
+
     /// Compiles the model's plan.
     pub fn new(model: &'m Model) -> Self {
         let plan = crate::plan::compile(model);

@@ -56,6 +56,11 @@ pub struct Event {
     pub at: i64,
     /// One value per declared property of the event type.
     pub props: Vec<Value>,
+    /// The matchers of its type the event passes, when the reader already
+    /// knew them (bit `k` for matcher `k`, see
+    /// [`crate::eval::Shortcut`]). Scoring then reads neither its
+    /// properties, which may hold anything, nor its tests.
+    pub known: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

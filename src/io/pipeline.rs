@@ -5,11 +5,11 @@
 //! chunk size, not the input size.
 
 use crate::check::Model;
-use crate::eval::{Evaluator, Lead, Memo, Outcome, StageResult, BATCH};
+use crate::eval::{Evaluator, Lead, Memo, Outcome, Shortcut, StageResult, BATCH};
 use crate::io::input::{attach_events, parse_json_line, Format, Record};
 use crate::io::join::{records_to_join, Events};
 use crate::io::output::{self, Names};
-use crate::io::project::{project, Projection, Scratch};
+use crate::io::project::{project_for_scoring, Projection, Scratch};
 use crate::io::record::{lead_from_json, DataError, DataErrorKind};
 use rayon::prelude::*;
 use serde_json::Value as Json;
@@ -292,7 +292,14 @@ impl Ctx<'_> {
         self.queue(w, part);
     }
 
-    fn line(&self, w: &mut Worker, part: &mut Part, line: u64, bytes: &[u8]) {
+    fn line(
+        &self,
+        w: &mut Worker,
+        part: &mut Part,
+        line: u64,
+        bytes: &[u8],
+        shortcut: &Shortcut<'_>,
+    ) {
         let text = match line_text(bytes, line) {
             Ok(t) => t,
             Err(error) => {
@@ -309,7 +316,7 @@ impl Ctx<'_> {
         part.read += 1;
         w.make_room();
         if self.opts.events.is_none()
-            && project(
+            && project_for_scoring(
                 &self.projection,
                 self.model,
                 text,
@@ -317,6 +324,7 @@ impl Ctx<'_> {
                 &mut w.scratch,
                 &mut w.leads[w.pending],
                 &mut w.errors,
+                shortcut,
             )
         {
             self.queue(w, part);
@@ -347,12 +355,13 @@ impl Ctx<'_> {
         let mut w = pools.worker();
         let mut part = self.new_part();
         part.out = pools.buffer(seg.len() / 2);
+        let shortcut = self.ev.shortcut(self.opts.as_of);
         let mut start = 0;
         let mut n = 0;
         for end in memchr::memchr_iter(b'\n', seg).chain(std::iter::once(seg.len())) {
             if start < seg.len() || end > start {
                 n += 1;
-                self.line(&mut w, &mut part, n, &seg[start..end]);
+                self.line(&mut w, &mut part, n, &seg[start..end], &shortcut);
             }
             start = end + 1;
         }

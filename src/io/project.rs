@@ -24,7 +24,7 @@ mod scan;
 mod template;
 
 use crate::check::Model;
-use crate::eval::{Event, Lead, Value};
+use crate::eval::{Event, Known, KnownEvents, Lead, Shortcut, Value};
 use crate::io::record::{DataError, DataErrorKind};
 use scan::{Cursor, Invalid, Key, Tok, R};
 use serde_json::Value as Json;
@@ -282,6 +282,10 @@ pub struct Scratch {
     line_learnable: bool,
     /// Events' dates recently read.
     dates: crate::time::Dates,
+    /// Events known by their properties as written, when scoring
+    /// ([`project_for_scoring`]), and the key being looked up.
+    known: KnownEvents,
+    known_key: Vec<u8>,
 }
 
 fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut Scratch) -> R<()> {
@@ -535,6 +539,58 @@ fn keep_as_written(line: &str, tok: Option<Tok>, slot: &mut Json) {
     }
 }
 
+/// Where the bytes that stand for an event's properties are: a span of the
+/// line (a single property's token, or nothing for none) or the key buffer.
+#[derive(Debug, Clone, Copy)]
+enum KeyAt {
+    Line(usize, usize),
+    Buffer,
+}
+
+impl KeyAt {
+    fn bytes<'a>(self, line: &'a str, buffer: &'a [u8]) -> &'a [u8] {
+        match self {
+            KeyAt::Line(start, end) => &line.as_bytes()[start..end],
+            KeyAt::Buffer => buffer,
+        }
+    }
+}
+
+/// The key of an event's properties as written, for [`Shortcut::before`]:
+/// bytes from which their values can be told apart. One property: its
+/// token (never empty), or nothing when it is absent. More: each as a
+/// marker (absent or present), then its token's length and bytes, in the
+/// buffer. The event's type is not in it.
+fn known_key(
+    buffer: &mut Vec<u8>,
+    line: &str,
+    type_props: &[usize],
+    tokens: &[Option<Tok>],
+) -> Option<KeyAt> {
+    match type_props {
+        [] => Some(KeyAt::Line(0, 0)),
+        [pi] => Some(match tokens.get(*pi)? {
+            None => KeyAt::Line(0, 0),
+            Some(t) => KeyAt::Line(t.start, t.end),
+        }),
+        _ => {
+            buffer.clear();
+            for &pi in type_props {
+                match tokens.get(pi)? {
+                    None => buffer.push(0),
+                    Some(t) => {
+                        let token = line.as_bytes().get(t.start..t.end)?;
+                        buffer.push(1);
+                        buffer.extend_from_slice(&u32::try_from(token.len()).ok()?.to_le_bytes());
+                        buffer.extend_from_slice(token);
+                    }
+                }
+            }
+            Some(KeyAt::Buffer)
+        }
+    }
+}
+
 /// Reads one line into `lead`. Returns `false` when the line must go to the
 /// general path (invalid JSON, not an object, or a case left to it).
 pub fn project(
@@ -545,6 +601,38 @@ pub fn project(
     s: &mut Scratch,
     lead: &mut Lead,
     errors: &mut Vec<DataError>,
+) -> bool {
+    read_line(p, model, line, line_no, s, lead, errors, None)
+}
+
+/// [`project`] for scoring with an evaluator's [`Shortcut`]: an event
+/// whose answers are known without its properties (see there) has them in
+/// [`crate::eval::Event::known`], and its properties are not converted.
+/// The lead scores as the one [`project`] reads would.
+#[allow(clippy::too_many_arguments)]
+pub fn project_for_scoring(
+    p: &Projection,
+    model: &Model,
+    line: &str,
+    line_no: u64,
+    s: &mut Scratch,
+    lead: &mut Lead,
+    errors: &mut Vec<DataError>,
+    shortcut: &Shortcut<'_>,
+) -> bool {
+    read_line(p, model, line, line_no, s, lead, errors, Some(shortcut))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_line(
+    p: &Projection,
+    model: &Model,
+    line: &str,
+    line_no: u64,
+    s: &mut Scratch,
+    lead: &mut Lead,
+    errors: &mut Vec<DataError>,
+    shortcut: Option<&Shortcut<'_>>,
 ) -> bool {
     let set = p.set;
     s.reset(p, model);
@@ -657,12 +745,30 @@ pub fn project(
                     ty: ti,
                     at: at_value,
                     props: s.spare_props.pop().unwrap_or_default(),
+                    known: None,
                 });
             }
             let slot = &mut lead.events[used];
             used += 1;
             slot.ty = ti;
             slot.at = at_value;
+            slot.known = None;
+            let tokens = &s.props[e.props..];
+            let mut key = None;
+            let todo = match shortcut {
+                None => Known::Read,
+                Some(sc) => {
+                    key = known_key(&mut s.known_key, line, &p.type_props[ti], tokens);
+                    let bytes = key.map(|k| k.bytes(line, &s.known_key));
+                    sc.before(&mut s.known, ti, bytes)
+                }
+            };
+            if let Known::Passes(mask) = todo {
+                // Its properties are not read (see `Event::known`).
+                slot.known = Some(mask);
+                continue;
+            }
+            let mut clean = true;
             let n = decl.props.len();
             if slot.props.len() > n {
                 slot.props
@@ -683,6 +789,7 @@ pub fn project(
                     None => fill::replace(value, Value::Missing, &mut s.spare),
                     Some(t) => {
                         if let Err(raw) = set(value, line, t, prop.ty, &mut s.spare) {
+                            clean = false;
                             fill::replace(value, Value::Missing, &mut s.spare);
                             errors.push(crate::io::record::wrong_type(
                                 line_no,
@@ -693,6 +800,10 @@ pub fn project(
                         }
                     }
                 }
+            }
+            if let (Known::Learn, true, Some(sc), Some(key)) = (todo, clean, shortcut, key) {
+                let mask = sc.after(&mut s.known, slot, key.bytes(line, &s.known_key));
+                slot.known = Some(mask);
             }
         }
     }

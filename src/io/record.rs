@@ -353,5 +353,10 @@ fn read_event(
             }),
         })
         .collect();
-    events.push(Event { ty, at, props });
+    events.push(Event {
+        ty,
+        at,
+        props,
+        known: None,
+    });
 }
