@@ -1,13 +1,18 @@
-//! Scoring's reader skips converting the properties of an event whose
-//! answers it already knows (one that counts for nothing at the as-of
-//! time, or whose properties were written byte for byte as an earlier
-//! event's): every lead it reads must still score exactly as the general
-//! path's lead scores, with the same data errors.
+//! Scoring's reader takes two shortcuts past the general path (serde_json,
+//! then `lead_from_json`), and every lead it reads must still score exactly
+//! as the general path's lead, with the same data errors:
+//! - it skips converting the properties of an event written byte for byte
+//!   as an earlier one's, whose answers it knows;
+//! - with `--events` held in memory, it reads the line itself and then
+//!   adds the lead's joined events, rather than joining them into the
+//!   parsed line first.
 
 mod support;
 
 use leadscore::eval::{Evaluator, Lead};
-use leadscore::io::project::{project_for_scoring, Projection, Scratch};
+use leadscore::io::input::attach_events;
+use leadscore::io::join::{read_events_within, Events};
+use leadscore::io::project::{project, project_for_scoring, Projection, Scratch};
 use leadscore::io::record::lead_from_json;
 use proptest::prelude::*;
 use support::gen::{self, Rng};
@@ -17,61 +22,6 @@ thread_local! {
     /// what it knows of the events of earlier models and as-of times must
     /// not leak into later ones.
     static SCRATCH: std::cell::RefCell<(Scratch, Lead)> = Default::default();
-}
-
-/// An event of the generator's types (see `gen::HEADER`), its values drawn
-/// from a few, so that lines repeat them byte for byte: texts that
-/// normalise alike, escapes, wrong types, properties left out or given in
-/// another order, times before, inside and after the windows.
-fn event(r: &mut Rng) -> String {
-    let at = *r.pick(&[
-        "\"2026-10-01\"",
-        "\"2026-10-25T10:00:00Z\"",
-        "\"2026-11-20\"",
-        "\"2024-01-01\"",
-        "\"not a time\"",
-        "null",
-    ]);
-    let page = *r.pick(&[
-        "\"/pricing\"",
-        "\"pricing\"",
-        "\" Pricing \"",
-        "\"/plans\"",
-        r#""/pri\u0063ing""#,
-        "\"\"",
-        "12",
-        "null",
-        "{\"a\":1}",
-    ]);
-    let asset = *r.pick(&["\"ebook\"", "\" EBOOK\"", "\"whitepaper\"", "\"x\"", "5"]);
-    let size = *r.pick(&["5", "50", "\"12\"", "\"abc\"", "null", "true", "1e2"]);
-    let what = *r.pick(&["\"demo\"", "\"free trial\"", "\"Demo\"", "[1]"]);
-    match r.below(10) {
-        0 | 1 => format!(r#"{{"type":"visited","page":{page},"at":{at}}}"#),
-        2 => format!(r#"{{"type":"visited","at":{at}}}"#),
-        3 => format!(r#"{{"type":"downloaded","asset":{asset},"size":{size},"at":{at}}}"#),
-        4 => format!(r#"{{"type":"downloaded","size":{size},"asset":{asset},"at":{at}}}"#),
-        5 => format!(r#"{{"type":"downloaded","asset":{asset},"at":{at}}}"#),
-        6 => format!(r#"{{"type":"requested","what":{what},"at":{at}}}"#),
-        7 => format!(r#"{{"type":"unsubscribed","at":{at}}}"#),
-        8 => format!(r#"{{"type":"clicked","at":{at},"page":{page}}}"#),
-        _ => format!(r#"{{ "type": "visited", "page": {page}, "at": {at} }}"#),
-    }
-}
-
-/// A generated lead's line, its events replaced by `events`.
-fn line(r: &mut Rng, i: usize) -> String {
-    let mut lead = gen::lead(r, i);
-    if let Some(o) = lead.as_object_mut() {
-        o.remove("events");
-    }
-    let events: Vec<String> = (0..r.below(10)).map(|_| event(r)).collect();
-    let text = lead.to_string();
-    format!(
-        "{},\"events\":[{}]}}",
-        &text[..text.len() - 1],
-        events.join(",")
-    )
 }
 
 fn compare(seed: u64) -> Result<bool, TestCaseError> {
@@ -90,7 +40,7 @@ fn compare(seed: u64) -> Result<bool, TestCaseError> {
     SCRATCH.with(|cell| {
         let (scratch, lead) = &mut *cell.borrow_mut();
         for i in 0..60 {
-            let line = line(&mut r, i);
+            let line = gen::messy_line(&mut r, i);
             let v =
                 leadscore::io::input::parse_json_line(&line, 7).expect("generated lines are JSON");
             let mut want_errors = Vec::new();
@@ -143,7 +93,7 @@ fn most_repeated_events_are_known_without_their_properties() {
     let mut r = Rng::new(7);
     let (mut events, mut known) = (0, 0);
     for i in 0..3000 {
-        let line = line(&mut r, i);
+        let line = gen::messy_line(&mut r, i);
         let mut errors = Vec::new();
         assert!(project_for_scoring(
             &p,
@@ -162,4 +112,118 @@ fn most_repeated_events_are_known_without_their_properties() {
         events > 5000 && known * 10 > events * 8,
         "{known} of {events}"
     );
+}
+
+/// Events for the leads `L0`..`L59` as a JSON Lines events file: some for
+/// leads with no line, some lines not events at all.
+fn events_file(r: &mut Rng) -> String {
+    let mut text = String::new();
+    for _ in 0..r.below(120) {
+        let event = gen::messy_event(r);
+        let line = match r.below(20) {
+            0 => "not an event".to_string(),
+            1 => format!("{{\"lead_id\":\"L{}\"}}", r.below(60)),
+            _ => format!("{{\"lead_id\":\"L{}\",{}", r.below(70), &event[1..]),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+fn compare_joined(seed: u64) -> Result<bool, TestCaseError> {
+    let mut r = Rng::new(seed);
+    let text = gen::model(&mut r);
+    let Some(model) = leadscore::load::check_text("gen.rules", &text).model else {
+        return Ok(false);
+    };
+    let key = vec!["id".to_string()];
+    let file = events_file(&mut r);
+    let reader = Box::new(std::io::Cursor::new(file.clone().into_bytes()));
+    let Ok(Events::Held(held)) =
+        read_events_within("events.jsonl", reader, usize::MAX, None, |_| ())
+    else {
+        panic!("events within an unbounded budget are held");
+    };
+    let ev = Evaluator::new(&model);
+    let as_of = leadscore::time::parse_time("2026-11-01").unwrap();
+    let exact = Projection::new(&model, &key);
+    let scoring = Projection::for_scoring(&model, &key);
+    let shortcut = ev.shortcut(as_of);
+    let (mut s1, mut s2) = (Scratch::default(), Scratch::default());
+    let (mut l1, mut l2) = (Lead::default(), Lead::default());
+    let mut joined = 0;
+    for i in 0..60 {
+        let mut line = gen::messy_line(&mut r, i);
+        match r.below(8) {
+            // No event list, or an empty one, or `null` (left to the general path).
+            0 => line = line.replacen("\"events\":[", "\"nothing\":[", 1),
+            1 => line = line.replacen("\"events\":[", "\"events\":null,\"x\":[", 1),
+            _ => {}
+        }
+        let mut v =
+            leadscore::io::input::parse_json_line(&line, 7).expect("generated lines are JSON");
+        attach_events(&model, &mut v, &key, &held);
+        let mut want_errors = Vec::new();
+        let want = lead_from_json(&model, &v, &key, 7, &mut want_errors);
+        let context = format!("seed {seed}\nmodel:\n{text}\nline: {line}\nevents:\n{file}");
+        // Read exactly, then joined: the general path's very lead.
+        let mut errors = Vec::new();
+        if project(&exact, &model, &line, 7, &mut s1, &mut l1, &mut errors)
+            && leadscore::io::input::attach_to_read(
+                &model,
+                &mut l1,
+                s1.event_list(0),
+                &held,
+                7,
+                &mut errors,
+            )
+        {
+            joined += 1;
+            prop_assert_eq!(&l1, &want, "lead\n{}", context);
+            prop_assert_eq!(&errors, &want_errors, "data errors\n{}", context);
+        }
+        // Read for scoring, with the event shortcut, then joined.
+        let mut errors = Vec::new();
+        if project_for_scoring(
+            &scoring,
+            &model,
+            &line,
+            7,
+            &mut s2,
+            &mut l2,
+            &mut errors,
+            &shortcut,
+        ) && leadscore::io::input::attach_to_read(
+            &model,
+            &mut l2,
+            s2.event_list(0),
+            &held,
+            7,
+            &mut errors,
+        ) {
+            prop_assert_eq!(&errors, &want_errors, "data errors\n{}", context);
+            prop_assert_eq!(
+                ev.evaluate(&l2, as_of),
+                ev.evaluate(&want, as_of),
+                "outcome\n{}",
+                context
+            );
+        }
+    }
+    prop_assert!(
+        joined > 0,
+        "seed {}: no line joined by the fast reader",
+        seed
+    );
+    Ok(true)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn events_joined_after_the_fast_reader_read_as_joined_before(seed in any::<u64>()) {
+        compare_joined(seed)?;
+    }
 }

@@ -2,7 +2,9 @@
 //! panics; the events kept for each lead (held as text, parsed again) are
 //! exactly those of its JSON lines, in order and without `lead_id`; joining
 //! them to a lead for two models with different event sources puts each
-//! event at both paths, and the readers after it never panic.
+//! event at both paths, and the readers after it never panic; and adding
+//! them to a lead the fast reader read gives the lead the general path
+//! reads once they are joined in.
 #![no_main]
 
 mod common;
@@ -12,6 +14,20 @@ use leadscore::io::record::lead_from_json;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value as Json;
 use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The fast reader's projections of the two models, keyed by `id`, made once.
+pub fn projections() -> &'static [leadscore::io::project::Projection; 2] {
+    static PROJECTIONS: OnceLock<[leadscore::io::project::Projection; 2]> = OnceLock::new();
+    PROJECTIONS.get_or_init(|| {
+        let [a, b] = common::models();
+        let key = ["id".to_string()];
+        [
+            leadscore::io::project::Projection::new(a, &key),
+            leadscore::io::project::Projection::new(b, &key),
+        ]
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
     let [a, b] = common::models();
@@ -64,6 +80,48 @@ fuzz_target!(|data: &[u8]| {
             let mut errors = Vec::new();
             let _ = lead_from_json(a, &lead, &key, 1, &mut errors);
             let _ = lead_from_json(b, &lead, &key, 1, &mut errors);
+            // The fast reader, then the lead's events added (as `score`
+            // does with held events): the lead the general path reads
+            // once they are joined in, with the same data errors; its
+            // event list present (with an event of its own) or absent.
+            for (m, (model, list)) in [(a, "events"), (b, "activity")].into_iter().enumerate() {
+                for own in [true, false] {
+                    let mut line = serde_json::json!({ "id": id, "title": "CFO" });
+                    if own {
+                        line[list] = serde_json::json!([{ "type": "visited", "at": "2026-10-01" }]);
+                    }
+                    let text = line.to_string();
+                    let mut v = line;
+                    leadscore::io::input::attach_events(model, &mut v, &key, &events);
+                    let mut want_errors = Vec::new();
+                    let want = lead_from_json(model, &v, &key, 1, &mut want_errors);
+                    let mut fast = leadscore::eval::Lead::default();
+                    let mut errors = Vec::new();
+                    let mut scratch = leadscore::io::project::Scratch::default();
+                    let read = leadscore::io::project::project(
+                        &projections()[m],
+                        model,
+                        &text,
+                        1,
+                        &mut scratch,
+                        &mut fast,
+                        &mut errors,
+                    );
+                    assert!(read, "the fast reader declined {text}");
+                    let list = scratch.event_list(0);
+                    if leadscore::io::input::attach_to_read(
+                        model,
+                        &mut fast,
+                        list,
+                        &events,
+                        1,
+                        &mut errors,
+                    ) {
+                        assert_eq!(fast, want);
+                        assert_eq!(errors, want_errors);
+                    }
+                }
+            }
         }
     }
 });

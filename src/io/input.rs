@@ -3,8 +3,10 @@
 //! a JSON object with its 1-based line number, or as a rejected line.
 
 use crate::check::Model;
+use crate::eval::Lead;
 use crate::io::par::par_map;
-use crate::io::record::{DataError, DataErrorKind};
+use crate::io::project::EventList;
+use crate::io::record::{read_event, DataError, DataErrorKind};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -153,6 +155,47 @@ pub fn attach_events(model: &Model, lead: &mut Json, key: &[String], events: &Ev
 pub fn attach_events_for(models: &[&Model], lead: &mut Json, key: &[String], events: &EventsById) {
     let id = lead_id(lead, key);
     attach_texts_for(models, lead, events.texts(&id));
+}
+
+/// [`attach_events`] for a lead the fast reader read (see
+/// [`crate::io::project::project_for_scoring`]), where `list` is what its
+/// line had at the model's event source: its events from `--events` are
+/// read onto the end of its own, with their data errors, as the general
+/// path would read them once attached. `false`, and the lead and `errors`
+/// unchanged, in the cases left to the general path (more than one event
+/// source, a source at a nested path the line lacks, `null` or something
+/// else that is not a list there).
+pub fn attach_to_read(
+    model: &Model,
+    lead: &mut Lead,
+    list: EventList,
+    events: &EventsById,
+    line: u64,
+    errors: &mut Vec<DataError>,
+) -> bool {
+    let [path] = &model.event_sources[..] else {
+        return false;
+    };
+    let own = match list {
+        EventList::Items(n) => n,
+        EventList::Absent if path.len() == 1 => 0,
+        EventList::Absent | EventList::Null | EventList::Other => return false,
+    };
+    let texts = events.texts(&crate::io::output::id_text(&lead.id));
+    let at = path.join(".");
+    for (i, text) in texts.iter().enumerate() {
+        let at_path = || format!("{at}[{}]", own + i);
+        read_event(
+            model,
+            0,
+            &event_of(text),
+            &at_path,
+            line,
+            errors,
+            &mut lead.events,
+        );
+    }
+    true
 }
 
 /// [`attach_events_for`] given the lead's events, as [`EventsById`] keeps them.

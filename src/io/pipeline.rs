@@ -6,7 +6,7 @@
 
 use crate::check::Model;
 use crate::eval::{Evaluator, Lead, Memo, Outcome, Shortcut, StageResult, BATCH};
-use crate::io::input::{attach_events, parse_json_line, Format, Record};
+use crate::io::input::{attach_events, attach_to_read, parse_json_line, Format, Record};
 use crate::io::join::{records_to_join, Events};
 use crate::io::output::{self, Names};
 use crate::io::project::{project_for_scoring, Projection, Scratch};
@@ -315,21 +315,35 @@ impl Ctx<'_> {
         }
         part.read += 1;
         w.make_room();
-        if self.opts.events.is_none()
-            && project_for_scoring(
-                &self.projection,
-                self.model,
-                text,
-                line,
-                &mut w.scratch,
-                &mut w.leads[w.pending],
-                &mut w.errors,
-                shortcut,
-            )
-        {
+        // Spilled events come joined with the records (see `score_stream`).
+        let held = match self.opts.events {
+            None => None,
+            Some(Events::Held(held)) => Some(held),
+            Some(Events::Spilled(_)) => return self.general(w, part, line, text),
+        };
+        if project_for_scoring(
+            &self.projection,
+            self.model,
+            text,
+            line,
+            &mut w.scratch,
+            &mut w.leads[w.pending],
+            &mut w.errors,
+            shortcut,
+        ) && held.is_none_or(|held| {
+            let list = w.scratch.event_list(0);
+            let lead = &mut w.leads[w.pending];
+            attach_to_read(self.model, lead, list, held, line, &mut w.errors)
+        }) {
             self.queue(w, part);
             return;
         }
+        self.general(w, part, line, text);
+    }
+
+    /// A line the fast reader left to the general path: parsed by serde_json,
+    /// joined to its held events, then read.
+    fn general(&self, w: &mut Worker, part: &mut Part, line: u64, text: &str) {
         w.errors.clear();
         match parse_json_line(text, line) {
             Ok(mut v) => {

@@ -263,6 +263,8 @@ pub struct Scratch {
     ranges: Vec<Option<(usize, usize)>>,
     /// Per event source: a non-array value found where events belong.
     events_wrong: Vec<Option<Tok>>,
+    /// Per event source: `null` found where events belong.
+    events_null: Vec<bool>,
     /// Text buffers kept for reuse.
     spare: fill::Spare,
     /// Emptied property lists of event slots, kept for reuse.
@@ -320,6 +322,8 @@ fn walk(p: &Projection, node: &Node, c: &mut Cursor<'_>, depth: usize, s: &mut S
                 let t = c.skip(depth)?;
                 if &c.b[t.start..t.end] != b"null" {
                     s.events_wrong[e] = Some(t);
+                } else {
+                    s.events_null[e] = true;
                 }
                 s.line_learnable = false;
             }
@@ -447,6 +451,8 @@ impl Scratch {
         self.ranges.resize(model.event_sources.len(), None);
         self.events_wrong.clear();
         self.events_wrong.resize(model.event_sources.len(), None);
+        self.events_null.clear();
+        self.events_null.resize(model.event_sources.len(), false);
         if self.templates_for != p.id {
             self.templates_for = p.id;
             self.lines = Default::default();
@@ -536,6 +542,34 @@ fn keep_as_written(line: &str, tok: Option<Tok>, slot: &mut Json) {
             (true, slot) => *slot = Json::String(fill::inner(line, t).to_string()),
             (false, slot) => *slot = fill::json_of(line, t),
         },
+    }
+}
+
+/// What the line last read had where an event source's events belong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventList {
+    /// Nothing.
+    Absent,
+    /// `null`.
+    Null,
+    /// A list of this many items (events or not).
+    Items(usize),
+    /// Something else.
+    Other,
+}
+
+impl Scratch {
+    /// What the line last read into a lead had at event source `source`.
+    pub fn event_list(&self, source: usize) -> EventList {
+        if let Some(Some((begin, end))) = self.ranges.get(source) {
+            EventList::Items(end - begin)
+        } else if self.events_null.get(source) == Some(&true) {
+            EventList::Null
+        } else if let Some(Some(_)) = self.events_wrong.get(source) {
+            EventList::Other
+        } else {
+            EventList::Absent
+        }
     }
 }
 

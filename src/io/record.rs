@@ -290,7 +290,7 @@ pub fn lead_from_json(
     }
 }
 
-fn read_event(
+pub(crate) fn read_event(
     model: &Model,
     source: usize,
     item: &Json,

@@ -519,3 +519,58 @@ pub fn lead(r: &mut Rng, id: usize) -> Json {
     }
     Json::Object(o)
 }
+
+/// An event of the generator's types (see `gen::HEADER`), its values drawn
+/// from a few, so that lines repeat them byte for byte: texts that
+/// normalise alike, escapes, wrong types, properties left out or given in
+/// another order, times before, inside and after the windows.
+pub fn messy_event(r: &mut Rng) -> String {
+    let at = *r.pick(&[
+        "\"2026-10-01\"",
+        "\"2026-10-25T10:00:00Z\"",
+        "\"2026-11-20\"",
+        "\"2024-01-01\"",
+        "\"not a time\"",
+        "null",
+    ]);
+    let page = *r.pick(&[
+        "\"/pricing\"",
+        "\"pricing\"",
+        "\" Pricing \"",
+        "\"/plans\"",
+        r#""/pri\u0063ing""#,
+        "\"\"",
+        "12",
+        "null",
+        "{\"a\":1}",
+    ]);
+    let asset = *r.pick(&["\"ebook\"", "\" EBOOK\"", "\"whitepaper\"", "\"x\"", "5"]);
+    let size = *r.pick(&["5", "50", "\"12\"", "\"abc\"", "null", "true", "1e2"]);
+    let what = *r.pick(&["\"demo\"", "\"free trial\"", "\"Demo\"", "[1]"]);
+    match r.below(10) {
+        0 | 1 => format!(r#"{{"type":"visited","page":{page},"at":{at}}}"#),
+        2 => format!(r#"{{"type":"visited","at":{at}}}"#),
+        3 => format!(r#"{{"type":"downloaded","asset":{asset},"size":{size},"at":{at}}}"#),
+        4 => format!(r#"{{"type":"downloaded","size":{size},"asset":{asset},"at":{at}}}"#),
+        5 => format!(r#"{{"type":"downloaded","asset":{asset},"at":{at}}}"#),
+        6 => format!(r#"{{"type":"requested","what":{what},"at":{at}}}"#),
+        7 => format!(r#"{{"type":"unsubscribed","at":{at}}}"#),
+        8 => format!(r#"{{"type":"clicked","at":{at},"page":{page}}}"#),
+        _ => format!(r#"{{ "type": "visited", "page": {page}, "at": {at} }}"#),
+    }
+}
+
+/// A generated lead's line, its events replaced by `events`.
+pub fn messy_line(r: &mut Rng, i: usize) -> String {
+    let mut lead = lead(r, i);
+    if let Some(o) = lead.as_object_mut() {
+        o.remove("events");
+    }
+    let events: Vec<String> = (0..r.below(10)).map(|_| messy_event(r)).collect();
+    let text = lead.to_string();
+    format!(
+        "{},\"events\":[{}]}}",
+        &text[..text.len() - 1],
+        events.join(",")
+    )
+}
