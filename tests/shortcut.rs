@@ -123,6 +123,12 @@ fn events_file(r: &mut Rng) -> String {
         let line = match r.below(20) {
             0 => "not an event".to_string(),
             1 => format!("{{\"lead_id\":\"L{}\"}}", r.below(60)),
+            // Members given twice: the last one counts.
+            2 => format!(
+                "{{\"lead_id\":\"L{}\",\"type\":\"requested\",{},\"page\":\"/plans\",\"at\":\"2026-10-02\"}}",
+                r.below(60),
+                &event[1..event.len() - 1]
+            ),
             _ => format!("{{\"lead_id\":\"L{}\",{}", r.below(70), &event[1..]),
         };
         text.push_str(&line);

@@ -6,7 +6,7 @@ use crate::check::Model;
 use crate::eval::Lead;
 use crate::io::par::par_map;
 use crate::io::project::EventList;
-use crate::io::record::{read_event, DataError, DataErrorKind};
+use crate::io::record::{read_event_members, DataError, DataErrorKind};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -185,17 +185,54 @@ pub fn attach_to_read(
     let at = path.join(".");
     for (i, text) in texts.iter().enumerate() {
         let at_path = || format!("{at}[{}]", own + i);
-        read_event(
-            model,
-            0,
-            &event_of(text),
-            &at_path,
-            line,
-            errors,
-            &mut lead.events,
-        );
+        // Kept texts are objects that parsed when read.
+        let members = Members::of(text);
+        let get = |name: &str| members.get(name);
+        read_event_members(model, 0, &get, &at_path, line, errors, &mut lead.events);
     }
     true
+}
+
+/// An event's members in order, parsed from its kept text: what
+/// [`event_of`] gives, read the same way (a name given twice reads as its
+/// last value; `lead_id` is not one of them), without building a map.
+struct Members(Vec<(String, Json)>);
+
+impl Members {
+    fn of(text: &str) -> Members {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        serde_json::from_str(text).unwrap_or(Members(Vec::new()))
+    }
+
+    fn get(&self, name: &str) -> Option<&Json> {
+        if name == "lead_id" {
+            return None;
+        }
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Json>()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 /// [`attach_events_for`] given the lead's events, as [`EventsById`] keeps them.

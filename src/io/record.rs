@@ -290,7 +290,7 @@ pub fn lead_from_json(
     }
 }
 
-pub(crate) fn read_event(
+fn read_event(
     model: &Model,
     source: usize,
     item: &Json,
@@ -307,7 +307,28 @@ pub(crate) fn read_event(
         });
         return;
     };
-    let Some(type_name) = obj.get("type").and_then(Json::as_str) else {
+    read_event_members(
+        model,
+        source,
+        &|name| obj.get(name),
+        at_path,
+        line,
+        errors,
+        events,
+    );
+}
+
+/// [`read_event`] for an event object given by a lookup of its members.
+pub(crate) fn read_event_members<'a>(
+    model: &Model,
+    source: usize,
+    obj: &dyn Fn(&str) -> Option<&'a Json>,
+    at_path: &dyn Fn() -> String,
+    line: u64,
+    errors: &mut Vec<DataError>,
+    events: &mut Vec<Event>,
+) {
+    let Some(type_name) = obj("type").and_then(Json::as_str) else {
         errors.push(DataError {
             line,
             path: at_path(),
@@ -323,7 +344,7 @@ pub(crate) fn read_event(
     else {
         return;
     };
-    let at = match obj.get("at") {
+    let at = match obj("at") {
         Some(Json::String(s)) => crate::time::parse_time(s),
         _ => None,
     };
@@ -338,7 +359,7 @@ pub(crate) fn read_event(
     let props = model.event_types[ty]
         .props
         .iter()
-        .map(|p| match obj.get(&p.name) {
+        .map(|p| match obj(&p.name) {
             None => Value::Missing,
             Some(raw) => convert(p.ty, raw).unwrap_or_else(|WrongType| {
                 errors.push(DataError {
