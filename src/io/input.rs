@@ -173,6 +173,19 @@ pub fn attach_to_read(
     line: u64,
     errors: &mut Vec<DataError>,
 ) -> bool {
+    let texts = events.texts(&crate::io::output::id_text(&lead.id));
+    attach_texts_to_read(model, lead, list, texts, line, errors)
+}
+
+/// [`attach_to_read`] given the lead's events, as kept.
+pub fn attach_texts_to_read(
+    model: &Model,
+    lead: &mut Lead,
+    list: EventList,
+    texts: &[Box<str>],
+    line: u64,
+    errors: &mut Vec<DataError>,
+) -> bool {
     let [path] = &model.event_sources[..] else {
         return false;
     };
@@ -181,7 +194,6 @@ pub fn attach_to_read(
         EventList::Absent if path.len() == 1 => 0,
         EventList::Absent | EventList::Null | EventList::Other => return false,
     };
-    let texts = events.texts(&crate::io::output::id_text(&lead.id));
     let at = path.join(".");
     for (i, text) in texts.iter().enumerate() {
         let at_path = || format!("{at}[{}]", own + i);

@@ -20,7 +20,7 @@
 
 use crate::check::Model;
 use crate::io::input::{
-    attach_events_for, attach_texts_for, csv_records, each_event, jsonl_records, lead_id,
+    attach_events_for, attach_texts_for, csv_records, each_event, jsonl_records, lead_id, lines_of,
     EventsById, Format, Record,
 };
 use crate::io::record::DataError;
@@ -470,6 +470,31 @@ pub fn records_to_join<'a>(
             })))
         }
     }
+}
+
+/// A JSON Lines line with the events spilled for its lead: its number, its
+/// text (or, for a line that is not UTF-8, its bytes made readable and the
+/// error), and its lead's events as kept.
+pub type LineToJoin = io::Result<(u64, Result<String, (String, DataError)>, Vec<Box<str>>)>;
+
+/// The lines of a JSON Lines input, each with the spilled events of the
+/// lead on it, unparsed: for a reader that parses lines itself (see
+/// [`records_to_join`], which gives them parsed).
+pub fn lines_to_join<'a>(
+    input: Box<dyn BufRead + Send>,
+    spill: &'a Spill,
+    key: &'a [String],
+) -> io::Result<Box<dyn Iterator<Item = LineToJoin> + Send + 'a>> {
+    let (spool, mut matches) = spill.match_leads(Format::Jsonl, input, key)?;
+    Ok(Box::new(lines_of(spool).map(move |(line, text)| {
+        // Only leads have events, and lines come in order: any other line
+        // takes none.
+        let texts = match &text {
+            Ok(t) if !t.trim().is_empty() => matches.take(line)?,
+            Ok(_) | Err(_) => Vec::new(),
+        };
+        Ok((line, text, texts))
+    })))
 }
 
 /// [`records_to_join`] with the events attached, for `models`.

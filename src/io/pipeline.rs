@@ -6,8 +6,11 @@
 
 use crate::check::Model;
 use crate::eval::{Evaluator, Lead, Memo, Outcome, Shortcut, StageResult, BATCH};
-use crate::io::input::{attach_events, attach_to_read, parse_json_line, Format, Record};
-use crate::io::join::{records_to_join, Events};
+use crate::io::input::{
+    attach_events, attach_texts_for, attach_texts_to_read, attach_to_read, parse_json_line, Format,
+    Record,
+};
+use crate::io::join::{lines_to_join, records_to_join, Events};
 use crate::io::output::{self, Names};
 use crate::io::project::{project_for_scoring, Projection, Scratch};
 use crate::io::record::{lead_from_json, DataError, DataErrorKind};
@@ -341,6 +344,51 @@ impl Ctx<'_> {
         self.general(w, part, line, text);
     }
 
+    /// A line with the spilled events of its lead: read and joined as
+    /// [`Ctx::line`] reads and joins a line with held events.
+    fn joined_line(
+        &self,
+        w: &mut Worker,
+        part: &mut Part,
+        line: u64,
+        text: &str,
+        texts: &[Box<str>],
+        shortcut: &Shortcut<'_>,
+    ) {
+        w.make_room();
+        if project_for_scoring(
+            &self.projection,
+            self.model,
+            text,
+            line,
+            &mut w.scratch,
+            &mut w.leads[w.pending],
+            &mut w.errors,
+            shortcut,
+        ) && attach_texts_to_read(
+            self.model,
+            &mut w.leads[w.pending],
+            w.scratch.event_list(0),
+            texts,
+            line,
+            &mut w.errors,
+        ) {
+            self.queue(w, part);
+            return;
+        }
+        w.errors.clear();
+        match parse_json_line(text, line) {
+            Ok(mut v) => {
+                attach_texts_for(&[self.model], &mut v, texts);
+                self.value(w, part, line, v)
+            }
+            Err(error) => {
+                self.flush(w, part);
+                self.reject(part, text, error)
+            }
+        }
+    }
+
     /// A line the fast reader left to the general path: parsed by serde_json,
     /// joined to its held events, then read.
     fn general(&self, w: &mut Worker, part: &mut Part, line: u64, text: &str) {
@@ -501,6 +549,34 @@ pub(crate) fn segments(chunk: &[u8], size: usize) -> Vec<(usize, usize)> {
     out
 }
 
+/// Only the temporary files of spilled events fail to read while records
+/// are joined to them: their errors, said so.
+fn joining(e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(
+        e.kind(),
+        format!("joining leads to their spilled events: {e}"),
+    )
+}
+
+/// [`emit`] for the parts of a batch of records, in order, then the
+/// progress. Returns false when the run must stop (strict mode).
+fn emit_all(
+    ctx: &Ctx<'_>,
+    parts: &[Part],
+    out: &mut dyn Write,
+    sink: &mut dyn Sink,
+    summary: &mut Summary,
+    stage_counts: &mut [u64],
+) -> std::io::Result<bool> {
+    for part in parts {
+        if !emit(ctx, part, out, sink, summary, stage_counts)? {
+            return Ok(false);
+        }
+    }
+    sink.progress(summary.read, 0);
+    Ok(true)
+}
+
 /// Hands a finished part to the output and the sink. Returns false when the
 /// run must stop (strict mode).
 fn emit(
@@ -645,14 +721,46 @@ pub fn score_stream(
                 Ok(())
             })?;
         }
-        (Format::Csv, _) | (Format::Jsonl, Some(Events::Spilled(_))) => {
-            // Only the temporary files of spilled events fail to read here.
-            let joining = |e: std::io::Error| {
-                std::io::Error::new(
-                    e.kind(),
-                    format!("joining leads to their spilled events: {e}"),
-                )
-            };
+        (Format::Jsonl, Some(Events::Spilled(spill))) => {
+            // Lines are read in order with their lead's events; each is
+            // read and joined on all threads, below.
+            let mut lines = lines_to_join(input, spill, &opts.key).map_err(joining)?;
+            let shortcut = ctx.ev.shortcut(opts.as_of);
+            let batch_size = opts.batch.max(1);
+            loop {
+                let batch = lines
+                    .by_ref()
+                    .take(batch_size)
+                    .collect::<std::io::Result<Vec<_>>>()
+                    .map_err(joining)?;
+                if batch.is_empty() {
+                    break;
+                }
+                let parts: Vec<Part> = batch
+                    .into_par_iter()
+                    .map_init(Worker::new, |w, (line, text, texts)| {
+                        let mut part = ctx.new_part();
+                        match text {
+                            Err((text, error)) => {
+                                part.read += 1;
+                                ctx.reject(&mut part, &text, error)
+                            }
+                            Ok(text) if text.trim().is_empty() => part.blank += 1,
+                            Ok(text) => {
+                                part.read += 1;
+                                ctx.joined_line(w, &mut part, line, &text, &texts, &shortcut);
+                                ctx.flush(w, &mut part);
+                            }
+                        }
+                        part
+                    })
+                    .collect();
+                if !emit_all(&ctx, &parts, out, sink, &mut summary, &mut stage_counts)? {
+                    break;
+                }
+            }
+        }
+        (Format::Csv, _) => {
             // Records are read in order; their events are attached on all
             // threads, below.
             let mut records =
@@ -688,15 +796,7 @@ pub fn score_stream(
                         part
                     })
                     .collect();
-                let mut stop = false;
-                for part in &parts {
-                    if !emit(&ctx, part, out, sink, &mut summary, &mut stage_counts)? {
-                        stop = true;
-                        break;
-                    }
-                }
-                sink.progress(summary.read, 0);
-                if stop {
+                if !emit_all(&ctx, &parts, out, sink, &mut summary, &mut stage_counts)? {
                     break;
                 }
             }
