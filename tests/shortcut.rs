@@ -24,10 +24,16 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<(Scratch, Lead)> = Default::default();
 }
 
+/// A generated model's text and the model, when it checks.
+fn generated_model(r: &mut Rng) -> Option<(String, leadscore::check::Model)> {
+    let text = gen::model(r);
+    let model = leadscore::load::check_text("gen.rules", &text).model?;
+    Some((text, model))
+}
+
 fn compare(seed: u64) -> Result<bool, TestCaseError> {
     let mut r = Rng::new(seed);
-    let text = gen::model(&mut r);
-    let Some(model) = leadscore::load::check_text("gen.rules", &text).model else {
+    let Some((text, model)) = generated_model(&mut r) else {
         return Ok(false);
     };
     let key = vec!["id".to_string()];
@@ -139,8 +145,7 @@ fn events_file(r: &mut Rng) -> String {
 
 fn compare_joined(seed: u64) -> Result<bool, TestCaseError> {
     let mut r = Rng::new(seed);
-    let text = gen::model(&mut r);
-    let Some(model) = leadscore::load::check_text("gen.rules", &text).model else {
+    let Some((text, model)) = generated_model(&mut r) else {
         return Ok(false);
     };
     let key = vec!["id".to_string()];

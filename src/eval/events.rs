@@ -80,11 +80,11 @@ pub fn type_info(model: &Model, plan: &Plan) -> Vec<TypeInfo> {
 struct Entry {
     /// The kind of key: [`Kind::Empty`] while the slot is empty.
     kind: Kind,
-    /// With [`Kind::Text`], the event's type (0 with [`Kind::Bytes`],
-    /// whose key holds it).
+    /// The event's type (0 with [`Kind::Bytes`], whose key holds it).
     ty: u32,
     /// With [`Kind::Text`], the text; with [`Kind::Bytes`], the key
-    /// [`key_into`] wrote.
+    /// [`key_into`] wrote; with [`Kind::Written`], the properties' bytes
+    /// as the reader gave them.
     key: Vec<u8>,
     mask: u64,
 }
@@ -97,21 +97,24 @@ enum Kind {
     Text,
     /// Any other event.
     Bytes,
+    /// An event known by its type and its properties as the input wrote
+    /// them ([`KnownEvents`]).
+    Written,
 }
 
-/// Which matchers events passed, by event: scratch space kept from batch
-/// to batch. Valid for one evaluator and one as-of time (a filter may read
-/// `days_since` of a property); anything else empties it.
+/// Remembered events, direct-mapped by a hash of their key, each with the
+/// matchers it passed. Valid for one evaluator and one as-of time (a filter
+/// may read `days_since` of a property); anything else empties it. Both the
+/// counter's memory ([`EventMemo`]) and the reader's ([`KnownEvents`]) are
+/// one of these.
 #[derive(Debug, Clone, Default)]
-pub struct EventMemo {
+struct Table {
     owner: Option<(u64, i64)>,
     slots: Vec<Entry>,
-    /// The key of the event being looked up.
-    key: Vec<u8>,
     tally: Tally,
 }
 
-impl EventMemo {
+impl Table {
     fn own(&mut self, evaluator: u64, as_of: i64) {
         if self.owner != Some((evaluator, as_of)) {
             self.owner = Some((evaluator, as_of));
@@ -126,41 +129,69 @@ impl EventMemo {
         self.tally.worth(crate::tally::ANSWERS)
     }
 
+    fn slot(ty: u32, key: &[u8]) -> usize {
+        crate::text::slot_of(crate::text::hash(u64::from(ty), key), SLOTS)
+    }
+
+    /// The matchers the event with this key passed, if it is remembered;
+    /// counted as a hit or a miss.
+    fn find(&mut self, kind: Kind, ty: u32, key: &[u8]) -> Option<u64> {
+        if self.slots.is_empty() {
+            self.slots.resize_with(SLOTS, Entry::default);
+        }
+        let e = &self.slots[Table::slot(ty, key)];
+        let hit = e.kind == kind && e.ty == ty && crate::text::same_bytes(&e.key, key);
+        self.tally.count(hit);
+        hit.then_some(e.mask)
+    }
+
+    /// Remembers what the event with this key passes, in place of what its
+    /// slot held (after [`Table::find`], which makes the slots).
+    fn keep(&mut self, kind: Kind, ty: u32, key: &[u8], mask: u64) {
+        if let Some(e) = self.slots.get_mut(Table::slot(ty, key)) {
+            e.kind = kind;
+            e.ty = ty;
+            e.key.clear();
+            e.key.extend_from_slice(key);
+            e.mask = mask;
+        }
+    }
+}
+
+/// The matchers `0..n` that pass `test`, bit `k` for matcher `k`.
+fn mask_of(n: usize, test: impl Fn(usize) -> bool) -> u64 {
+    (0..n.min(64)).fold(0u64, |m, k| m | u64::from(test(k)) << k)
+}
+
+/// Which matchers events passed, by event as the counter sees it (see
+/// [`Table`]): scratch space kept from batch to batch.
+#[derive(Debug, Clone, Default)]
+pub struct EventMemo {
+    table: Table,
+    /// The key of the event being looked up.
+    key: Vec<u8>,
+}
+
+impl EventMemo {
     /// The matchers an event passes (`test(k)` for each of its type's `n`
     /// matchers), remembered or worked out.
     fn mask(&mut self, ty: usize, props: &[Value], test: impl Fn(usize) -> bool, n: usize) -> u64 {
-        let work_out = || (0..n).fold(0u64, |m, k| m | u64::from(test(k)) << k);
-        let EventMemo {
-            slots,
-            key: buf,
-            tally,
-            ..
-        } = self;
+        let EventMemo { table, key: buf } = self;
         // An event whose one property is a text is known by its type and
         // that text; any other by the bytes `key_into` writes (type included).
         let (kind, ty, key) = match props {
             [Value::Text { norm, .. }] if norm.len() <= KEY_BYTES => {
                 (Kind::Text, ty as u32, norm.as_bytes())
             }
-            [Value::Text { .. }] => return work_out(),
+            [Value::Text { .. }] => return mask_of(n, test),
             _ if key_into(buf, ty, props) => (Kind::Bytes, 0, &buf[..]),
-            _ => return work_out(),
+            _ => return mask_of(n, test),
         };
-        if slots.is_empty() {
-            slots.resize_with(SLOTS, Entry::default);
+        if let Some(mask) = table.find(kind, ty, key) {
+            return mask;
         }
-        let e = &mut slots[crate::text::slot_of(crate::text::hash(u64::from(ty), key), SLOTS)];
-        if e.kind == kind && e.ty == ty && crate::text::same_bytes(&e.key, key) {
-            tally.count(true);
-            return e.mask;
-        }
-        tally.count(false);
-        let mask = work_out();
-        e.kind = kind;
-        e.ty = ty;
-        e.key.clear();
-        e.key.extend_from_slice(key);
-        e.mask = mask;
+        let mask = mask_of(n, test);
+        table.keep(kind, ty, key, mask);
         mask
     }
 }
@@ -169,11 +200,7 @@ impl EventMemo {
 /// they pass: the reader's memory (see [`Shortcut`]). Valid for one
 /// evaluator and one as-of time; anything else empties it.
 #[derive(Debug, Clone, Default)]
-pub struct KnownEvents {
-    owner: Option<(u64, i64)>,
-    slots: Vec<Entry>,
-    tally: Tally,
-}
+pub struct KnownEvents(Table);
 
 /// Lets the reader of a lead skip converting the properties of its events
 /// when scoring: an event whose properties were written, byte for byte, as
@@ -211,27 +238,14 @@ impl<'a> Shortcut<'a> {
         if self.counter.matchers.get(ty).is_none_or(|ms| ms.len() > 64) {
             return Known::Read;
         }
-        let owner = (self.counter.evaluator, self.as_of);
-        if known.owner != Some(owner) {
-            *known = KnownEvents {
-                owner: Some(owner),
-                ..KnownEvents::default()
-            };
-        }
-        if !known.tally.worth(crate::tally::ANSWERS) {
+        let table = &mut known.0;
+        table.own(self.counter.evaluator, self.as_of);
+        if !table.useful() {
             return Known::Read;
         }
-        if known.slots.is_empty() {
-            known.slots.resize_with(SLOTS, Entry::default);
-        }
-        let e = &known.slots[slot(ty, key)];
-        let hit =
-            e.kind == Kind::Bytes && e.ty == ty as u32 && crate::text::same_bytes(&e.key, key);
-        known.tally.count(hit);
-        if hit {
-            Known::Passes(e.mask)
-        } else {
-            Known::Learn
+        match table.find(Kind::Written, ty as u32, key) {
+            Some(mask) => Known::Passes(mask),
+            None => Known::Learn,
         }
     }
 
@@ -250,21 +264,8 @@ impl<'a> Shortcut<'a> {
         };
         let ms = &self.counter.matchers[event.ty];
         // At most 64, one bit each: `before` reads the others' events.
-        let mask = ms
-            .iter()
-            .take(64)
-            .enumerate()
-            .fold(0u64, |m, (k, matcher)| {
-                m | u64::from(passes(model, &scope, matcher)) << k
-            });
-        // `before` made the table, for its owner.
-        if let Some(e) = known.slots.get_mut(slot(event.ty, key)) {
-            e.kind = Kind::Bytes;
-            e.ty = event.ty as u32;
-            e.key.clear();
-            e.key.extend_from_slice(key);
-            e.mask = mask;
-        }
+        let mask = mask_of(ms.len(), |k| passes(model, &scope, &ms[k]));
+        known.0.keep(Kind::Written, event.ty as u32, key, mask);
         mask
     }
 }
@@ -279,11 +280,6 @@ pub enum Known {
     Learn,
     /// Read them for the counter to test.
     Read,
-}
-
-/// The slot of an event in [`KnownEvents`].
-fn slot(ty: usize, key: &[u8]) -> usize {
-    crate::text::slot_of(crate::text::hash(ty as u64, key), SLOTS)
 }
 
 /// Writes into `key` bytes that stand for the event's type and properties
@@ -398,8 +394,8 @@ impl Counter<'_> {
     ) {
         results.clear();
         results.resize(self.model.terms.len(), TermResult::default());
-        memo.own(self.evaluator, as_of);
-        let remembering = memo.useful();
+        memo.table.own(self.evaluator, as_of);
+        let remembering = memo.table.useful();
         for event in &lead.events {
             let info = &self.types[event.ty];
             // One compare for both: after the as-of time (a negative age)

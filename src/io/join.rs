@@ -475,7 +475,10 @@ pub fn records_to_join<'a>(
 /// A JSON Lines line with the events spilled for its lead: its number, its
 /// text (or, for a line that is not UTF-8, its bytes made readable and the
 /// error), and its lead's events as kept.
-pub type LineToJoin = io::Result<(u64, Result<String, (String, DataError)>, Vec<Box<str>>)>;
+pub type LineToJoin = io::Result<LineWithEvents>;
+
+/// A line of [`LineToJoin`], read.
+pub type LineWithEvents = (u64, Result<String, (String, DataError)>, Vec<Box<str>>);
 
 /// The lines of a JSON Lines input, each with the spilled events of the
 /// lead on it, unparsed: for a reader that parses lines itself (see

@@ -7,10 +7,10 @@
 use crate::check::Model;
 use crate::eval::{Evaluator, Lead, Memo, Outcome, Shortcut, StageResult, BATCH};
 use crate::io::input::{
-    attach_events, attach_texts_for, attach_texts_to_read, attach_to_read, parse_json_line, Format,
-    Record,
+    attach_events, attach_texts_for, attach_texts_to_read, attach_to_read, parse_json_line,
+    EventsById, Format, Record,
 };
-use crate::io::join::{lines_to_join, records_to_join, Events};
+use crate::io::join::{lines_to_join, records_to_join, Events, Join, LineWithEvents};
 use crate::io::output::{self, Names};
 use crate::io::project::{project_for_scoring, Projection, Scratch};
 use crate::io::record::{lead_from_json, DataError, DataErrorKind};
@@ -107,6 +107,17 @@ struct Part {
     /// Each error, the rejected line if any, and where the output stood
     /// after the lead it belongs to.
     errors: Vec<(DataError, Option<String>, usize)>,
+}
+
+/// Where a lead's events from `--events` come from, for [`Ctx::read`].
+#[derive(Clone, Copy)]
+enum Joined<'e> {
+    /// No `--events`.
+    Nothing,
+    /// Held in memory: looked up by the lead's id.
+    Held(&'e EventsById),
+    /// Spilled: the lead's own, handed over with its line.
+    These(&'e [Box<str>]),
 }
 
 struct Ctx<'a> {
@@ -317,42 +328,27 @@ impl Ctx<'_> {
             return;
         }
         part.read += 1;
-        w.make_room();
-        // Spilled events come joined with the records (see `score_stream`).
-        let held = match self.opts.events {
-            None => None,
-            Some(Events::Held(held)) => Some(held),
-            Some(Events::Spilled(_)) => return self.general(w, part, line, text),
+        let joined = match self.opts.events {
+            None => Joined::Nothing,
+            Some(Events::Held(held)) => Joined::Held(held),
+            // Never here: spilled events come with their lines (see
+            // `score_stream`).
+            Some(Events::Spilled(_)) => Joined::Nothing,
         };
-        if project_for_scoring(
-            &self.projection,
-            self.model,
-            text,
-            line,
-            &mut w.scratch,
-            &mut w.leads[w.pending],
-            &mut w.errors,
-            shortcut,
-        ) && held.is_none_or(|held| {
-            let list = w.scratch.event_list(0);
-            let lead = &mut w.leads[w.pending];
-            attach_to_read(self.model, lead, list, held, line, &mut w.errors)
-        }) {
-            self.queue(w, part);
-            return;
-        }
-        self.general(w, part, line, text);
+        self.read(w, part, line, text, joined, shortcut);
     }
 
-    /// A line with the spilled events of its lead: read and joined as
-    /// [`Ctx::line`] reads and joins a line with held events.
-    fn joined_line(
+    /// Reads a line's lead with the fast reader and adds its events from
+    /// `--events`; or, for a line the fast reader leaves to the general
+    /// path, parses it with serde_json, joins the events into it, and reads
+    /// that.
+    fn read(
         &self,
         w: &mut Worker,
         part: &mut Part,
         line: u64,
         text: &str,
-        texts: &[Box<str>],
+        joined: Joined<'_>,
         shortcut: &Shortcut<'_>,
     ) {
         w.make_room();
@@ -365,40 +361,28 @@ impl Ctx<'_> {
             &mut w.leads[w.pending],
             &mut w.errors,
             shortcut,
-        ) && attach_texts_to_read(
-            self.model,
-            &mut w.leads[w.pending],
-            w.scratch.event_list(0),
-            texts,
-            line,
-            &mut w.errors,
-        ) {
+        ) && {
+            let (lead, list) = (&mut w.leads[w.pending], w.scratch.event_list(0));
+            match joined {
+                Joined::Nothing => true,
+                Joined::Held(held) => {
+                    attach_to_read(self.model, lead, list, held, line, &mut w.errors)
+                }
+                Joined::These(texts) => {
+                    attach_texts_to_read(self.model, lead, list, texts, line, &mut w.errors)
+                }
+            }
+        } {
             self.queue(w, part);
             return;
         }
         w.errors.clear();
         match parse_json_line(text, line) {
             Ok(mut v) => {
-                attach_texts_for(&[self.model], &mut v, texts);
-                self.value(w, part, line, v)
-            }
-            Err(error) => {
-                self.flush(w, part);
-                self.reject(part, text, error)
-            }
-        }
-    }
-
-    /// A line the fast reader left to the general path: parsed by serde_json,
-    /// joined to its held events, then read.
-    fn general(&self, w: &mut Worker, part: &mut Part, line: u64, text: &str) {
-        w.errors.clear();
-        match parse_json_line(text, line) {
-            Ok(mut v) => {
-                // Held events are joined here; spilled ones come joined
-                // with the records (see `score_stream`).
-                if let Some(Events::Held(held)) = self.opts.events {
-                    attach_events(self.model, &mut v, &self.opts.key, held);
+                match joined {
+                    Joined::Nothing => {}
+                    Joined::Held(held) => attach_events(self.model, &mut v, &self.opts.key, held),
+                    Joined::These(texts) => attach_texts_for(&[self.model], &mut v, texts),
                 }
                 self.value(w, part, line, v)
             }
@@ -550,7 +534,7 @@ pub(crate) fn segments(chunk: &[u8], size: usize) -> Vec<(usize, usize)> {
 }
 
 /// Only the temporary files of spilled events fail to read while records
-/// are joined to them: their errors, said so.
+/// are joined to them: their errors, said so (see [`in_batches`]).
 fn joining(e: std::io::Error) -> std::io::Error {
     std::io::Error::new(
         e.kind(),
@@ -558,23 +542,45 @@ fn joining(e: std::io::Error) -> std::io::Error {
     )
 }
 
-/// [`emit`] for the parts of a batch of records, in order, then the
-/// progress. Returns false when the run must stop (strict mode).
-fn emit_all(
+/// Scores items read one at a time: in batches of `--batch` items, each
+/// batch on all threads (`score` turns an item into its part, with a
+/// worker of its thread), its parts then emitted in input order (see
+/// [`emit`]), until the items end or strict mode stops the run. An error reading an item is one
+/// of the spilled events' files (see [`joining`]).
+fn in_batches<T: Send>(
     ctx: &Ctx<'_>,
-    parts: &[Part],
+    mut items: impl Iterator<Item = std::io::Result<T>>,
+    score: impl Fn(&mut Worker, &mut Part, T) + Sync,
     out: &mut dyn Write,
     sink: &mut dyn Sink,
     summary: &mut Summary,
     stage_counts: &mut [u64],
-) -> std::io::Result<bool> {
-    for part in parts {
-        if !emit(ctx, part, out, sink, summary, stage_counts)? {
-            return Ok(false);
+) -> std::io::Result<()> {
+    let batch_size = ctx.opts.batch.max(1);
+    loop {
+        let batch = items
+            .by_ref()
+            .take(batch_size)
+            .collect::<std::io::Result<Vec<_>>>()
+            .map_err(joining)?;
+        if batch.is_empty() {
+            return Ok(());
         }
+        let parts: Vec<Part> = batch
+            .into_par_iter()
+            .map_init(Worker::new, |w, item| {
+                let mut part = ctx.new_part();
+                score(w, &mut part, item);
+                part
+            })
+            .collect();
+        for part in &parts {
+            if !emit(ctx, part, out, sink, summary, stage_counts)? {
+                return Ok(());
+            }
+        }
+        sink.progress(summary.read, 0);
     }
-    sink.progress(summary.read, 0);
-    Ok(true)
 }
 
 /// Hands a finished part to the output and the sink. Returns false when the
@@ -723,83 +729,61 @@ pub fn score_stream(
         }
         (Format::Jsonl, Some(Events::Spilled(spill))) => {
             // Lines are read in order with their lead's events; each is
-            // read and joined on all threads, below.
-            let mut lines = lines_to_join(input, spill, &opts.key).map_err(joining)?;
+            // read and joined on all threads.
+            let lines = lines_to_join(input, spill, &opts.key).map_err(joining)?;
             let shortcut = ctx.ev.shortcut(opts.as_of);
-            let batch_size = opts.batch.max(1);
-            loop {
-                let batch = lines
-                    .by_ref()
-                    .take(batch_size)
-                    .collect::<std::io::Result<Vec<_>>>()
-                    .map_err(joining)?;
-                if batch.is_empty() {
-                    break;
-                }
-                let parts: Vec<Part> = batch
-                    .into_par_iter()
-                    .map_init(Worker::new, |w, (line, text, texts)| {
-                        let mut part = ctx.new_part();
-                        match text {
-                            Err((text, error)) => {
-                                part.read += 1;
-                                ctx.reject(&mut part, &text, error)
-                            }
-                            Ok(text) if text.trim().is_empty() => part.blank += 1,
-                            Ok(text) => {
-                                part.read += 1;
-                                ctx.joined_line(w, &mut part, line, &text, &texts, &shortcut);
-                                ctx.flush(w, &mut part);
-                            }
-                        }
-                        part
-                    })
-                    .collect();
-                if !emit_all(&ctx, &parts, out, sink, &mut summary, &mut stage_counts)? {
-                    break;
-                }
-            }
+            let score =
+                |w: &mut Worker, part: &mut Part, (line, text, texts): LineWithEvents| match text {
+                    Err((text, error)) => {
+                        part.read += 1;
+                        ctx.reject(part, &text, error)
+                    }
+                    Ok(text) if text.trim().is_empty() => part.blank += 1,
+                    Ok(text) => {
+                        part.read += 1;
+                        ctx.read(w, part, line, &text, Joined::These(&texts), &shortcut);
+                        ctx.flush(w, part);
+                    }
+                };
+            in_batches(
+                &ctx,
+                lines,
+                score,
+                out,
+                sink,
+                &mut summary,
+                &mut stage_counts,
+            )?;
         }
         (Format::Csv, _) => {
             // Records are read in order; their events are attached on all
-            // threads, below.
-            let mut records =
+            // threads.
+            let records =
                 records_to_join(opts.input, input, opts.events, &opts.key).map_err(joining)?;
             let models = [model];
-            let batch_size = opts.batch.max(1);
-            loop {
-                let batch = records
-                    .by_ref()
-                    .take(batch_size)
-                    .collect::<std::io::Result<Vec<_>>>()
-                    .map_err(joining)?;
-                if batch.is_empty() {
-                    break;
+            let score = |w: &mut Worker, part: &mut Part, (rec, join): (Record, Join<'_>)| match rec
+            {
+                Record::Lead { line, mut value } => {
+                    part.read += 1;
+                    join.attach(&models, &mut value, &opts.key);
+                    ctx.value(w, part, line, value);
+                    ctx.flush(w, part);
                 }
-                let parts: Vec<Part> = batch
-                    .into_par_iter()
-                    .map_init(Worker::new, |w, (rec, join)| {
-                        let mut part = ctx.new_part();
-                        match rec {
-                            Record::Lead { line, mut value } => {
-                                part.read += 1;
-                                join.attach(&models, &mut value, &opts.key);
-                                ctx.value(w, &mut part, line, value);
-                                ctx.flush(w, &mut part);
-                            }
-                            Record::Rejected { text, error, .. } => {
-                                part.read += 1;
-                                ctx.reject(&mut part, &text, error)
-                            }
-                            Record::Blank { .. } => part.blank += 1,
-                        }
-                        part
-                    })
-                    .collect();
-                if !emit_all(&ctx, &parts, out, sink, &mut summary, &mut stage_counts)? {
-                    break;
+                Record::Rejected { text, error, .. } => {
+                    part.read += 1;
+                    ctx.reject(part, &text, error)
                 }
-            }
+                Record::Blank { .. } => part.blank += 1,
+            };
+            in_batches(
+                &ctx,
+                records,
+                score,
+                out,
+                sink,
+                &mut summary,
+                &mut stage_counts,
+            )?;
         }
     }
     out.flush()?;
