@@ -31,3 +31,4 @@ pub mod tally;
 pub mod testing;
 pub mod text;
 pub mod time;
+pub mod ways;

@@ -2,6 +2,7 @@
 //!
 //! Instants are microseconds since the Unix epoch, UTC, in an `i64`.
 
+use crate::ways::Ways;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 
 pub const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
@@ -161,13 +162,12 @@ fn zoned(mut secs: i64, mut rest: &[u8]) -> Option<i64> {
 /// that sees the same few hundred dates over and over (events' times).
 #[derive(Debug, Clone, Default)]
 pub struct Dates {
-    /// Direct-mapped by the date's bytes.
-    slots: Vec<Option<([u8; 10], i64)>>,
+    /// By the date's bytes (see [`Ways`]).
+    slots: Ways<Option<([u8; 10], i64)>, DATES>,
 }
 
 /// How many dates [`Dates`] keeps: a power of two.
 const DATES: usize = 1024;
-const _: () = assert!(DATES.is_power_of_two());
 
 impl Dates {
     /// The same as [`parse_time`].
@@ -177,15 +177,13 @@ impl Dates {
         let Some(date) = b.first_chunk::<10>() else {
             return parse_time(text);
         };
-        let k = crate::text::slot_of(crate::text::hash(0, date), DATES);
-        if self.slots.is_empty() {
-            self.slots.resize(DATES, None);
-        }
-        let secs = match self.slots[k] {
-            Some((d, secs)) if d == *date => secs,
+        let h = crate::text::hash(0, date);
+        let found = self.slots.find(h, |e| e.is_some_and(|(d, _)| d == *date));
+        let secs = match found {
+            Some(&mut Some((_, secs))) => secs,
             _ => match date_secs(date) {
                 Some(secs) => {
-                    self.slots[k] = Some((*date, secs));
+                    *self.slots.put(h) = Some((*date, secs));
                     secs
                 }
                 None => return parse_time(text),

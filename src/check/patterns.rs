@@ -14,6 +14,7 @@
 
 use crate::ast::{Cond, File, Item, Literal, Node, TestOp};
 use crate::tally::Tally;
+use crate::ways::Ways;
 use rayon::prelude::*;
 use regex_syntax::hir::{Hir, HirKind};
 use rustc_hash::FxHashMap;
@@ -52,7 +53,8 @@ const REMEMBER_UP_TO: usize = 96;
 /// Answers remembered per thread (a direct-mapped table).
 const SLOTS: usize = 4096;
 
-/// One remembered answer.
+/// One remembered answer (pattern ids start at 1: an empty one has 0).
+#[derive(Default)]
 struct Slot {
     id: u64,
     text: String,
@@ -62,7 +64,7 @@ struct Slot {
 /// A thread's remembered answers, and per pattern (by its id modulo
 /// [`TALLIES`]) how often they were found and missed.
 struct Memory {
-    slots: Vec<Slot>,
+    slots: Ways<Slot, SLOTS>,
     tallies: [Tally; TALLIES],
 }
 
@@ -81,7 +83,7 @@ fn remembering(tally: &Tally) -> bool {
 thread_local! {
     static MEMORY: RefCell<Memory> = const {
         RefCell::new(Memory {
-            slots: Vec::new(),
+            slots: Ways::new(),
             tallies: [Tally::new(); TALLIES],
         })
     };
@@ -112,21 +114,16 @@ impl Pattern {
             let mut h = rustc_hash::FxHasher::default();
             self.id.hash(&mut h);
             text.hash(&mut h);
-            let at = (h.finish() >> 20) as usize % SLOTS;
-            if memory.slots.is_empty() {
-                memory.slots.resize_with(SLOTS, || Slot {
-                    id: 0,
-                    text: String::new(),
-                    matched: false,
-                });
-            }
-            let slot = &mut memory.slots[at];
-            if slot.id == self.id && slot.text == text {
-                tally.count(true);
+            let h = h.finish();
+            let found = memory
+                .slots
+                .find(h, |slot| slot.id == self.id && slot.text == text);
+            tally.count(found.is_some());
+            if let Some(slot) = found {
                 return slot.matched;
             }
-            tally.count(false);
             let matched = self.run(text);
+            let slot = memory.slots.put(h);
             slot.id = self.id;
             slot.text.clear();
             slot.text.push_str(text);

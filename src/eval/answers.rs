@@ -21,12 +21,12 @@ use super::{test, Val};
 use crate::check::{PredTest, ValueExpr};
 use crate::plan::Plan;
 use crate::tally::Tally;
+use crate::ways::Ways;
 
-/// Answers remembered per memo, at most: a direct-mapped table.
+/// Answers remembered per memo, at most (see [`Ways`]).
 const SLOTS: usize = 512;
 /// Texts longer than this are tested directly, never remembered.
 const KEY_BYTES: usize = 96;
-const _: () = assert!(SLOTS.is_power_of_two());
 
 /// Predicates of one plan that test the same value, each with a test that
 /// only a text can pass.
@@ -135,7 +135,7 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct AnswerMemo {
     owner: u64,
-    slots: Vec<Entry>,
+    slots: Ways<Entry, SLOTS>,
     /// Per family: how often its texts were found.
     tallies: Vec<Tally>,
 }
@@ -165,18 +165,17 @@ impl AnswerMemo {
             | Val::TextList(_)
             | Val::NumberList(_) => return bits(plan, &f.members, v),
         };
-        if self.slots.is_empty() {
-            self.slots.resize_with(SLOTS, Entry::default);
-        }
         let h = crate::text::hash(u64::from(family), text);
-        let e = &mut self.slots[crate::text::slot_of(h, SLOTS)];
         let tally = &mut self.tallies[family as usize];
-        if e.family == family + 1 && crate::text::same_bytes(&e.text, text) {
-            tally.count(true);
+        let found = self.slots.find(h, |e| {
+            e.family == family + 1 && crate::text::same_bytes(&e.text, text)
+        });
+        tally.count(found.is_some());
+        if let Some(e) = found {
             return e.answers;
         }
-        tally.count(false);
         let answers = bits(plan, &f.members, v);
+        let e = self.slots.put(h);
         e.family = family + 1;
         e.text.clear();
         e.text.extend_from_slice(text);

@@ -12,13 +12,13 @@ use super::{object_matches, Event, Lead, Scope, TermResult, Value};
 use crate::check::Model;
 use crate::plan::{Matcher, Plan};
 use crate::tally::Tally;
+use crate::ways::Ways;
 
-/// Events remembered per memo, at most: a direct-mapped table.
+/// Events remembered per memo, at most (see [`Ways`]).
 const SLOTS: usize = 256;
 /// Events whose key is longer than this are not remembered (each entry
 /// keeps a copy of its key).
 const KEY_BYTES: usize = 128;
-const _: () = assert!(SLOTS.is_power_of_two());
 
 /// What the evaluator knows about an event type before reading any event.
 #[derive(Debug, Clone)]
@@ -102,15 +102,15 @@ enum Kind {
     Written,
 }
 
-/// Remembered events, direct-mapped by a hash of their key, each with the
-/// matchers it passed. Valid for one evaluator and one as-of time (a filter
+/// Remembered events, two-way by a hash of their key ([`crate::ways`]),
+/// each with the matchers it passed. Valid for one evaluator and one as-of time (a filter
 /// may read `days_since` of a property); anything else empties it. Both the
 /// counter's memory ([`EventMemo`]) and the reader's ([`KnownEvents`]) are
 /// one of these.
 #[derive(Debug, Clone, Default)]
 struct Table {
     owner: Option<(u64, i64)>,
-    slots: Vec<Entry>,
+    slots: Ways<Entry, SLOTS>,
     tally: Tally,
 }
 
@@ -129,32 +129,30 @@ impl Table {
         self.tally.worth(crate::tally::ANSWERS)
     }
 
-    fn slot(ty: u32, key: &[u8]) -> usize {
-        crate::text::slot_of(crate::text::hash(u64::from(ty), key), SLOTS)
+    fn hash(ty: u32, key: &[u8]) -> u64 {
+        crate::text::hash(u64::from(ty), key)
     }
 
     /// The matchers the event with this key passed, if it is remembered;
     /// counted as a hit or a miss.
     fn find(&mut self, kind: Kind, ty: u32, key: &[u8]) -> Option<u64> {
-        if self.slots.is_empty() {
-            self.slots.resize_with(SLOTS, Entry::default);
-        }
-        let e = &self.slots[Table::slot(ty, key)];
-        let hit = e.kind == kind && e.ty == ty && crate::text::same_bytes(&e.key, key);
-        self.tally.count(hit);
-        hit.then_some(e.mask)
+        let found = self.slots.find(Table::hash(ty, key), |e| {
+            e.kind == kind && e.ty == ty && crate::text::same_bytes(&e.key, key)
+        });
+        let mask = found.map(|e| e.mask);
+        self.tally.count(mask.is_some());
+        mask
     }
 
-    /// Remembers what the event with this key passes, in place of what its
-    /// slot held (after [`Table::find`], which makes the slots).
+    /// Remembers what the event with this key passes, in place of the
+    /// entry used longest ago among those it may take.
     fn keep(&mut self, kind: Kind, ty: u32, key: &[u8], mask: u64) {
-        if let Some(e) = self.slots.get_mut(Table::slot(ty, key)) {
-            e.kind = kind;
-            e.ty = ty;
-            e.key.clear();
-            e.key.extend_from_slice(key);
-            e.mask = mask;
-        }
+        let e = self.slots.put(Table::hash(ty, key));
+        e.kind = kind;
+        e.ty = ty;
+        e.key.clear();
+        e.key.extend_from_slice(key);
+        e.mask = mask;
     }
 }
 
@@ -485,17 +483,18 @@ mod tests {
         assert_eq!(key(0, &[text("Pricing ")]), key(0, &[text("pricing")]));
     }
 
-    /// Two types' events with the same text, in the same slot, are
+    /// Two types' events with the same text, in the same pair of slots, are
     /// different events: each is tested against its own type's terms,
     /// whichever came first.
     #[test]
     fn events_of_two_types_in_one_slot_are_told_apart() {
-        // A text that visited (type 0) and requested (type 1) put in one slot.
+        // A text that visited (type 0) and requested (type 1) put in one pair.
         let what = (0..)
             .map(|i| format!("w{i}"))
             .find(|w| {
-                let slot =
-                    |ty| crate::text::slot_of(crate::text::hash(ty, w.as_bytes()), super::SLOTS);
+                let slot = |ty| {
+                    crate::text::slot_of(crate::text::hash(ty, w.as_bytes()), super::SLOTS / 2)
+                };
                 slot(0) == slot(1)
             })
             .unwrap();
