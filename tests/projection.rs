@@ -41,16 +41,26 @@ fn fast(
 }
 
 /// What the scoring reader ([`Projection::for_scoring`]) gives for a lead:
-/// texts without their form as written.
-fn without_raw(read: Option<(Lead, Vec<DataError>)>) -> Option<(Lead, Vec<DataError>)> {
+/// texts without their form as written, and the fields no rule, stage or
+/// filter reads left missing.
+fn without_raw(
+    model: &leadscore::check::Model,
+    read: Option<(Lead, Vec<DataError>)>,
+) -> Option<(Lead, Vec<DataError>)> {
     use leadscore::eval::Value;
     let strip = |v: &mut Value| {
         if let Value::Text { raw, .. } = v {
             raw.clear();
         }
     };
+    let fields_read = model.fields_read();
     read.map(|(mut lead, errors)| {
         lead.values.iter_mut().for_each(strip);
+        for (v, &read) in lead.values.iter_mut().zip(&fields_read) {
+            if !read {
+                *v = Value::Missing;
+            }
+        }
         for e in &mut lead.events {
             e.props.iter_mut().for_each(strip);
         }
@@ -68,7 +78,7 @@ fn same(
     let scoring = fast(model, &Projection::for_scoring(model, key), line);
     prop_assert_eq!(scoring.is_some(), fast(model, p, line).is_some());
     if scoring.is_some() {
-        prop_assert_eq!(scoring, without_raw(g.clone()), "{}", line);
+        prop_assert_eq!(scoring, without_raw(model, g.clone()), "{}", line);
     }
     match fast(model, p, line) {
         // The fast path may decline a line; the general path then decides.
@@ -129,7 +139,7 @@ impl InTurn {
         if accepted {
             let mut want = general(&self.model, line, &self.key);
             if self.scoring {
-                want = without_raw(want);
+                want = without_raw(&self.model, want);
             }
             prop_assert_eq!(Some((self.lead.clone(), errors)), want, "{}", line);
         }
@@ -234,7 +244,7 @@ fn the_bundled_data_reads_the_same_both_ways() {
                     assert_eq!(f, general(&model, line, &key), "{line}");
                     let s = fast(&model, &scoring, line);
                     raw_dropped += usize::from(s != f);
-                    assert_eq!(s, without_raw(f), "{line}");
+                    assert_eq!(s, without_raw(&model, f), "{line}");
                 }
             }
         }
@@ -465,7 +475,7 @@ fn a_tag_reads_as_the_general_path_looks_it_up() {
             general.tag = want;
             assert_eq!(
                 Some((lead.clone(), errors)),
-                without_raw(Some((general, general_errors)))
+                without_raw(&model, Some((general, general_errors)))
             );
         }
         assert!(read >= 2 * 79, "{tag:?}: {read}");
@@ -473,4 +483,37 @@ fn a_tag_reads_as_the_general_path_looks_it_up() {
             assert!(tagged > 100, "{tag:?}: {tagged}");
         }
     }
+}
+
+/// When scoring, a field that nothing reads is left missing, but a value of
+/// the wrong type in it is still a data error, worded as the general path
+/// words it; the fields that are read are read as ever.
+#[test]
+fn unread_fields_are_only_checked_when_scoring() {
+    let text = "lead {\n  title: text\n  notes: text\n  size: number\n}\n\
+                \"exec\": title = \"ceo\" -> +10\n";
+    let model = leadscore::load::check_text("m.rules", text).model.unwrap();
+    assert_eq!(model.fields_read(), [true, false, false]);
+    let key = vec!["id".to_string()];
+    let scoring = Projection::for_scoring(&model, &key);
+    let full = Projection::new(&model, &key);
+    let read = |p: &Projection, line: &str| fast(&model, p, line).unwrap();
+    use leadscore::eval::Value;
+
+    let ok = r#"{"id":1,"title":"CEO","notes":"Called twice","size":40}"#;
+    let (lead, errors) = read(&scoring, ok);
+    assert!(errors.is_empty());
+    assert_eq!(lead.values[0], Value::text("ceo"));
+    assert_eq!(lead.values[1..], [Value::Missing, Value::Missing]);
+    // The full reader (explanations, tests) keeps them.
+    let (lead, _) = read(&full, ok);
+    assert_eq!(lead.values[2], Value::Number(40.0));
+
+    let bad = r#"{"id":1,"title":"CEO","notes":{"a":1},"size":"big"}"#;
+    let (lead, errors) = read(&scoring, bad);
+    let (_, want) = general(&model, bad, &key).unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors, want);
+    assert_eq!(lead.values[0], Value::text("ceo"));
+    assert_eq!(lead.values[1..], [Value::Missing, Value::Missing]);
 }

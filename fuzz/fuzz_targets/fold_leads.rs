@@ -14,13 +14,24 @@ use leadscore::io::pipeline::Pieces;
 use leadscore::io::record::{lead_from_json, lookup, DataError, DataErrorKind};
 use libfuzzer_sys::fuzz_target;
 
-fn without_raw(mut lead: leadscore::eval::Lead) -> leadscore::eval::Lead {
-    let strip = |v: &mut leadscore::eval::Value| {
-        if let leadscore::eval::Value::Text { raw, .. } = v {
+/// What the scoring reader keeps of a lead: texts without their form as
+/// written, and no value for a field the model never reads.
+fn without_raw(
+    model: &leadscore::check::Model,
+    mut lead: leadscore::eval::Lead,
+) -> leadscore::eval::Lead {
+    use leadscore::eval::Value;
+    let strip = |v: &mut Value| {
+        if let Value::Text { raw, .. } = v {
             raw.clear();
         }
     };
     lead.values.iter_mut().for_each(strip);
+    for (v, read) in lead.values.iter_mut().zip(model.fields_read()) {
+        if !read {
+            *v = Value::Missing;
+        }
+    }
     for e in &mut lead.events {
         e.props.iter_mut().for_each(strip);
     }
@@ -51,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
             |acc: &mut Vec<_>, leads| {
                 for (x, y) in leads[0].iter().zip(leads[1]) {
                     // Lines the fast reader declines keep it (a byte-order mark).
-                    acc.push((without_raw(x.clone()), without_raw(y.clone())));
+                    acc.push((without_raw(a, x.clone()), without_raw(b, y.clone())));
                 }
             },
             |acc, notes| got.push((acc, notes)),
@@ -97,7 +108,7 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
                 want_notes.extend(errors.into_iter().map(Note::Value));
-                want_leads.push((without_raw(x), without_raw(y)));
+                want_leads.push((without_raw(a, x), without_raw(b, y)));
             }
         }
     }

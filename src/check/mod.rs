@@ -274,6 +274,37 @@ impl Model {
     pub fn fallback_stage(&self) -> &str {
         self.otherwise.as_deref().unwrap_or("none")
     }
+
+    /// Per field: does a rule, stage, disqualifier or event filter read it?
+    /// A score depends on no other field (explanations and tests quote
+    /// the others).
+    pub fn fields_read(&self) -> Vec<bool> {
+        fn value(v: &ValueExpr, read: &mut [bool]) {
+            match v {
+                ValueExpr::Field(i) => read[*i] = true,
+                ValueExpr::Domain(inner) | ValueExpr::DaysSince(inner) => value(inner, read),
+                ValueExpr::Prop(_) | ValueExpr::Score | ValueExpr::Group(_) => {}
+            }
+        }
+        fn expr(e: &Expr, read: &mut [bool]) {
+            match e {
+                Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| expr(e, read)),
+                Expr::Not(e) => expr(e, read),
+                Expr::Pred(p) => value(&p.value, read),
+                // Its filter is walked with the model's terms.
+                Expr::Term(_) => {}
+            }
+        }
+        let mut read = vec![false; self.fields.len()];
+        let conds = (self.rules.iter().map(|r| &r.cond))
+            .chain(self.stages.iter().map(|s| &s.cond))
+            .chain(self.disqualifiers.iter().map(|d| &d.cond))
+            .chain(self.terms.iter().filter_map(|t| t.filter.as_ref()));
+        for e in conds {
+            expr(e, &mut read);
+        }
+        read
+    }
 }
 
 /// The result of checking: the model when there are no errors, and every

@@ -23,7 +23,7 @@ mod quotes;
 mod scan;
 mod template;
 
-use crate::check::Model;
+use crate::check::{Model, Type};
 use crate::eval::{Event, Known, KnownEvents, Lead, Shortcut, Value};
 use crate::io::record::{DataError, DataErrorKind};
 use scan::{Cursor, Invalid, Key, Tok, R};
@@ -138,6 +138,11 @@ pub struct Projection {
     /// beside the normalised one (what explanations quote), or not (scoring
     /// reads only the normalised form). Chosen once, with the projection.
     set: fill::Set,
+    /// Per field: its value is never looked at, so it is only checked for
+    /// a data error (a value of the wrong type) and left missing; a string
+    /// for a text is not even converted. Only when scoring, where nothing
+    /// quotes a lead's values.
+    unread: Vec<bool>,
     /// Tells projections apart: a [`Scratch`] keeps event templates for
     /// one projection only.
     id: u64,
@@ -158,7 +163,9 @@ fn insert(root: &mut Node, path: &[String], mut set: impl FnMut(&mut Slot)) {
 impl Projection {
     /// A reader that gives exactly the leads the general path gives.
     pub fn new(model: &Model, key: &[String]) -> Projection {
-        Projection::with(model, key, None, fill::set::<true>)
+        let mut p = Projection::with(model, key, None, fill::set::<true>);
+        p.unread.fill(false);
+        p
     }
 
     /// A reader for scoring: the same leads, except that texts do not keep
@@ -225,6 +232,7 @@ impl Projection {
             type_props,
             once,
             set,
+            unread: model.fields_read().iter().map(|read| !read).collect(),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -693,13 +701,21 @@ fn read_line(
     if lead.values.len() != model.fields.len() {
         lead.values.resize(model.fields.len(), Value::Missing);
     }
-    for ((f, tok), slot) in model.fields.iter().zip(&s.field_toks).zip(&mut lead.values) {
+    let fields = model.fields.iter().zip(&p.unread);
+    for (((f, &unread), tok), slot) in fields.zip(&s.field_toks).zip(&mut lead.values) {
         match tok {
             None => fill::replace(slot, Value::Missing, &mut s.spare),
+            // A string is a text, whatever it holds: no data error.
+            Some(t) if unread && f.ty == Type::Text && line.as_bytes()[t.start] == b'"' => {
+                fill::replace(slot, Value::Missing, &mut s.spare)
+            }
             Some(t) => {
                 if let Err(raw) = set(slot, line, *t, f.ty, &mut s.spare) {
                     fill::replace(slot, Value::Missing, &mut s.spare);
                     errors.push(crate::io::record::wrong_type(line_no, f.name(), f.ty, &raw));
+                } else if unread {
+                    // Converted only for its data error, if any.
+                    fill::replace(slot, Value::Missing, &mut s.spare);
                 }
             }
         }
