@@ -104,17 +104,33 @@ fn next<const BACKSLASH: bool>(b: &[u8], from: usize) -> Option<usize> {
         };
         let quote = set_splat_i8_m128i(b'"' as i8);
         let backslash = set_splat_i8_m128i(b'\\' as i8);
-        let mut i = from;
-        while let Some(block) = b.get(i..i + 16) {
-            let Ok(block) = <&[u8; 16]>::try_from(block) else {
-                break;
-            };
+        let found = |block: &[u8; 16]| {
             let v = load_unaligned_m128i(block);
             let mut found = cmp_eq_mask_i8_m128i(v, quote);
             if BACKSLASH {
                 found = bitor_m128i(found, cmp_eq_mask_i8_m128i(v, backslash));
             }
-            let m = move_mask_i8_m128i(found);
+            move_mask_i8_m128i(found) as u32
+        };
+        let mut i = from;
+        // Thirty-two bytes a step while they last: a time (`2026-10-11T13:23:26Z`)
+        // or a path ends within the first step, with one branch.
+        if let Some((lo, hi)) = b
+            .get(i..i + 32)
+            .and_then(|w| w.split_first_chunk::<16>())
+            .and_then(|(lo, rest)| Some((lo, rest.first_chunk::<16>()?)))
+        {
+            let m = found(lo) | found(hi) << 16;
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 32;
+        }
+        while let Some(block) = b.get(i..i + 16) {
+            let Ok(block) = <&[u8; 16]>::try_from(block) else {
+                break;
+            };
+            let m = found(block);
             if m != 0 {
                 return Some(i + m.trailing_zeros() as usize);
             }
