@@ -388,3 +388,101 @@ fn a_signal_removes_the_spilled_events() {
         assert!(left.is_empty(), "{signal} left {left:?}: {inside:?}\n{err}");
     }
 }
+
+/// A run killed outright (SIGKILL) removes nothing; the next run that
+/// spills events removes what it left, but never the directory of a run
+/// still going.
+#[test]
+fn a_killed_runs_spilled_events_go_with_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.csv");
+    std::fs::write(
+        &events,
+        "lead_id,type,at,page\nL1,visited,2026-10-10,pricing\nL2,visited,2026-10-11,pricing\n",
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    // A run that waits for its leads (from a pipe) with its events spilled.
+    let waiting = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_leadscore"))
+            .args(["score", "rules/b2b", "-", "--events"])
+            .arg(&events)
+            .args(["--as-of", "2026-11-01"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("TMPDIR", tmp.path())
+            .env("LEADSCORE_EVENTS_MEMORY", "0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let dirs = || -> Vec<std::path::PathBuf> {
+        let mut d: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        d.sort();
+        d
+    };
+    let spilled = |n: usize| {
+        let start = std::time::Instant::now();
+        while dirs().len() < n || dirs().iter().any(|d| !d.join(".lock").exists()) {
+            assert!(
+                start.elapsed().as_secs() < 60,
+                "never spilled: {:?}",
+                dirs()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    // Lock files made a minute ago: past the grace a new one is given.
+    let age = |d: &std::path::Path| {
+        let lock = std::fs::File::options()
+            .write(true)
+            .open(d.join(".lock"))
+            .unwrap();
+        let then = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        lock.set_modified(then).unwrap();
+    };
+
+    let mut killed = waiting();
+    spilled(1);
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let abandoned = dirs();
+    assert_eq!(abandoned.len(), 1);
+    age(&abandoned[0]);
+
+    // A second run, still going, removes the killed run's directory.
+    let mut going = waiting();
+    let start = std::time::Instant::now();
+    while abandoned[0].exists() {
+        assert!(start.elapsed().as_secs() < 60, "left behind: {:?}", dirs());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    spilled(1);
+    let live = dirs();
+    age(&live[0]);
+
+    // A third run to the end: the second run's directory is in use, kept.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leadscore"))
+        .args(["score", "rules/b2b", "data/b2b-leads.jsonl", "--events"])
+        .arg(&events)
+        .args(["--as-of", "2026-11-01"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TMPDIR", tmp.path())
+        .env("LEADSCORE_EVENTS_MEMORY", "0")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(dirs(), live);
+    // Its leads given, the second run ends and removes its own.
+    drop(going.stdin.take());
+    assert!(going.wait().unwrap().success());
+    assert_eq!(dirs(), Vec::<std::path::PathBuf>::new());
+}

@@ -7,7 +7,14 @@
 //! first `Scratch` also starts a thread that waits for either signal,
 //! removes every directory still open, and exits with the shell's code for
 //! the signal (130 or 143).
+//!
+//! A process killed outright (SIGKILL, the out-of-memory killer, a power
+//! cut) removes nothing. So each directory holds a lock file, locked for as
+//! long as its process runs: the lock goes with the process, however it
+//! ends. A new `Scratch` first removes the directories of its kind whose
+//! lock nobody holds, so what a killed run left is gone by the next one.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
@@ -35,7 +42,15 @@ pub fn wait_if_signalled() {
 /// A temporary directory, removed on drop or on an interrupt.
 pub struct Scratch {
     dir: tempfile::TempDir,
+    /// The directory's lock file, locked while this process runs.
+    _lock: Option<File>,
 }
+
+/// The lock file in each directory.
+const LOCK: &str = ".lock";
+/// A directory whose lock file is younger than this is left alone even
+/// when nobody holds the lock: its process may be about to take it.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Scratch {
     /// A new directory in the system's temporary directory (`TMPDIR`),
@@ -43,13 +58,19 @@ impl Scratch {
     pub fn new(prefix: &str) -> std::io::Result<Scratch> {
         // Signals are watched before there is anything to remove.
         WATCH.call_once(watch_signals);
+        remove_abandoned(&std::env::temp_dir(), prefix);
         // The directory is made while the list is locked, so a signal that
         // comes as it is made waits for it to be listed, and is never
         // between the two (a directory on disk that the list lacks).
         let mut open = open_dirs();
         let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
         open.push(dir.path().to_path_buf());
-        Ok(Scratch { dir })
+        // Where files can't be locked, the directory is simply never
+        // taken for abandoned (see `remove_abandoned`).
+        let lock = File::create(dir.path().join(LOCK))
+            .ok()
+            .filter(|f| f.lock().is_ok());
+        Ok(Scratch { dir, _lock: lock })
     }
 
     pub fn path(&self) -> &Path {
@@ -61,6 +82,34 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         // The directory itself goes when `dir` is dropped, after this.
         open_dirs().retain(|p| p != self.dir.path());
+    }
+}
+
+/// Removes the directories in `tmp` named `{prefix}…` that a process left
+/// without removing them: those whose lock file nobody holds (and that is
+/// old enough not to be one being made). A directory without a lock file,
+/// or whose lock can't be tried, is left alone.
+pub fn remove_abandoned(tmp: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let dir = entry.path();
+        let Ok(lock) = File::open(dir.join(LOCK)) else {
+            continue;
+        };
+        let old = lock
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= GRACE);
+        if old && lock.try_lock().is_ok() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }
 
