@@ -177,7 +177,10 @@ mod tests {
                     seed = seed
                         .wrapping_mul(6364136223846793005)
                         .wrapping_add(1442695040888963407);
-                    (((seed >> 33) % 9) as i64 * 50, (seed >> 20).is_multiple_of(3))
+                    (
+                        ((seed >> 33) % 9) as i64 * 50,
+                        (seed >> 20).is_multiple_of(3),
+                    )
                 })
                 .collect();
             if let Some(a) = auc(&points) {

@@ -23,7 +23,9 @@ use crate::tally::Tally;
 use crate::text::word_of;
 
 /// Templates kept per event source, at most.
-const KEEP: usize = 16;
+const KEEP: usize = 32;
+/// Templates kept per event type (its shapes), at most.
+const SHAPES: usize = 4;
 /// Members of an event learned as a template, at most.
 const MEMBERS: usize = 8;
 /// Bytes of literals per template, at most.
@@ -124,6 +126,16 @@ struct Template {
 /// One member read by the general scan: its value and its role.
 pub type Seen = (Tok, Option<Role>);
 
+/// Which templates to try for an event (see [`Templates::read`]).
+enum Pick {
+    /// Those of the type of this length and head.
+    Type(usize, u64),
+    /// The one matched last.
+    Last,
+    /// None.
+    None,
+}
+
 /// The templates of one event source.
 #[derive(Debug, Default)]
 pub struct Templates {
@@ -203,7 +215,7 @@ impl Templates {
     /// is known from the template (the type is the template's own, byte
     /// for byte). `None` when no template matches: the cursor is then
     /// unspecified and `found` may have been called for some members (the
-    /// caller starts that event over).
+    /// caller starts that event over, and may try [`Templates::read_others`]).
     #[inline]
     pub fn read(
         &mut self,
@@ -212,24 +224,17 @@ impl Templates {
         mut found: impl FnMut(Role, Tok),
     ) -> Option<Kind> {
         let start = c.i;
-        let k = self.pick(c.b, start);
-        let mut ty = None;
-        let hit = self.list.get(k).and_then(|t| {
-            let end = t.matches(c, start, depth, |role, tok| {
-                if let Role::Type = role {
-                    ty = Some(tok);
-                }
-                found(role, tok);
-            })?;
-            c.i = end;
-            let same_type = match (t.ty, ty) {
-                (Some(lit), Some(tok)) => {
-                    tok.end - tok.start == lit.len() + 2 && lit.is_at(&t.bytes, c.b, tok.start + 1)
-                }
-                _ => false,
-            };
-            Some(if same_type { t.kind } else { Kind::Unknown })
-        });
+        let k = match self.pick(c.b, start) {
+            // The type's shape matched last.
+            Pick::Type(len, head) => self
+                .by_type
+                .iter()
+                .find(|&&(l, h, _)| l == len && h == head)
+                .map_or(usize::MAX, |&(_, _, k)| k),
+            Pick::Last => self.last,
+            Pick::None => usize::MAX,
+        };
+        let hit = self.try_one(k, c, start, depth, &mut found);
         if hit.is_some() {
             self.last = k;
         }
@@ -237,31 +242,88 @@ impl Templates {
         hit
     }
 
-    /// The template to try: the one for the event's type when the type
+    /// After [`Templates::read`] found no match for the event at the
+    /// cursor (back on its `{`): reads it by the type's other shapes, if
+    /// it has any (members in another order, one left out, as another
+    /// system writes the same event). `found(None)` says that what was
+    /// reported before it no longer holds (a shape that did not match
+    /// after all). The shape that matches is tried first from then on.
+    #[inline(never)]
+    pub fn read_others(
+        &mut self,
+        c: &mut Cursor<'_>,
+        depth: usize,
+        mut found: impl FnMut(Option<(Role, Tok)>),
+    ) -> Option<Kind> {
+        let start = c.i;
+        let Pick::Type(len, head) = self.pick(c.b, start) else {
+            return None;
+        };
+        let is = |&(l, h, _): &(usize, u64, usize)| (l, h) == (len, head);
+        let first = self.by_type.iter().position(is)?;
+        for pos in first + 1..self.by_type.len() {
+            let (l, h, k) = self.by_type[pos];
+            if !is(&(l, h, k)) {
+                continue;
+            }
+            found(None);
+            let mut report = |role, tok| found(Some((role, tok)));
+            if let Some(kind) = self.try_one(k, c, start, depth, &mut report) {
+                self.by_type.swap(first, pos);
+                self.last = k;
+                self.tally.count(true);
+                return Some(kind);
+            }
+        }
+        None
+    }
+
+    /// Reads the event at `start` by template `k` (see [`Templates::read`]).
+    #[inline(always)]
+    fn try_one(
+        &self,
+        k: usize,
+        c: &mut Cursor<'_>,
+        start: usize,
+        depth: usize,
+        found: &mut impl FnMut(Role, Tok),
+    ) -> Option<Kind> {
+        let t = self.list.get(k)?;
+        let mut ty = None;
+        let end = t.matches(c, start, depth, |role, tok| {
+            if let Role::Type = role {
+                ty = Some(tok);
+            }
+            found(role, tok);
+        })?;
+        c.i = end;
+        let same_type = match (t.ty, ty) {
+            (Some(lit), Some(tok)) => {
+                tok.end - tok.start == lit.len() + 2 && lit.is_at(&t.bytes, c.b, tok.start + 1)
+            }
+            _ => false,
+        };
+        Some(if same_type { t.kind } else { Kind::Unknown })
+    }
+
+    /// The templates to try: those for the event's type when the type
     /// comes first, else the one matched last.
     #[inline]
-    fn pick(&self, b: &[u8], start: usize) -> usize {
+    fn pick(&self, b: &[u8], start: usize) -> Pick {
         if let Some(t) = self.list.get(self.last) {
             if let (Some(first), Some(_)) = (t.segs.first(), t.ty) {
                 // Templates keyed by type share their first literal
                 // (`{"type":"`) in practice; a different one finds none.
                 if first.lit.is_at(&t.bytes, b, start) {
                     let value = start + first.lit.len();
-                    if let Some(q) = super::quotes::next_quote(b, value) {
-                        let (len, head) = (q - value, word_of(&b[value..q]));
-                        if let Some(&(_, _, k)) = self
-                            .by_type
-                            .iter()
-                            .find(|&&(l, h, _)| l == len && h == head)
-                        {
-                            return k;
-                        }
-                    }
-                    return usize::MAX;
+                    return match super::quotes::next_quote(b, value) {
+                        Some(q) => Pick::Type(q - value, word_of(&b[value..q])),
+                        None => Pick::None,
+                    };
                 }
             }
         }
-        self.last
+        Pick::Last
     }
 
     /// Keeps the shape of an event the general scan read (`start..end` of
@@ -298,9 +360,15 @@ impl Templates {
             let text = slice(&t.bytes, ty.at);
             t.kind = kind_of(text);
             let key = (text.len(), word_of(text));
-            // One template per type: the newest shape.
-            self.by_type.retain(|&(l, h, _)| (l, h) != key);
-            self.by_type.push((key.0, key.1, slot));
+            // At most `SHAPES` templates per type: the newest goes first,
+            // and the one of its type matched longest ago makes way.
+            let same = |&(l, h, _): &(usize, u64, usize)| (l, h) == key;
+            if self.by_type.iter().filter(|e| same(e)).count() >= SHAPES {
+                if let Some(oldest) = self.by_type.iter().rposition(same) {
+                    self.by_type.remove(oldest);
+                }
+            }
+            self.by_type.insert(0, (key.0, key.1, slot));
         }
         self.last = slot;
     }
@@ -561,6 +629,71 @@ mod tests {
         let mut t = Templates::default();
         t.learn(learned, 0, learned.len(), &members, |_| Kind::Other);
         assert_eq!(read(&mut t, learned), Some(Kind::Other));
+    }
+
+    /// Reads an event by the templates, as the reader does: the members
+    /// found, with what a template that did not match found taken back.
+    fn read_members(t: &mut Templates, line: &[u8]) -> Option<Vec<(Role, String)>> {
+        let mut found = Vec::new();
+        let mut c = Cursor::new(line);
+        if t.read(&mut c, 1, |role, tok| found.push((role, tok)))
+            .is_none()
+        {
+            found.clear();
+            c.i = 0;
+            t.read_others(&mut c, 1, |member| match member {
+                Some((role, tok)) => found.push((role, tok)),
+                None => found.clear(),
+            })?;
+        }
+        let text = |tok: Tok| String::from_utf8_lossy(&line[tok.start..tok.end]).into_owned();
+        Some(found.into_iter().map(|(r, tok)| (r, text(tok))).collect())
+    }
+
+    #[test]
+    fn a_type_in_two_shapes_is_read_by_both_templates() {
+        // `visited` as one system writes it, and as another does.
+        let a = br#"{"type":"visited","page":"/a","at":"2026-01-01"}"#;
+        let b = br#"{"type":"visited","at":"2026-01-01","page":"/a","ip":1}"#;
+        let mut t = Templates::default();
+        let kind = |_: &[u8]| Kind::Model(0);
+        t.learn(
+            a,
+            0,
+            a.len(),
+            &[
+                (tok(8, 17), Some(Role::Type)),
+                (tok(25, 29), Some(Role::Prop(0))),
+                (tok(35, 47), Some(Role::At)),
+            ],
+            kind,
+        );
+        t.learn(
+            b,
+            0,
+            b.len(),
+            &[
+                (tok(8, 17), Some(Role::Type)),
+                (tok(23, 35), Some(Role::At)),
+                (tok(43, 47), Some(Role::Prop(0))),
+                (tok(53, 54), None),
+            ],
+            kind,
+        );
+        let (x, y) = (
+            br#"{"type":"visited","page":"/pricing","at":"2026-10-01"}"#,
+            br#"{"type":"visited","at":"2026-10-02","page":"/docs","ip":7}"#,
+        );
+        // In turn, so the shape tried first is sometimes the wrong one:
+        // what it found is taken back.
+        for _ in 0..3 {
+            let got = read_members(&mut t, x).unwrap();
+            assert_eq!(got.len(), 3, "{got:?}");
+            assert!(got.contains(&(Role::Prop(0), "\"/pricing\"".into())));
+            let got = read_members(&mut t, y).unwrap();
+            assert_eq!(got.len(), 3, "{got:?}");
+            assert!(got.contains(&(Role::At, "\"2026-10-02\"".into())));
+        }
     }
 
     #[test]
