@@ -141,7 +141,8 @@ enum Pick {
 pub struct Templates {
     list: Vec<Template>,
     /// For the templates whose first value is the event's type, by type:
-    /// the type's length and first eight bytes, and the template.
+    /// the type's length and first eight bytes, and the template; up to
+    /// [`SHAPES`] entries a type, the one matched last first.
     by_type: Vec<(usize, u64, usize)>,
     /// The template matched last (tried first when the type comes later).
     last: usize,
@@ -263,7 +264,7 @@ impl Templates {
         let first = self.by_type.iter().position(is)?;
         for pos in first + 1..self.by_type.len() {
             let (l, h, k) = self.by_type[pos];
-            if !is(&(l, h, k)) {
+            if (l, h) != (len, head) {
                 continue;
             }
             found(None);
