@@ -329,33 +329,54 @@ fn commands_give_the_same_results_with_spilled_events() {
     assert!(err.contains("can't write the events of"), "{err}");
 }
 
-/// An interrupt (Ctrl-C) or a termination request while events are spilled
-/// removes the temporary files, and the exit code names the signal.
-#[test]
-fn a_signal_removes_the_spilled_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = dir.path().join("events.csv");
+/// A small events file in `dir`, for the runs below.
+fn two_events(dir: &std::path::Path) -> std::path::PathBuf {
+    let events = dir.join("events.csv");
     std::fs::write(
         &events,
         "lead_id,type,at,page\nL1,visited,2026-10-10,pricing\nL2,visited,2026-10-11,pricing\n",
     )
     .unwrap();
+    events
+}
+
+/// `score rules/b2b LEADS --events EVENTS` with every event spilled into
+/// `tmp`; the caller says where its output goes.
+fn spilling(leads: &str, events: &std::path::Path, tmp: &std::path::Path) -> std::process::Command {
+    let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_leadscore"));
+    run.args(["score", "rules/b2b", leads, "--events"])
+        .arg(events)
+        .args(["--as-of", "2026-11-01"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TMPDIR", tmp)
+        .env("LEADSCORE_EVENTS_MEMORY", "0");
+    run
+}
+
+/// A spilling run whose leads come from a pipe that stays open, so it
+/// waits for them with its events already spilled.
+fn waiting(
+    events: &std::path::Path,
+    tmp: &std::path::Path,
+    stderr: std::process::Stdio,
+) -> std::process::Child {
+    spilling("-", events, tmp)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// An interrupt (Ctrl-C) or a termination request while events are spilled
+/// removes the temporary files, and the exit code names the signal.
+#[test]
+fn a_signal_removes_the_spilled_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = two_events(dir.path());
     for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
         let tmp = tempfile::tempdir().unwrap();
-        // The leads come from a pipe that stays open, so the run waits
-        // for them with its events already spilled.
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_leadscore"))
-            .args(["score", "rules/b2b", "-", "--events"])
-            .arg(&events)
-            .args(["--as-of", "2026-11-01"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("TMPDIR", tmp.path())
-            .env("LEADSCORE_EVENTS_MEMORY", "0")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = waiting(&events, tmp.path(), std::process::Stdio::piped());
         let spilled = || std::fs::read_dir(tmp.path()).unwrap().count() > 0;
         let start = std::time::Instant::now();
         while !spilled() {
@@ -395,28 +416,9 @@ fn a_signal_removes_the_spilled_events() {
 #[test]
 fn a_killed_runs_spilled_events_go_with_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
-    let events = dir.path().join("events.csv");
-    std::fs::write(
-        &events,
-        "lead_id,type,at,page\nL1,visited,2026-10-10,pricing\nL2,visited,2026-10-11,pricing\n",
-    )
-    .unwrap();
+    let events = two_events(dir.path());
     let tmp = tempfile::tempdir().unwrap();
-    // A run that waits for its leads (from a pipe) with its events spilled.
-    let waiting = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_leadscore"))
-            .args(["score", "rules/b2b", "-", "--events"])
-            .arg(&events)
-            .args(["--as-of", "2026-11-01"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("TMPDIR", tmp.path())
-            .env("LEADSCORE_EVENTS_MEMORY", "0")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let waiting = || waiting(&events, tmp.path(), std::process::Stdio::null());
     let dirs = || -> Vec<std::path::PathBuf> {
         let mut d: Vec<_> = std::fs::read_dir(tmp.path())
             .unwrap()
@@ -466,13 +468,7 @@ fn a_killed_runs_spilled_events_go_with_the_next_run() {
     age(&live[0]);
 
     // A third run to the end: the second run's directory is in use, kept.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leadscore"))
-        .args(["score", "rules/b2b", "data/b2b-leads.jsonl", "--events"])
-        .arg(&events)
-        .args(["--as-of", "2026-11-01"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("TMPDIR", tmp.path())
-        .env("LEADSCORE_EVENTS_MEMORY", "0")
+    let out = spilling("data/b2b-leads.jsonl", &events, tmp.path())
         .output()
         .unwrap();
     assert!(

@@ -393,23 +393,14 @@ fn read_events(
         let templates = &mut s.templates[source];
         let start = c.i;
         let read = if c.is_clean() && templates.worth_trying() {
-            let found = templates.read(c, depth, |role, t| match role {
+            let mut found = |role, t| match role {
                 Role::Type => ty = Some(t),
                 Role::At => at = Some(t),
                 Role::Prop(pi) => s.props[props + pi] = Some(t),
-            });
-            found.or_else(|| {
+            };
+            templates.read(c, depth, &mut found).or_else(|| {
                 c.i = start;
-                templates.read_others(c, depth, |member| match member {
-                    Some((Role::Type, t)) => ty = Some(t),
-                    Some((Role::At, t)) => at = Some(t),
-                    Some((Role::Prop(pi), t)) => s.props[props + pi] = Some(t),
-                    // What a shape that did not match found.
-                    None => {
-                        (ty, at) = (None, None);
-                        s.props[props..props + n].fill(None);
-                    }
-                })
+                templates.read_others(c, depth, &mut found)
             })
         } else {
             None

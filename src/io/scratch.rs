@@ -89,7 +89,7 @@ impl Drop for Scratch {
 /// without removing them: those whose lock file nobody holds (and that is
 /// old enough not to be one being made). A directory without a lock file,
 /// or whose lock can't be tried, is left alone.
-pub fn remove_abandoned(tmp: &Path, prefix: &str) {
+fn remove_abandoned(tmp: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(tmp) else {
         return;
     };

@@ -246,15 +246,19 @@ impl Templates {
     /// After [`Templates::read`] found no match for the event at the
     /// cursor (back on its `{`): reads it by the type's other shapes, if
     /// it has any (members in another order, one left out, as another
-    /// system writes the same event). `found(None)` says that what was
-    /// reported before it no longer holds (a shape that did not match
-    /// after all). The shape that matches is tried first from then on.
+    /// system writes the same event). The shape that matches is tried
+    /// first from then on.
+    ///
+    /// A shape that fails part way has reported the members it read; the
+    /// one that matches reads the same bytes, so it reports each of them
+    /// again, with the same role (given by the member's name) and the same
+    /// token. A caller that keeps the last report per role needs no reset.
     #[inline(never)]
     pub fn read_others(
         &mut self,
         c: &mut Cursor<'_>,
         depth: usize,
-        mut found: impl FnMut(Option<(Role, Tok)>),
+        mut found: impl FnMut(Role, Tok),
     ) -> Option<Kind> {
         let start = c.i;
         let Pick::Type(len, head) = self.pick(c.b, start) else {
@@ -267,9 +271,7 @@ impl Templates {
             if (l, h) != (len, head) {
                 continue;
             }
-            found(None);
-            let mut report = |role, tok| found(Some((role, tok)));
-            if let Some(kind) = self.try_one(k, c, start, depth, &mut report) {
+            if let Some(kind) = self.try_one(k, c, start, depth, &mut found) {
                 self.by_type.swap(first, pos);
                 self.last = k;
                 self.tally.count(true);
@@ -632,20 +634,18 @@ mod tests {
         assert_eq!(read(&mut t, learned), Some(Kind::Other));
     }
 
-    /// Reads an event by the templates, as the reader does: the members
-    /// found, with what a template that did not match found taken back.
+    /// Reads an event by the templates, as the reader does: the last token
+    /// reported for each role.
     fn read_members(t: &mut Templates, line: &[u8]) -> Option<Vec<(Role, String)>> {
-        let mut found = Vec::new();
+        let mut found: Vec<(Role, Tok)> = Vec::new();
+        let mut keep = |role, tok| match found.iter_mut().find(|(r, _)| *r == role) {
+            Some(kept) => kept.1 = tok,
+            None => found.push((role, tok)),
+        };
         let mut c = Cursor::new(line);
-        if t.read(&mut c, 1, |role, tok| found.push((role, tok)))
-            .is_none()
-        {
-            found.clear();
+        if t.read(&mut c, 1, &mut keep).is_none() {
             c.i = 0;
-            t.read_others(&mut c, 1, |member| match member {
-                Some((role, tok)) => found.push((role, tok)),
-                None => found.clear(),
-            })?;
+            t.read_others(&mut c, 1, &mut keep)?;
         }
         let text = |tok: Tok| String::from_utf8_lossy(&line[tok.start..tok.end]).into_owned();
         Some(found.into_iter().map(|(r, tok)| (r, text(tok))).collect())
