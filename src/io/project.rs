@@ -90,6 +90,24 @@ enum Role {
     Prop(usize),
 }
 
+impl Role {
+    /// Where the reader keeps an event member of this role (see
+    /// [`SLOTS_BEFORE`]): a member without one goes to slot 0, never read.
+    fn slot(role: Option<Role>) -> usize {
+        match role {
+            None => 0,
+            Some(Role::Type) => 1,
+            Some(Role::At) => 2,
+            Some(Role::Prop(pi)) => SLOTS_BEFORE + pi,
+        }
+    }
+}
+
+/// Slots of an event's members before its properties' own: one for
+/// members the model does not read, its type, its time. Templates report
+/// every member to its slot ([`Role::slot`]), with no branch on its role.
+const SLOTS_BEFORE: usize = 3;
+
 /// What an event's type is to the model, when a template has told.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 enum Kind {
@@ -381,22 +399,23 @@ fn read_events(
             });
             return Ok(());
         }
-        // The spans buffer only grows; its first `props_used` entries are this line's.
-        let props = s.props_used;
-        s.props_used += n;
+        // The spans buffer only grows; its first `props_used` entries are
+        // this line's: per event, its slots (see `SLOTS_BEFORE`).
+        let base = s.props_used;
+        s.props_used += SLOTS_BEFORE + n;
         if s.props.len() < s.props_used {
             s.props.resize(s.props_used, None);
         }
-        s.props[props..props + n].fill(None);
-        let mut ty = None;
-        let mut at = None;
+        let slots = &mut s.props[base..base + SLOTS_BEFORE + n];
+        slots.fill(None);
         let templates = &mut s.templates[source];
         let start = c.i;
         let read = if c.is_clean() && templates.worth_trying() {
-            let mut found = |role, t| match role {
-                Role::Type => ty = Some(t),
-                Role::At => at = Some(t),
-                Role::Prop(pi) => s.props[props + pi] = Some(t),
+            // A template's slots are its source's: always in range.
+            let mut found = |slot: usize, t| {
+                if let Some(kept) = slots.get_mut(slot) {
+                    *kept = Some(t);
+                }
             };
             templates.read(c, depth, &mut found).or_else(|| {
                 c.i = start;
@@ -409,9 +428,7 @@ fn read_events(
         if read.is_none() {
             // Member by member, from the start.
             c.i = start;
-            ty = None;
-            at = None;
-            let found = &mut s.props[props..props + n];
+            let found = slots;
             found.fill(None);
             let members = &mut s.members;
             members.clear();
@@ -423,11 +440,8 @@ fn read_events(
                     .iter()
                     .find(|(k, _)| k.is(key, head))
                     .map(|&(_, role)| role);
-                match role {
-                    Some(Role::Type) => ty = Some(t),
-                    Some(Role::At) => at = Some(t),
-                    Some(Role::Prop(pi)) => found[pi] = Some(t),
-                    None => {}
+                if let Some(kept) = found.get_mut(Role::slot(role)) {
+                    *kept = Some(t);
                 }
                 members.push((t, role));
                 Ok(())
@@ -438,10 +452,10 @@ fn read_events(
         }
         s.events.push(RawEvent {
             bad: false,
-            ty,
+            ty: s.props[base + 1],
             kind,
-            at,
-            props,
+            at: s.props[base + 2],
+            props: base + SLOTS_BEFORE,
         });
         Ok(())
     })?;

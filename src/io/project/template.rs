@@ -103,7 +103,8 @@ impl Lit {
 #[derive(Debug, Clone, Copy)]
 struct Seg {
     lit: Lit,
-    role: Option<Role>,
+    /// Where the reader keeps it ([`Role::slot`]).
+    slot: usize,
     /// A string: the literal ends with its opening quote, and the value
     /// ends at the next quote. Otherwise the scanner skips the value.
     string: bool,
@@ -211,7 +212,8 @@ impl Templates {
     }
 
     /// Reads the event object at the cursor (on its `{`) by a template,
-    /// calling `found(role, token)` for each member with a role; with the
+    /// calling `found(slot, token)` for each member, with the slot its
+    /// role gives it ([`Role::slot`]; 0 for a member without one); with the
     /// cursor after the object, what its type is to the model when that
     /// is known from the template (the type is the template's own, byte
     /// for byte). `None` when no template matches: the cursor is then
@@ -222,7 +224,7 @@ impl Templates {
         &mut self,
         c: &mut Cursor<'_>,
         depth: usize,
-        mut found: impl FnMut(Role, Tok),
+        mut found: impl FnMut(usize, Tok),
     ) -> Option<Kind> {
         let start = c.i;
         let k = match self.pick(c.b, start) {
@@ -258,7 +260,7 @@ impl Templates {
         &mut self,
         c: &mut Cursor<'_>,
         depth: usize,
-        mut found: impl FnMut(Role, Tok),
+        mut found: impl FnMut(usize, Tok),
     ) -> Option<Kind> {
         let start = c.i;
         let Pick::Type(len, head) = self.pick(c.b, start) else {
@@ -289,20 +291,18 @@ impl Templates {
         c: &mut Cursor<'_>,
         start: usize,
         depth: usize,
-        found: &mut impl FnMut(Role, Tok),
+        found: &mut impl FnMut(usize, Tok),
     ) -> Option<Kind> {
         let t = self.list.get(k)?;
-        let mut ty = None;
-        let end = t.matches(c, start, depth, |role, tok| {
-            if let Role::Type = role {
-                ty = Some(tok);
-            }
-            found(role, tok);
-        })?;
+        let end = t.matches(c, start, depth, found)?;
         c.i = end;
-        let same_type = match (t.ty, ty) {
-            (Some(lit), Some(tok)) => {
-                tok.end - tok.start == lit.len() + 2 && lit.is_at(&t.bytes, c.b, tok.start + 1)
+        // With a type, the first value is the type's string. It holds no
+        // quote or backslash, so a quote right after the same bytes ends
+        // the string just read.
+        let same_type = match (t.ty, t.segs.first()) {
+            (Some(lit), Some(first)) => {
+                let value = start + first.lit.len();
+                c.b.get(value + lit.len()) == Some(&b'"') && lit.is_at(&t.bytes, c.b, value)
             }
             _ => false,
         };
@@ -401,7 +401,8 @@ impl Template {
                 let ty = push(&mut self.bytes, &b[value..tok.end - 1])?;
                 self.ty = Some(Lit::new(&self.bytes, ty));
             }
-            self.segs.push(Seg { lit, role, string });
+            let slot = Role::slot(role);
+            self.segs.push(Seg { lit, slot, string });
             prev = if string { tok.end - 1 } else { tok.end };
         }
         let tail = push(&mut self.bytes, &b[prev..end])?;
@@ -417,7 +418,7 @@ impl Template {
         c: &mut Cursor<'_>,
         start: usize,
         depth: usize,
-        mut found: impl FnMut(Role, Tok),
+        mut found: impl FnMut(usize, Tok),
     ) -> Option<usize> {
         let tail = self.tail.as_ref()?;
         if depth >= super::scan::MAX_DEPTH {
@@ -434,9 +435,7 @@ impl Template {
             // event with the same literals reads the same way.
             let (tok, next) = value_at(c, pos + seg.lit.len(), seg.string, depth + 1)?;
             pos = next;
-            if let Some(role) = seg.role {
-                found(role, tok);
-            }
+            found(seg.slot, tok);
         }
         tail.is_at(bytes, b, pos).then(|| pos + tail.len())
     }
@@ -560,6 +559,18 @@ impl LineTemplates {
 mod tests {
     use super::*;
 
+    /// The role whose slot this is ([`Role::slot`] undone).
+    fn role_of(slot: usize) -> Option<Role> {
+        let role = match slot {
+            0 => return None,
+            1 => Role::Type,
+            2 => Role::At,
+            _ => Role::Prop(slot - super::super::SLOTS_BEFORE),
+        };
+        assert_eq!(Role::slot(Some(role)), slot);
+        Some(role)
+    }
+
     fn tok(start: usize, end: usize) -> Tok {
         Tok {
             start,
@@ -584,11 +595,16 @@ mod tests {
         let line = br#"{"type":"visited","page":"/pricing","at":"2026-10-01T00:00:00Z"}"#;
         let mut c = Cursor::new(line);
         let mut found = Vec::new();
-        let kind = t.read(&mut c, 1, |role, tok| {
-            found.push((role, tok.start, tok.end))
+        let kind = t.read(&mut c, 1, |slot, tok| {
+            found.push((role_of(slot), tok.start, tok.end))
         });
         assert_eq!(kind, Some(Kind::Model(3)));
         assert_eq!(c.i, line.len());
+        let roles: Vec<_> = found.iter().map(|&(role, ..)| role).collect();
+        assert_eq!(
+            roles,
+            [Some(Role::Type), Some(Role::Prop(0)), Some(Role::At)]
+        );
         let spans: Vec<&[u8]> = found.iter().map(|&(_, a, b)| &line[a..b]).collect();
         assert_eq!(
             spans,
@@ -638,9 +654,14 @@ mod tests {
     /// reported for each role.
     fn read_members(t: &mut Templates, line: &[u8]) -> Option<Vec<(Role, String)>> {
         let mut found: Vec<(Role, Tok)> = Vec::new();
-        let mut keep = |role, tok| match found.iter_mut().find(|(r, _)| *r == role) {
-            Some(kept) => kept.1 = tok,
-            None => found.push((role, tok)),
+        let mut keep = |slot, tok| {
+            let Some(role) = role_of(slot) else {
+                return;
+            };
+            match found.iter_mut().find(|(r, _)| *r == role) {
+                Some(kept) => kept.1 = tok,
+                None => found.push((role, tok)),
+            }
         };
         let mut c = Cursor::new(line);
         if t.read(&mut c, 1, &mut keep).is_none() {
