@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rewrites a leads file (JSON Lines, as gen_leads.py writes it) in the shapes
 of data other programs write, one file per shape, for the reader's
-measurements in docs/benchmarks.md ("Other shapes of data"):
+measurements in docs/benchmarks-history.md ("Other shapes of data"):
 
   esc     non-ASCII company names, escaped as json.dumps writes them (\\u00f1)
   utf     the same names as raw UTF-8

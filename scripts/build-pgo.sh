@@ -5,7 +5,7 @@
 # than the benchmark's files), and the release build is then optimised with
 # the profile it recorded, with whole-program (fat) link-time optimisation
 # and one codegen unit. `cargo build --release` stays the ordinary build;
-# docs/benchmarks.md (round sixteen) has what this one gains.
+# docs/benchmarks-history.md (round sixteen) has what this one gains.
 #
 #   bash scripts/build-pgo.sh            # prints the binary's path at the end
 #
