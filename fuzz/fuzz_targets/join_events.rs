@@ -4,12 +4,15 @@
 //! them to a lead for two models with different event sources puts each
 //! event at both paths, and the readers after it never panic; and adding
 //! them to a lead the fast reader read gives the lead the general path
-//! reads once they are joined in.
+//! reads once they are joined in. Read with no memory budget, the same
+//! events spill to temporary files, and leads joined to the spill come out
+//! exactly as joined to the held events.
 #![no_main]
 
 mod common;
 
-use leadscore::io::input::{attach_events_for, read_events};
+use leadscore::io::input::{attach_events_for, read_events, EventsById, Format, Record};
+use leadscore::io::join::{joined_records, read_events_within, Events};
 use leadscore::io::record::lead_from_json;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value as Json;
@@ -29,10 +32,56 @@ pub fn projections() -> &'static [leadscore::io::project::Projection; 2] {
     })
 }
 
+/// Leads joined to events for both models, each record described.
+fn joined(leads: &[u8], events: &Events) -> Vec<String> {
+    let [a, b] = common::models();
+    let models = [a, b];
+    let key = ["id".to_string()];
+    let input = Box::new(std::io::Cursor::new(leads.to_vec()));
+    let records = joined_records(Format::Jsonl, input, Some(events), &models, &key)
+        .expect("the spill's files can be read");
+    records
+        .map(|r| match r.expect("the spill's files can be read") {
+            Record::Lead { line, value } => format!("{line}: {value}"),
+            Record::Rejected { line, text, error } => format!("{line}: {text:?}: {error}"),
+            Record::Blank { line } => format!("{line}: blank"),
+        })
+        .collect()
+}
+
+/// A spill of the same events joins every lead as the held events do: a
+/// lead for each id with events, one without, a blank line, a line that
+/// is not JSON.
+fn spill_joins_as_held(path: &str, data: &[u8], held: EventsById) {
+    let spilled = read_events_within(
+        path,
+        Box::new(std::io::Cursor::new(data.to_vec())),
+        0,
+        Some(0),
+        |_| {},
+    )
+    .expect("the spill's files can be written");
+    let mut leads = String::new();
+    for id in held.ids() {
+        leads.push_str(&serde_json::json!({ "id": id }).to_string());
+        leads.push('\n');
+    }
+    leads.push_str("{\"id\": \"no events here\"}\n\n{not json\n");
+    assert_eq!(
+        joined(leads.as_bytes(), &spilled),
+        joined(leads.as_bytes(), &Events::Held(held))
+    );
+}
+
 fuzz_target!(|data: &[u8]| {
     let [a, b] = common::models();
     let key = vec!["id".to_string()];
     for path in ["events.jsonl", "events.csv"] {
+        spill_joins_as_held(
+            path,
+            data,
+            read_events(path, Box::new(std::io::Cursor::new(data.to_vec()))).0,
+        );
         let (events, _errors) = read_events(path, Box::new(std::io::Cursor::new(data.to_vec())));
         if path.ends_with(".jsonl") {
             // What each JSON line holds, by lead id (as `score` prints ids).
