@@ -77,11 +77,6 @@ fuzz_target!(|data: &[u8]| {
     let [a, b] = common::models();
     let key = vec!["id".to_string()];
     for path in ["events.jsonl", "events.csv"] {
-        spill_joins_as_held(
-            path,
-            data,
-            read_events(path, Box::new(std::io::Cursor::new(data.to_vec()))).0,
-        );
         let (events, _errors) = read_events(path, Box::new(std::io::Cursor::new(data.to_vec())));
         if path.ends_with(".jsonl") {
             // What each JSON line holds, by lead id (as `score` prints ids).
@@ -172,5 +167,6 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
+        spill_joins_as_held(path, data, events);
     }
 });

@@ -96,8 +96,8 @@ impl Role {
     fn slot(role: Option<Role>) -> usize {
         match role {
             None => 0,
-            Some(Role::Type) => 1,
-            Some(Role::At) => 2,
+            Some(Role::Type) => TYPE_SLOT,
+            Some(Role::At) => AT_SLOT,
             Some(Role::Prop(pi)) => SLOTS_BEFORE + pi,
         }
     }
@@ -107,6 +107,8 @@ impl Role {
 /// members the model does not read, its type, its time. Templates report
 /// every member to its slot ([`Role::slot`]), with no branch on its role.
 const SLOTS_BEFORE: usize = 3;
+const TYPE_SLOT: usize = 1;
+const AT_SLOT: usize = 2;
 
 /// What an event's type is to the model, when a template has told.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -452,9 +454,9 @@ fn read_events(
         }
         s.events.push(RawEvent {
             bad: false,
-            ty: s.props[base + 1],
+            ty: s.props[base + TYPE_SLOT],
             kind,
-            at: s.props[base + 2],
+            at: s.props[base + AT_SLOT],
             props: base + SLOTS_BEFORE,
         });
         Ok(())

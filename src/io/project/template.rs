@@ -253,8 +253,8 @@ impl Templates {
     ///
     /// A shape that fails part way has reported the members it read; the
     /// one that matches reads the same bytes, so it reports each of them
-    /// again, with the same role (given by the member's name) and the same
-    /// token. A caller that keeps the last report per role needs no reset.
+    /// again, to the same slot (given by the member's name) with the same
+    /// token. A caller that keeps the last report per slot needs no reset.
     #[inline(never)]
     pub fn read_others(
         &mut self,
@@ -563,8 +563,8 @@ mod tests {
     fn role_of(slot: usize) -> Option<Role> {
         let role = match slot {
             0 => return None,
-            1 => Role::Type,
-            2 => Role::At,
+            super::super::TYPE_SLOT => Role::Type,
+            super::super::AT_SLOT => Role::At,
             _ => Role::Prop(slot - super::super::SLOTS_BEFORE),
         };
         assert_eq!(Role::slot(Some(role)), slot);
