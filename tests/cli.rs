@@ -619,3 +619,61 @@ fn records_keep_their_order_and_line_numbers_across_batches() {
         "{bad_event}"
     );
 }
+
+/// Long decimals are read as the nearest double on every path: JSON Lines
+/// (a line shape repeated, as the fast reader sees data, and each line on
+/// its own) and CSV. `0.9999999999999999` is below one.
+#[test]
+fn long_decimals_are_read_as_the_nearest_double() {
+    let model = "tests/cases/numbers.rules";
+    // Each amount with the score it must get: `>= 1` is worth 5, `< 100k` 1.
+    let amounts = [
+        ("0.9999999999999999", "1.0"),
+        ("0.99999999999999999999", "6.0"),
+        ("99999.99999999999", "6.0"),
+        ("1e5", "5.0"),
+        ("100000.00000000001", "5.0"),
+    ];
+    let jsonl: String = (0..200)
+        .map(|i| {
+            let (amount, _) = amounts[i % amounts.len()];
+            format!("{{\"id\": {i}, \"amount\": {amount}}}\n")
+        })
+        .collect();
+    let (code, out, err) = run(
+        &["score", model, "-", "--as-of", "2026-11-01"],
+        Some(&jsonl),
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 200);
+    for (i, line) in lines.iter().enumerate() {
+        let (amount, score) = amounts[i % amounts.len()];
+        assert!(
+            line.starts_with(&format!("{{\"id\": {i}, \"score\": {score}, ")),
+            "{amount}: {line}"
+        );
+    }
+    // CSV numbers are digits and a point (an exponent is read as text).
+    let plain: Vec<_> = amounts.iter().filter(|(a, _)| !a.contains('e')).collect();
+    let csv: String = std::iter::once("id,amount\n".to_string())
+        .chain(
+            plain
+                .iter()
+                .enumerate()
+                .map(|(i, (a, _))| format!("{i},{a}\n")),
+        )
+        .collect();
+    std::fs::create_dir_all(format!("{ROOT}/target/tmp")).unwrap();
+    let path = format!("{ROOT}/target/tmp/long-decimals.csv");
+    std::fs::write(&path, csv).unwrap();
+    let (code, out, err) = run(&["score", model, &path, "--as-of", "2026-11-01"], None);
+    assert_eq!(code, 0, "{err}");
+    for (line, (amount, score)) in out.lines().zip(&plain) {
+        assert!(
+            line.contains(&format!("\"score\": {score}, ")),
+            "{amount}: {line}"
+        );
+    }
+    assert_eq!(out.lines().count(), plain.len());
+}

@@ -161,8 +161,11 @@ fn set_plain_string_list(slot: &mut Value, line: &str, t: Tok, spare: &mut Spare
 
 /// A number without an exponent and with at most 15 digits (`120`,
 /// `-3`, `50000.25`), read exactly as serde_json reads it: its digits
-/// (exact as `f64`) divided by a power of ten (exact up to 10^22), which
-/// is serde_json's own computation, negated for a minus sign.
+/// (exact as `f64`) divided by a power of ten (exact up to 10^22), one
+/// division of two exact values and so the nearest `f64`, which is what
+/// serde_json gives with its `float_roundtrip` feature (on for this
+/// crate: without it, longer numbers can come out one step off, and
+/// `0.9999999999999999` as `1`), negated for a minus sign.
 #[inline(always)]
 fn small_number(raw: &str) -> Option<f64> {
     // The commonest, in line: a non-negative integer.
