@@ -13,7 +13,7 @@ use crate::io::output::id_text;
 use crate::io::record::{lead_from_json, lookup, DataError};
 use serde::Serialize;
 use serde_json::Value as Json;
-use stats::{best_threshold, deciles, precision_recall, rate, wilson, Decile};
+use stats::{best_threshold, deciles, precision_recall, rate, totals, wilson, Decile, Scores};
 use std::collections::{BTreeMap, HashMap};
 
 /// A lead's outcome.
@@ -192,8 +192,9 @@ pub struct Backtest<'m> {
 pub struct Counts {
     leads: u64,
     without: u64,
-    /// (score, converted) per lead with an outcome, in input order.
-    points: Vec<(i64, bool)>,
+    /// Leads with an outcome, and how many converted, per distinct score:
+    /// as large as the number of scores, not of leads.
+    scores: Scores,
     /// Per stage index (model stages, fallback, disqualified): leads, converted.
     stages: Vec<(u64, u64)>,
     /// Per rule: fired, converted when fired.
@@ -289,7 +290,11 @@ impl<'m> Backtest<'m> {
     pub fn merge(&self, total: &mut Counts, other: Counts) {
         total.leads += other.leads;
         total.without += other.without;
-        total.points.extend(other.points);
+        for (score, (n, k)) in other.scores {
+            let t = total.scores.entry(score).or_default();
+            t.0 += n;
+            t.1 += k;
+        }
         for (t, o) in total.stages.iter_mut().zip(other.stages) {
             t.0 += o.0;
             t.1 += o.1;
@@ -324,7 +329,9 @@ impl<'m> Backtest<'m> {
             StageResult::Disqualified => self.model.stages.len() + 1,
         };
         let c = u64::from(outcome.converted);
-        counts.points.push((o.score, outcome.converted));
+        let at = counts.scores.entry(o.score).or_default();
+        at.0 += 1;
+        at.1 += c;
         counts.stages[stage].0 += 1;
         counts.stages[stage].1 += c;
         for (i, contribution) in o.contributions.iter().enumerate() {
@@ -394,8 +401,7 @@ impl<'m> Backtest<'m> {
                 })
                 .collect()
         };
-        let with = counts.points.len() as u64;
-        let converted: u64 = counts.points.iter().filter(|p| p.1).count() as u64;
+        let (with, converted) = totals(&counts.scores);
         let rules = self
             .model
             .rules
@@ -467,10 +473,10 @@ impl<'m> Backtest<'m> {
             stage_order: names.clone(),
             rules,
             rule_order: self.model.rules.iter().map(|r| r.id.clone()).collect(),
-            auc: stats::auc(&counts.points),
-            deciles: deciles(&counts.points),
+            auc: stats::auc(&counts.scores),
+            deciles: deciles(&counts.scores),
             stage_at_least,
-            best_threshold: best_threshold(&counts.points).map(|(t, p, r, f1)| Threshold {
+            best_threshold: best_threshold(&counts.scores).map(|(t, p, r, f1)| Threshold {
                 score: t as f64 / 100.0,
                 precision: p,
                 recall: r,
