@@ -514,9 +514,10 @@ mod tests {
             "{\"lead_id\": \"a\", \"type\": \"seen\", \"n\": 0.1, \"at\": \"2026-01-01\"}\n",
             "{\"lead_id\": \"a\", \"type\": \"used\", \"what\": \"caf\\u00e9 \\\"x\\\"\", \"at\": \"2026-01-02\"}\n",
             "{\"lead_id\": \"b\", \"type\": \"seen\", \"n\": 12345678901234567, \"at\": \"2026-01-03\"}\n",
-            // serde_json reads this number to an f64 whose shortest text it
-            // would read back one unit off in the last digit (found by the
-            // `join_events` fuzz target): the line itself is kept.
+            // Without its `float_roundtrip` feature, serde_json read this
+            // number to an f64 whose shortest text it read back one unit
+            // off in the last digit (found by the `join_events` fuzz
+            // target). The feature is on now; the line itself is kept too.
             "{\"lead_id\": \"d\", \"type\": \"seen\", \"n\": 500222222222222222222222222222222222220}\n",
             "{\"type\": \"seen\"}\n",
         );
