@@ -398,3 +398,117 @@ fn benchmark_queries_match_score() {
         assert!(text.contains(": 0 differ"), "{text}");
     }
 }
+
+/// `export` keeps the first lead of each key and reports the others by
+/// line, the same whether the keys are held in memory or spilled to
+/// temporary files (`LEADSCORE_EXPORT_MEMORY`), and from standard input.
+#[test]
+fn export_skips_repeated_keys_alike_held_or_spilled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(41);
+    let mut lines = Vec::new();
+    let mut first = std::collections::HashSet::new();
+    let (mut kept, mut repeats) = (Vec::new(), Vec::new());
+    for n in 1..=1500u64 {
+        match n % 50 {
+            7 => lines.push("{not json".to_string()),
+            9 => lines.push(r#"{"title": "CEO"}"#.to_string()),
+            _ => {
+                let id = format!("L{}", rng.below(900));
+                if first.insert(id.clone()) {
+                    kept.push(id.clone());
+                } else {
+                    repeats.push(n);
+                }
+                lines.push(format!(
+                    r#"{{"id": "{id}", "title": "VP Sales", "events": [{{"type": "visited", "page": "/pricing", "at": "2026-10-0{}"}}]}}"#,
+                    1 + n % 9
+                ));
+            }
+        }
+    }
+    let leads = dir.path().join("leads.jsonl");
+    std::fs::write(&leads, lines.join("\n") + "\n").unwrap();
+    // Temporary files go here, and must be gone after each run.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let run = |name: &str, memory: Option<&str>, stdin: bool| {
+        let to = dir.path().join(name);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadscore"));
+        cmd.args(["export", "benches/model"])
+            .arg(if stdin {
+                "-".as_ref()
+            } else {
+                leads.as_os_str()
+            })
+            .arg("--to")
+            .arg(&to)
+            .current_dir(root())
+            .env("TMPDIR", &tmp)
+            .env_remove("LEADSCORE_EXPORT_MEMORY");
+        if let Some(m) = memory {
+            cmd.env("LEADSCORE_EXPORT_MEMORY", m);
+        }
+        if stdin {
+            cmd.stdin(std::fs::File::open(&leads).unwrap());
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "{name} left files"
+        );
+        let read = |f: &str| std::fs::read_to_string(to.join(f)).unwrap();
+        let err = String::from_utf8_lossy(&out.stderr)
+            .replace(to.to_str().unwrap(), "DIR")
+            .replace(leads.to_str().unwrap(), "-");
+        (
+            out.status.code(),
+            read("leads.csv"),
+            read("events.csv"),
+            err,
+        )
+    };
+    let held = run("held", None, false);
+    assert_eq!(held.0, Some(3), "{}", held.3);
+    // The first lead of each key, in input order.
+    let ids: Vec<&str> = held
+        .1
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, kept);
+    let reported: Vec<u64> = held
+        .3
+        .lines()
+        .filter(|l| l.contains("was seen before"))
+        .map(|l| {
+            l.split("line ")
+                .nth(1)
+                .unwrap()
+                .split(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(reported, repeats);
+    assert!(repeats.len() > 400, "{} repeats", repeats.len());
+    for (name, memory, stdin) in [
+        ("spilled-at-once", Some("0"), false),
+        ("spilled-midway", Some("20K"), false),
+        ("stdin", None, true),
+        ("stdin-spilled", Some("8K"), true),
+    ] {
+        let other = run(name, memory, stdin);
+        // Compared part by part: a difference is named, not printed whole.
+        assert_eq!(other.0, held.0, "{name}: exit code");
+        assert!(other.1 == held.1, "{name}: leads.csv differs");
+        assert!(other.2 == held.2, "{name}: events.csv differs");
+        assert!(other.3 == held.3, "{name}: messages differ");
+    }
+    let bad = run("bad", Some("lots"), false);
+    assert_eq!(bad.0, Some(2));
+}

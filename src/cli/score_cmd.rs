@@ -66,10 +66,17 @@ pub fn load_events(path: Option<&str>) -> Result<(Option<Events>, u64), i32> {
 
 /// The memory `--events` may use before it is spilled to temporary files.
 fn events_budget() -> Result<usize, i32> {
-    match std::env::var("LEADSCORE_EVENTS_MEMORY") {
-        Err(_) => Ok(DEFAULT_BUDGET),
+    memory_budget("LEADSCORE_EVENTS_MEMORY", DEFAULT_BUDGET)
+}
+
+/// A memory budget set by the environment variable `var`, or `default`.
+pub fn memory_budget(var: &str, default: usize) -> Result<usize, i32> {
+    match std::env::var(var) {
+        Err(_) => Ok(default),
         Ok(v) => parse_size(&v).ok_or_else(|| {
-            eprintln!("error: `LEADSCORE_EVENTS_MEMORY={v}` is not a size; give bytes, or a number and K, M or G (`64M`)");
+            eprintln!(
+                "error: `{var}={v}` is not a size; give bytes, or a number and K, M or G (`64M`)"
+            );
             exit::USAGE
         }),
     }

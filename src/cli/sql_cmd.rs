@@ -2,9 +2,14 @@
 //! as the CSV tables that query reads).
 
 use super::model_cmds::{load_model, print_diagnostics};
-use super::score_cmd::{as_of, each_record, load_events, open_input};
+use super::score_cmd::{as_of, each_record, load_events, memory_budget, open_input};
 use super::{exit, DiagFormat};
 use clap::{Args, ValueEnum};
+use leadscore::io::input::{Format, Record};
+use leadscore::io::join::joined_records;
+use leadscore::io::record::lookup;
+use leadscore::io::repeats::{RepeatLines, Repeats, DEFAULT_BUDGET};
+use leadscore::io::scratch::Scratch;
 use leadscore::sql::export::{key_text, load_script, Exporter};
 use leadscore::sql::{Contract, Dialect, Options, SqlError};
 use std::path::PathBuf;
@@ -175,18 +180,34 @@ pub fn export(a: ExportArgs) -> i32 {
             return exit::USAGE;
         }
     };
-    let input = match open_input(&a.leads) {
+    let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
+    // The leads are read twice, so standard input is kept in a file.
+    let spool = match a.leads.as_str() {
+        "-" => match spool_stdin() {
+            Ok(s) => Some(s),
+            Err(code) => return code,
+        },
+        _ => None,
+    };
+    let source = match &spool {
+        Some(dir) => dir.path().join("leads").to_string_lossy().into_owned(),
+        None => a.leads.clone(),
+    };
+    let mut repeats = match repeated_keys(&a.leads, &source, &key) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let input = match open_input(&source) {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
     let (events, event_errors) = match load_events(a.events.as_deref()) {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let mut seen = std::collections::HashSet::new();
     let (mut written, mut bad_leads, mut field_errors) = (0u64, 0u64, 0u64);
     let mut write_error = None;
+    let mut spill_error = None;
     let models = [&model];
     let bad_lines = match each_record(
         &a.leads,
@@ -210,7 +231,11 @@ pub fn export(a: ExportArgs) -> i32 {
                 bad_leads += 1;
                 return;
             };
-            if !seen.insert(k.clone()) {
+            let repeat = repeats.is_repeat(line).unwrap_or_else(|e| {
+                spill_error.get_or_insert(e);
+                false
+            });
+            if repeat {
                 eprintln!(
                 "data error in `{}`: line {line}: `{}` {k:?} was seen before; keys must be unique in the tables; skipped",
                 a.leads, a.key
@@ -229,6 +254,10 @@ pub fn export(a: ExportArgs) -> i32 {
         Ok(n) => n,
         Err(code) => return code,
     };
+    if let Some(e) = spill_error {
+        eprintln!("error: can't read back the keys kept in temporary files: {e}");
+        return exit::USAGE;
+    }
     if let Some(e) = write_error {
         eprintln!("error: writing the export: {e}");
         return exit::USAGE;
@@ -256,4 +285,44 @@ pub fn export(a: ExportArgs) -> i32 {
     } else {
         exit::OK
     }
+}
+
+/// Copies standard input to a temporary directory's file `leads`.
+fn spool_stdin() -> Result<Scratch, i32> {
+    let copy = || -> std::io::Result<Scratch> {
+        let dir = Scratch::new("leadscore-stdin-")?;
+        let path = dir.path().join("leads");
+        let mut file = leadscore::io::scratch::making(|| std::fs::File::create(&path))?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut file)?;
+        Ok(dir)
+    };
+    copy().map_err(|e| {
+        eprintln!("error: can't keep standard input in a temporary file: {e}");
+        exit::USAGE
+    })
+}
+
+/// The first reading of `export`'s leads (`source`, named `name`): the
+/// lines whose key an earlier lead had. Within `LEADSCORE_EXPORT_MEMORY`
+/// (64 MB unless set) the keys are held; past it they go to temporary
+/// files. Lines that can't be read are left to the second reading to
+/// report.
+fn repeated_keys(name: &str, source: &str, key: &[String]) -> Result<RepeatLines, i32> {
+    let budget = memory_budget("LEADSCORE_EXPORT_MEMORY", DEFAULT_BUDGET)?;
+    let size = std::fs::metadata(source).ok().map(|m| m.len());
+    let mut repeats = Repeats::new(budget, size);
+    let cant = |e: std::io::Error| {
+        eprintln!("error: finding the repeated keys of `{name}`: {e}");
+        exit::USAGE
+    };
+    let records =
+        joined_records(Format::guess(name), open_input(source)?, None, &[], key).map_err(cant)?;
+    for record in records {
+        if let Record::Lead { line, value } = record.map_err(cant)? {
+            if let Some(k) = lookup(&value, key).and_then(key_text) {
+                repeats.add(line, &k).map_err(cant)?;
+            }
+        }
+    }
+    repeats.finish().map_err(cant)
 }

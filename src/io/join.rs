@@ -19,6 +19,9 @@
 //! tests in `tests/join.rs` compare the two.
 
 use crate::check::Model;
+use crate::io::buckets::{
+    bucket_of, create, cut_short, file, get_str, get_str_or_end, get_u64, open, put_str, put_u64,
+};
 use crate::io::input::{
     attach_events_for, attach_texts_for, csv_records, each_event, jsonl_records, lead_id, lines_of,
     EventsById, Format, Record,
@@ -29,9 +32,7 @@ use serde_json::Value as Json;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
 
 /// Bytes of event text (with ids) held in memory before events are spilled.
 pub const DEFAULT_BUDGET: usize = 64 << 20;
@@ -153,38 +154,6 @@ fn start_spill(
     Ok((Spill { dir, buckets }, writers))
 }
 
-fn file(dir: &Path, what: &str, bucket: usize) -> PathBuf {
-    dir.join(format!("{what}-{bucket}"))
-}
-
-fn create(path: &Path) -> io::Result<BufWriter<File>> {
-    let file = scratch::making(|| File::create(path))?;
-    Ok(BufWriter::with_capacity(64 << 10, file))
-}
-
-fn open(path: &Path) -> io::Result<BufReader<File>> {
-    Ok(BufReader::with_capacity(16 << 10, File::open(path)?))
-}
-
-/// The bucket of a lead id: the same in every pass.
-fn bucket_of(id: &str, buckets: usize) -> usize {
-    let mut h = rustc_hash::FxHasher::default();
-    id.hash(&mut h);
-    (h.finish() % buckets as u64) as usize
-}
-
-// Entries of the temporary files: numbers as eight bytes, texts as their
-// length then their bytes.
-
-fn put_u64(w: &mut impl Write, n: u64) -> io::Result<()> {
-    w.write_all(&n.to_le_bytes())
-}
-
-fn put_str(w: &mut impl Write, s: &str) -> io::Result<()> {
-    put_u64(w, s.len() as u64)?;
-    w.write_all(s.as_bytes())
-}
-
 fn put_event(
     writers: &mut [BufWriter<File>],
     buckets: usize,
@@ -194,42 +163,6 @@ fn put_event(
     let w = &mut writers[bucket_of(id, buckets)];
     put_str(w, id)?;
     put_str(w, text)
-}
-
-/// The next number, or `None` at the end of the file.
-fn get_u64(r: &mut impl Read) -> io::Result<Option<u64>> {
-    let mut b = [0u8; 8];
-    match r.read_exact(&mut b) {
-        Ok(()) => Ok(Some(u64::from_le_bytes(b))),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-fn cut_short() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::UnexpectedEof,
-        "a temporary file of the events join ends early",
-    )
-}
-
-fn get_str(r: &mut impl Read) -> io::Result<String> {
-    get_str_or_end(r)?.ok_or_else(cut_short)
-}
-
-/// The next text, or `None` at the end of the file.
-fn get_str_or_end(r: &mut impl Read) -> io::Result<Option<String>> {
-    let Some(len) = get_u64(r)? else {
-        return Ok(None);
-    };
-    let mut bytes = Vec::new();
-    r.take(len).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 != len {
-        return Err(cut_short());
-    }
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 impl Spill {

@@ -1,5 +1,6 @@
 //! Reading leads and writing results.
 
+pub mod buckets;
 pub mod fold;
 pub mod input;
 pub mod join;
@@ -8,4 +9,5 @@ pub mod par;
 pub mod pipeline;
 pub mod project;
 pub mod record;
+pub mod repeats;
 pub mod scratch;
