@@ -438,3 +438,132 @@ fn events_from_their_own_file_count_as_events_inside() {
     // The events matter: without them the CSV leads score otherwise.
     assert_ne!(from_csv, report(&path("ids.csv"), None));
 }
+
+/// Past `LEADSCORE_OUTCOMES_MEMORY` the outcomes are spilled to temporary
+/// files and the leads read once per bucket of them: the report, the
+/// messages and the exit code are those of the outcomes held in memory,
+/// for JSON Lines leads (read on all threads, from a file or from standard
+/// input), CSV leads, and leads joined to an events file; and nothing is
+/// left in the temporary directory.
+#[test]
+fn spilled_outcomes_give_the_held_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    // 900 leads: a bad line now and then, one with a title of the wrong
+    // type, events in and out of the windows.
+    let titles = [
+        "CEO",
+        "VP Sales",
+        "intern",
+        "Head of Revenue",
+        "Sales Manager",
+    ];
+    let mut leads = String::new();
+    for i in 0..900u32 {
+        if i % 97 == 13 {
+            leads.push_str("{\"id\": \"broken\n");
+            continue;
+        }
+        let title = if i == 500 {
+            "[1, 2]".to_string()
+        } else {
+            format!("\"{}\"", titles[i as usize % titles.len()])
+        };
+        leads.push_str(&format!(
+            "{{\"id\": \"L{i}\", \"title\": {title}, \"country\": \"{}\", \"budget\": {}, \"authority\": {}, \
+             \"events\": [{{\"type\": \"visited\", \"page\": \"/pricing\", \"at\": \"2026-10-{:02}\"}}, \
+             {{\"type\": \"requested\", \"what\": \"demo\", \"at\": \"2026-0{}-15\"}}]}}\n",
+            ["US", "DE", "FR"][i as usize % 3],
+            (i % 13) * 10_000,
+            i % 2 == 0,
+            1 + i % 28,
+            1 + i % 9,
+        ));
+    }
+    let leads_path = dir.path().join("leads.jsonl");
+    std::fs::write(&leads_path, &leads).unwrap();
+    // Outcomes for most leads and for the CSV example's; every seventh id
+    // comes twice (the later one counts), some have no time (--as-of), one
+    // line is bad.
+    let mut outcomes = String::from("lead_id,converted,scored_at\n");
+    for i in 0..1000u32 {
+        let when = if i % 5 == 0 {
+            String::new()
+        } else {
+            format!("2026-10-{:02}T12:00:00Z", 1 + i % 30)
+        };
+        outcomes.push_str(&format!(
+            "L{},{},{when}\n",
+            i,
+            if i % 3 == 0 { "won" } else { "lost" }
+        ));
+        if i % 7 == 0 {
+            outcomes.push_str(&format!(
+                "L{i},{},\n",
+                if i % 2 == 0 { "won" } else { "lost" }
+            ));
+        }
+    }
+    outcomes.push_str("L5,maybe,\n");
+    let outcomes_path = dir.path().join("outcomes.csv");
+    std::fs::write(&outcomes_path, &outcomes).unwrap();
+    let outcomes_arg = outcomes_path.to_str().unwrap();
+    let run = |leads: &str, extra: &[&str], memory: Option<&str>, stdin: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadscore"));
+        cmd.args(["backtest", "rules/b2b", leads, "--outcomes", outcomes_arg])
+            .args([
+                "--as-of",
+                "2026-11-01",
+                "--format",
+                "json",
+                "--by",
+                "country",
+            ])
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("TMPDIR", &tmp)
+            .env_remove("LEADSCORE_OUTCOMES_MEMORY");
+        if let Some(m) = memory {
+            cmd.env("LEADSCORE_OUTCOMES_MEMORY", m);
+        }
+        if stdin {
+            cmd.stdin(std::fs::File::open(&leads_path).unwrap());
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "temporary files left"
+        );
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let file = leads_path.to_str().unwrap();
+    let cases: [(&str, &[&str], bool); 4] = [
+        (file, &[], false),
+        ("-", &[], true),
+        ("data/b2b-leads.csv", &[], false),
+        (
+            "data/b2b-leads.csv",
+            &["--events", "data/b2b-events.csv"],
+            false,
+        ),
+    ];
+    for (leads, extra, stdin) in cases {
+        let held = run(leads, extra, None, stdin);
+        assert_eq!(held.0, Some(3), "{}", held.2);
+        let report: serde_json::Value = serde_json::from_str(&held.1).unwrap();
+        assert!(report["with_outcome"].as_u64().unwrap() > 15, "{report}");
+        for memory in ["8K", "40K"] {
+            let spilled = run(leads, extra, Some(memory), stdin);
+            let what = format!("{leads} {extra:?} at {memory}");
+            assert_eq!(spilled.0, held.0, "{what}: exit code");
+            assert!(spilled.1 == held.1, "{what}: the report differs");
+            assert!(spilled.2 == held.2, "{what}: messages differ");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! outcome's `scored_at`, or one `--as-of` for all), so nothing from after
 //! the decision leaks in; its outcome then says whether it converted.
 
+pub mod outcomes;
 pub mod render;
 pub mod stats;
 
@@ -183,6 +184,9 @@ pub struct Backtest<'m> {
     ev: Evaluator<'m>,
     opts: Options,
     outcomes: HashMap<String, Outcome>,
+    /// With outcomes spilled ([`outcomes`]): the pass being read and how
+    /// many there are; only the leads of this pass are counted.
+    pass: Option<(usize, usize)>,
     /// What [`Backtest::add`] has counted.
     counts: Counts,
 }
@@ -218,10 +222,20 @@ impl<'m> Backtest<'m> {
             ev: Evaluator::new(model),
             opts,
             outcomes,
+            pass: None,
             counts: Counts::default(),
         };
         bt.counts = bt.counts();
         bt
+    }
+
+    /// Starts pass `pass` of `passes` over the leads, with that pass's
+    /// outcomes ([`outcomes::Outcomes::pass`]): from now on only the leads
+    /// whose id belongs to it are counted and scored. What was counted in
+    /// earlier passes is kept.
+    pub fn start_pass(&mut self, pass: usize, passes: usize, outcomes: HashMap<String, Outcome>) {
+        self.outcomes = outcomes;
+        self.pass = (passes > 1).then_some((pass, passes));
     }
 
     /// The model the leads are scored with.
@@ -275,6 +289,12 @@ impl<'m> Backtest<'m> {
     /// Counts a lead as read and finds its outcome and the time to score it
     /// as of (none for a lead without an outcome, counted as such).
     fn outcome_of(&self, counts: &mut Counts, id: &str) -> Result<Option<(Outcome, i64)>, NoTime> {
+        if let Some((pass, passes)) = self.pass {
+            if outcomes::pass_of(id, passes) != pass {
+                // Another pass counts it.
+                return Ok(None);
+            }
+        }
         counts.leads += 1;
         let Some(outcome) = self.outcomes.get(id).copied() else {
             counts.without += 1;

@@ -2,12 +2,14 @@
 
 use super::exit;
 use super::model_cmds::load_model;
-use super::score_cmd::{as_of, each_record, load_events, open_input};
+use super::score_cmd::{
+    as_of, each_record, each_record_reporting, load_events, memory_budget, open_input, spool_stdin,
+};
 use super::value_errors::ValueErrors;
+use leadscore::backtest::outcomes::{self, OutcomeReader};
 use leadscore::backtest::{outcome_from, render, Backtest, Options};
 use leadscore::io::fold::fold_jsonl;
 use leadscore::io::input::Format;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -46,8 +48,15 @@ pub fn run(a: BacktestArgs) -> i32 {
         Ok(i) => i,
         Err(code) => return code,
     };
-    // Read record by record: only the table is kept.
-    let mut outcomes = HashMap::new();
+    // Read record by record: only the table is kept, in memory up to a
+    // budget and past it in temporary files (see `backtest::outcomes`).
+    let budget = match memory_budget("LEADSCORE_OUTCOMES_MEMORY", outcomes::DEFAULT_BUDGET) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let size = std::fs::metadata(&a.outcomes).ok().map(|m| m.len());
+    let mut table = OutcomeReader::new(budget, size.filter(|_| a.outcomes != "-"));
+    let mut spill_error = None;
     let mut errors = Vec::new();
     let read = each_record(
         &a.outcomes,
@@ -57,7 +66,9 @@ pub fn run(a: BacktestArgs) -> i32 {
         &[],
         |line, v| match outcome_from(line, &v) {
             Ok((id, outcome)) => {
-                outcomes.insert(id, outcome);
+                if let Err(e) = table.add(id, outcome) {
+                    spill_error.get_or_insert(e);
+                }
             }
             Err(e) => errors.push(e),
         },
@@ -66,6 +77,20 @@ pub fn run(a: BacktestArgs) -> i32 {
         Ok(n) => n,
         Err(code) => return code,
     };
+    let cant_spill = |e: std::io::Error| {
+        eprintln!(
+            "error: can't keep the outcomes of `{}` in temporary files: {e}",
+            a.outcomes
+        );
+        exit::USAGE
+    };
+    if let Some(e) = spill_error {
+        return cant_spill(e);
+    }
+    let mut outcomes = match table.finish() {
+        Ok(o) => o,
+        Err(e) => return cant_spill(e),
+    };
     for e in &errors {
         eprintln!(
             "data error in `{}`: line {}: {}",
@@ -73,7 +98,10 @@ pub fn run(a: BacktestArgs) -> i32 {
         );
     }
     bad += errors.len() as u64;
-    let undated = outcomes.values().filter(|o| o.scored_at.is_none()).count();
+    let undated = match outcomes.undated() {
+        Ok(n) => n,
+        Err(e) => return cant_spill(e),
+    };
     if undated > 0 && as_of.is_none() {
         eprintln!(
             "error: {undated} outcome{} no `scored_at`; give `--as-of TIME` to score those leads as of one time",
@@ -81,9 +109,19 @@ pub fn run(a: BacktestArgs) -> i32 {
         );
         return exit::USAGE;
     }
-    let leads_input = match open_input(&a.leads) {
-        Ok(i) => i,
-        Err(code) => return code,
+    let passes = outcomes.passes();
+    // With outcomes spilled the leads are read once per pass, so standard
+    // input is kept in a file.
+    let spool = match (a.leads.as_str(), passes) {
+        ("-", 2..) => match spool_stdin() {
+            Ok(s) => Some(s),
+            Err(code) => return code,
+        },
+        _ => None,
+    };
+    let source = match &spool {
+        Some(dir) => dir.path().join("leads").to_string_lossy().into_owned(),
+        None => a.leads.clone(),
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
     let by: Option<Vec<String>> =
@@ -102,34 +140,52 @@ pub fn run(a: BacktestArgs) -> i32 {
         }
         Err(code) => return code,
     };
-    let mut bt = Backtest::new(&model, outcomes, opts);
+    let mut bt = Backtest::new(&model, Default::default(), opts);
     let mut unreadable = ValueErrors::new(&a.leads);
-    let report = match (Format::guess(&a.leads), &events) {
-        // Leads joined to events, and CSV leads, one record at a time.
-        (_, Some(_)) | (Format::Csv, None) => {
+    let by_record = matches!(
+        (Format::guess(&a.leads), &events),
+        (_, Some(_)) | (Format::Csv, None)
+    );
+    let mut total = bt.counts();
+    // Bad lines and unreadable values are reported by the first pass only:
+    // every pass reads the same leads.
+    for pass in 0..passes {
+        match outcomes.pass(pass) {
+            Ok(table) => bt.start_pass(pass, passes, table),
+            Err(e) => return cant_spill(e),
+        }
+        let leads_input = match open_input(&source) {
+            Ok(i) => i,
+            Err(code) => return code,
+        };
+        if by_record {
+            // Leads joined to events, and CSV leads, one record at a time.
             let mut errors = Vec::new();
             let models = [&model];
-            bad += match each_record(
+            let read = each_record_reporting(
                 &a.leads,
                 leads_input,
                 events.as_ref(),
                 &models,
                 &key,
+                pass == 0,
                 |line, lead| {
                     // Every outcome has a time, or --as-of was given: checked above.
                     let _ = bt.add(&lead, line, &mut errors);
-                    unreadable.report(&mut errors);
+                    if pass == 0 {
+                        unreadable.report(&mut errors);
+                    }
+                    errors.clear();
                 },
-            ) {
-                Ok(n) => n,
+            );
+            match read {
+                Ok(n) if pass == 0 => bad += n,
+                Ok(_) => {}
                 Err(code) => return code,
-            };
-            bt.finish()
-        }
-        // JSON Lines are read on all threads, as `score` reads them.
-        (Format::Jsonl, None) => {
+            }
+        } else {
+            // JSON Lines are read on all threads, as `score` reads them.
             let counting = &bt;
-            let mut total = bt.counts();
             let read = fold_jsonl(
                 leads_input,
                 &[bt.model()],
@@ -139,15 +195,21 @@ pub fn run(a: BacktestArgs) -> i32 {
                 |counts, leads| counting.add_leads(counts, leads[0]),
                 |counts, notes| {
                     counting.merge(&mut total, counts);
-                    bad += unreadable.notes(notes);
+                    if pass == 0 {
+                        bad += unreadable.notes(notes);
+                    }
                 },
             );
             if let Err(e) = read {
                 eprintln!("error: can't read `{}`: {e}", a.leads);
                 return exit::USAGE;
             }
-            bt.report(total)
         }
+    }
+    let report = if by_record {
+        bt.finish()
+    } else {
+        bt.report(total)
     };
     let value_errors = unreadable.finish();
     let text = match a.format {

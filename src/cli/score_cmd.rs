@@ -124,6 +124,21 @@ pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
     }
 }
 
+/// Copies standard input to a temporary directory's file `leads`.
+pub fn spool_stdin() -> Result<leadscore::io::scratch::Scratch, i32> {
+    let copy = || -> std::io::Result<leadscore::io::scratch::Scratch> {
+        let dir = leadscore::io::scratch::Scratch::new("leadscore-stdin-")?;
+        let path = dir.path().join("leads");
+        let mut file = leadscore::io::scratch::making(|| std::fs::File::create(&path))?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut file)?;
+        Ok(dir)
+    };
+    copy().map_err(|e| {
+        eprintln!("error: can't keep standard input in a temporary file: {e}");
+        exit::USAGE
+    })
+}
+
 /// Calls `f` with every record of a JSON Lines or CSV file (by its name),
 /// each lead joined to its events for `models` when there are events;
 /// reports each bad line and returns how many there were.
@@ -133,6 +148,20 @@ pub fn each_record(
     events: Option<&Events>,
     models: &[&Model],
     key: &[String],
+    f: impl FnMut(u64, serde_json::Value),
+) -> Result<u64, i32> {
+    each_record_reporting(path, input, events, models, key, true, f)
+}
+
+/// [`each_record`], printing the bad lines only with `report` (they are
+/// counted either way).
+pub fn each_record_reporting(
+    path: &str,
+    input: Box<dyn BufRead + Send>,
+    events: Option<&Events>,
+    models: &[&Model],
+    key: &[String],
+    report: bool,
     mut f: impl FnMut(u64, serde_json::Value),
 ) -> Result<u64, i32> {
     use leadscore::io::input::Record;
@@ -146,7 +175,9 @@ pub fn each_record(
             Record::Lead { line, value } => f(line, value),
             Record::Rejected { error, .. } => {
                 bad += 1;
-                eprintln!("data error in `{path}`: {error}");
+                if report {
+                    eprintln!("data error in `{path}`: {error}");
+                }
             }
             Record::Blank { .. } => {}
         }

@@ -2,14 +2,13 @@
 //! as the CSV tables that query reads).
 
 use super::model_cmds::{load_model, print_diagnostics};
-use super::score_cmd::{as_of, each_record, load_events, memory_budget, open_input};
+use super::score_cmd::{as_of, each_record, load_events, memory_budget, open_input, spool_stdin};
 use super::{exit, DiagFormat};
 use clap::{Args, ValueEnum};
 use leadscore::io::input::{Format, Record};
 use leadscore::io::join::joined_records;
 use leadscore::io::record::lookup;
 use leadscore::io::repeats::{RepeatLines, Repeats, DEFAULT_BUDGET};
-use leadscore::io::scratch::Scratch;
 use leadscore::sql::export::{key_text, load_script, Exporter};
 use leadscore::sql::{Contract, Dialect, Options, SqlError};
 use std::path::PathBuf;
@@ -285,21 +284,6 @@ pub fn export(a: ExportArgs) -> i32 {
     } else {
         exit::OK
     }
-}
-
-/// Copies standard input to a temporary directory's file `leads`.
-fn spool_stdin() -> Result<Scratch, i32> {
-    let copy = || -> std::io::Result<Scratch> {
-        let dir = Scratch::new("leadscore-stdin-")?;
-        let path = dir.path().join("leads");
-        let mut file = leadscore::io::scratch::making(|| std::fs::File::create(&path))?;
-        std::io::copy(&mut std::io::stdin().lock(), &mut file)?;
-        Ok(dir)
-    };
-    copy().map_err(|e| {
-        eprintln!("error: can't keep standard input in a temporary file: {e}");
-        exit::USAGE
-    })
 }
 
 /// The first reading of `export`'s leads (`source`, named `name`): the
