@@ -172,7 +172,8 @@ impl Outcomes {
     }
 
     /// How many leads' outcomes have no `scored_at` (each lead counted once,
-    /// with its latest outcome).
+    /// with its latest outcome). Asked before the passes are taken: a held
+    /// table is handed over by its pass.
     pub fn undated(&mut self) -> io::Result<usize> {
         let undated = |t: &Table| t.values().filter(|o| o.scored_at.is_none()).count();
         let buckets = match self {

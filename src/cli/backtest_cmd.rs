@@ -55,7 +55,7 @@ pub fn run(a: BacktestArgs) -> i32 {
         Err(code) => return code,
     };
     let size = std::fs::metadata(&a.outcomes).ok().map(|m| m.len());
-    let mut table = OutcomeReader::new(budget, size.filter(|_| a.outcomes != "-"));
+    let mut table = OutcomeReader::new(budget, size);
     let mut spill_error = None;
     let mut errors = Vec::new();
     let read = each_record(
