@@ -553,6 +553,67 @@ fn spilled_outcomes_give_the_held_report() {
             false,
         ),
     ];
+    // The same outcomes as JSON Lines on standard input: the same report,
+    // held or spilled (the spill's parts are sized from a copy of the input).
+    let outcomes_jsonl: String = outcomes
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let at = if f[2].is_empty() {
+                "null".to_string()
+            } else {
+                format!("\"{}\"", f[2])
+            };
+            format!(
+                "{{\"lead_id\": \"{}\", \"converted\": \"{}\", \"scored_at\": {at}}}\n",
+                f[0], f[1]
+            )
+        })
+        .collect();
+    let outcomes_jsonl_path = dir.path().join("outcomes.jsonl");
+    std::fs::write(&outcomes_jsonl_path, outcomes_jsonl).unwrap();
+    let from_stdin = |memory: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadscore"));
+        cmd.args(["backtest", "rules/b2b", file, "--outcomes", "-"])
+            .args([
+                "--as-of",
+                "2026-11-01",
+                "--format",
+                "json",
+                "--by",
+                "country",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("TMPDIR", &tmp)
+            .env_remove("LEADSCORE_OUTCOMES_MEMORY")
+            .stdin(std::fs::File::open(&outcomes_jsonl_path).unwrap());
+        if let Some(m) = memory {
+            cmd.env("LEADSCORE_OUTCOMES_MEMORY", m);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "temporary files left"
+        );
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let held = from_stdin(None);
+    assert!(
+        held.1 == run(file, &[], None, false).1,
+        "outcomes on standard input: the report differs"
+    );
+    let spilled = from_stdin(Some("8K"));
+    assert_eq!(spilled.0, held.0);
+    assert!(
+        spilled.1 == held.1 && spilled.2 == held.2,
+        "outcomes on standard input, spilled"
+    );
     for (leads, extra, stdin) in cases {
         let held = run(leads, extra, None, stdin);
         assert_eq!(held.0, Some(3), "{}", held.2);

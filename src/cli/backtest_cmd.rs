@@ -44,7 +44,20 @@ pub fn run(a: BacktestArgs) -> i32 {
         Err(code) => return code,
     };
     let mut bad = 0u64;
-    let outcome_input = match open_input(&a.outcomes) {
+    // Standard input is kept in a file first: the size of the outcomes sets
+    // how many parts a spill uses.
+    let outcomes_spool = match a.outcomes.as_str() {
+        "-" => match spool_stdin() {
+            Ok(s) => Some(s),
+            Err(code) => return code,
+        },
+        _ => None,
+    };
+    let outcomes_source = match &outcomes_spool {
+        Some((_, path)) => path.clone(),
+        None => a.outcomes.clone(),
+    };
+    let outcome_input = match open_input(&outcomes_source) {
         Ok(i) => i,
         Err(code) => return code,
     };
@@ -54,7 +67,7 @@ pub fn run(a: BacktestArgs) -> i32 {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let size = std::fs::metadata(&a.outcomes).ok().map(|m| m.len());
+    let size = std::fs::metadata(&outcomes_source).ok().map(|m| m.len());
     let mut table = OutcomeReader::new(budget, size);
     let mut spill_error = None;
     let mut errors = Vec::new();
@@ -120,7 +133,7 @@ pub fn run(a: BacktestArgs) -> i32 {
         _ => None,
     };
     let source = match &spool {
-        Some(dir) => dir.path().join("leads").to_string_lossy().into_owned(),
+        Some((_, path)) => path.clone(),
         None => a.leads.clone(),
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();

@@ -124,14 +124,17 @@ pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
     }
 }
 
-/// Copies standard input to a temporary directory's file `leads`.
-pub fn spool_stdin() -> Result<leadscore::io::scratch::Scratch, i32> {
-    let copy = || -> std::io::Result<leadscore::io::scratch::Scratch> {
+/// Copies standard input to a file in a temporary directory, for input
+/// that is read more than once: the directory (removed when dropped) and
+/// the file's path.
+pub fn spool_stdin() -> Result<(leadscore::io::scratch::Scratch, String), i32> {
+    let copy = || -> std::io::Result<(leadscore::io::scratch::Scratch, String)> {
         let dir = leadscore::io::scratch::Scratch::new("leadscore-stdin-")?;
-        let path = dir.path().join("leads");
+        let path = dir.path().join("input");
         let mut file = leadscore::io::scratch::making(|| std::fs::File::create(&path))?;
         std::io::copy(&mut std::io::stdin().lock(), &mut file)?;
-        Ok(dir)
+        let path = path.to_string_lossy().into_owned();
+        Ok((dir, path))
     };
     copy().map_err(|e| {
         eprintln!("error: can't keep standard input in a temporary file: {e}");

@@ -189,7 +189,7 @@ pub fn export(a: ExportArgs) -> i32 {
         _ => None,
     };
     let source = match &spool {
-        Some(dir) => dir.path().join("leads").to_string_lossy().into_owned(),
+        Some((_, path)) => path.clone(),
         None => a.leads.clone(),
     };
     let mut repeats = match repeated_keys(&a.leads, &source, &key) {
