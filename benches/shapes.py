@@ -11,6 +11,11 @@ measurements in docs/benchmarks-history.md ("Other shapes of data"):
   opt     seven optional members left out at random (30% each) instead of null
   shuf    keys in a random order in every object
   urls    every page path made distinct (a query string with a random id)
+  nulls   texts the model reads (title, need, industry, an event's page) null
+          in 20% of places, as a CRM writes an empty column
+  wide    forty more columns the model never reads, as a CRM export carries
+          them: texts, whole numbers, decimals, booleans and small objects,
+          each column of one kind, null in 20% of rows
 
 Lines that are not JSON objects (the generator's truncated ones) are kept as
 they are. Usage:
@@ -96,7 +101,46 @@ def urls(d, rng):
     return json.dumps(d, separators=COMPACT)
 
 
-SHAPES = {f.__name__: f for f in (esc, utf, spaced, ms, flt, opt, shuf, urls)}
+def nulls(d, rng):
+    for k in ("title", "need"):
+        if k in d and rng.random() < 0.2:
+            d[k] = None
+    c = d.get("company")
+    if isinstance(c, dict) and "industry" in c and rng.random() < 0.2:
+        c["industry"] = None
+    for e in events(d):
+        if "page" in e and rng.random() < 0.2:
+            e["page"] = None
+    return json.dumps(d, separators=COMPACT)
+
+
+WORDS = ["alpha", "beta", "gamma", "delta", "northwest", "enterprise", "renewal", "q3",
+         "inbound", "webinar"]
+
+
+def wide(d, rng):
+    extra = {}
+    for i in range(40):
+        kind = i % 5 if rng.random() >= 0.2 else None
+        if kind == 0:
+            v = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 6)))
+        elif kind == 1:
+            v = rng.randint(0, 10**6)
+        elif kind == 2:
+            v = rng.random() * 1000
+        elif kind == 3:
+            v = rng.choice([True, False])
+        elif kind == 4:
+            v = {"id": rng.randint(0, 99999), "label": rng.choice(WORDS),
+                 "tags": [rng.choice(WORDS) for _ in range(3)]}
+        else:
+            v = None
+        extra["crm_field_%02d" % i] = v
+    items = list(d.items())
+    return json.dumps(dict(items[:3] + list(extra.items()) + items[3:]), separators=COMPACT)
+
+
+SHAPES = {f.__name__: f for f in (esc, utf, spaced, ms, flt, opt, shuf, urls, nulls, wide)}
 
 
 def main():

@@ -537,10 +537,10 @@ fn line_matches(
             Tok::span(value, c.i)
         } else {
             // An object here would be walked for the values inside it.
-            if seg.leaf.inside && !seg.string && b.get(value) == Some(&b'{') {
+            if seg.leaf.inside && b.get(value) == Some(&b'{') {
                 return None;
             }
-            let (tok, next) = template::value_at(c, value, seg.string, seg.leaf.depth)?;
+            let (tok, next) = template::value_at(c, value, seg.leaf.depth)?;
             pos = next;
             tok
         };

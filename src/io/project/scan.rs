@@ -123,6 +123,18 @@ fn special(w: u64) -> u64 {
     (quote | backslash | control) & HIGHS
 }
 
+/// A mask with the high bit set in every byte of `w` that is not an ASCII
+/// digit (exact for every byte: no carry crosses from one byte to the next).
+#[inline]
+fn not_digits(w: u64) -> u64 {
+    let low = w & !HIGHS;
+    // With the high bit cleared, adding 0x50 (0x46) sets it exactly when
+    // the byte is at least `0` (past `9`).
+    let from_zero = low + ONES * (0x80 - u64::from(b'0'));
+    let past_nine = low + ONES * (0x80 - u64::from(b'9') - 1);
+    !(from_zero & !past_nine & !w) & HIGHS
+}
+
 fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r')
 }
@@ -282,8 +294,18 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
+    /// Skips a run of ASCII digits, eight bytes at a time while they
+    /// last; returns how many there were.
     fn digits(&mut self) -> usize {
         let d = self.i;
+        while let Some(w) = self.b.get(self.i..self.i + 8) {
+            let m = not_digits(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+            if m != 0 {
+                self.i += (m.trailing_zeros() / 8) as usize;
+                return self.i - d;
+            }
+            self.i += 8;
+        }
         while self.i < self.b.len() && self.b[self.i].is_ascii_digit() {
             self.i += 1;
         }
@@ -454,6 +476,39 @@ mod tests {
         assert_eq!(scan(r#""abcdefghij\x""#), None);
         assert_eq!(scan(r#""abcdefghijklm"#), None);
         assert_eq!(scan(r#""\ud800""#), None);
+    }
+
+    #[test]
+    fn digit_runs_end_at_the_first_other_byte() {
+        for text in [
+            "",
+            "7",
+            "12345678",
+            "123456789",
+            "0123456789012345x",
+            "12.5",
+            "9e3",
+            "1/",
+        ] {
+            let mut c = Cursor::new(text.as_bytes());
+            let n = c.digits();
+            let expected = text.bytes().take_while(u8::is_ascii_digit).count();
+            assert_eq!((n, c.i), (expected, expected), "{text:?}");
+        }
+        // Every byte value, at every place of a word.
+        for byte in 0..=255u8 {
+            for at in 0..8 {
+                let mut w = *b"00000000";
+                w[at] = byte;
+                let m = not_digits(u64::from_le_bytes(w));
+                let expected = if byte.is_ascii_digit() {
+                    0
+                } else {
+                    0x80u64 << (8 * at)
+                };
+                assert_eq!(m, expected, "byte {byte:#x} at {at}");
+            }
+        }
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Lines and event objects read by template. The events of one source mostly come in
 //! a few shapes that repeat byte for byte between their values:
-//! `{"type":"…","page":"…","at":"…"}`. Once an event has been read member by
-//! member, the bytes around its values are kept as a template; a later event
+//! `{"type":…,"page":…,"at":…}`. Once an event has been read member by
+//! member, the bytes between its values are kept as a template; a later event
 //! is first matched against the templates: compare the literal bytes, find
 //! the end of each string value (the next quote), and skip any other value
 //! with the validating scanner. No member names are looked up and no
-//! separators are checked one by one.
+//! separators are checked one by one. The literals hold no part of a value,
+//! not even a string's quotes, so a value of another kind in the same place
+//! (`null` where the template's event had a text) still matches: only the
+//! member names, their order and the spacing make a shape.
 //!
 //! Only lines with no control byte use templates. There a string ends at
 //! the next quote unless a backslash comes first (in a line with no
@@ -99,15 +102,12 @@ impl Lit {
     }
 }
 
-/// One value of a template: the literal before it, and what it is.
+/// One value of a template: the literal before it, and where it goes.
 #[derive(Debug, Clone, Copy)]
 struct Seg {
     lit: Lit,
     /// Where the reader keeps it ([`Role::slot`]).
     slot: usize,
-    /// A string: the literal ends with its opening quote, and the value
-    /// ends at the next quote. Otherwise the scanner skips the value.
-    string: bool,
 }
 
 #[derive(Debug, Default)]
@@ -160,36 +160,32 @@ fn learning(tally: &Tally) -> bool {
 }
 
 /// A value of a template, just after its literal (at `value`): a string
-/// ends at the next quote (the literal ended with its opening quote), any
-/// other value goes through the validating scanner. Returns its token and
-/// where the next literal starts.
+/// ends at the next quote, any other value goes through the validating
+/// scanner. Returns its token and where the next literal starts (just after
+/// the value).
 #[inline(always)]
-pub fn value_at(
-    c: &mut Cursor<'_>,
-    value: usize,
-    string: bool,
-    depth: usize,
-) -> Option<(Tok, usize)> {
-    if string {
+pub fn value_at(c: &mut Cursor<'_>, value: usize, depth: usize) -> Option<(Tok, usize)> {
+    if c.b.get(value) == Some(&b'"') {
+        let from = value + 1;
         let q = if c.is_plain() {
-            super::quotes::next_quote(c.b, value)?
+            super::quotes::next_quote(c.b, from)?
         } else {
-            let q = super::quotes::next_quote_or_backslash(c.b, value)?;
+            let q = super::quotes::next_quote_or_backslash(c.b, from)?;
             if c.b[q] == b'\\' {
                 // A string with escapes: the scanner checks them and finds
-                // its end (the literal after it starts at its closing quote).
-                c.i = value - 1;
+                // its end.
+                c.i = value;
                 let tok = c.skip(depth).ok()?;
-                return Some((tok, c.i - 1));
+                return Some((tok, c.i));
             }
             q
         };
         let tok = Tok {
-            start: value - 1,
+            start: value,
             end: q + 1,
             plain: true,
         };
-        return Some((tok, q));
+        return Some((tok, q + 1));
     }
     c.i = value;
     let tok = c.skip(depth).ok()?;
@@ -301,8 +297,10 @@ impl Templates {
         // the string just read.
         let same_type = match (t.ty, t.segs.first()) {
             (Some(lit), Some(first)) => {
-                let value = start + first.lit.len();
-                c.b.get(value + lit.len()) == Some(&b'"') && lit.is_at(&t.bytes, c.b, value)
+                let value = start + first.lit.len() + 1;
+                c.b.get(value - 1) == Some(&b'"')
+                    && c.b.get(value + lit.len()) == Some(&b'"')
+                    && lit.is_at(&t.bytes, c.b, value)
             }
             _ => false,
         };
@@ -317,8 +315,8 @@ impl Templates {
             if let (Some(first), Some(_)) = (t.segs.first(), t.ty) {
                 // Templates keyed by type share their first literal
                 // (`{"type":"`) in practice; a different one finds none.
-                if first.lit.is_at(&t.bytes, b, start) {
-                    let value = start + first.lit.len();
+                let value = start + first.lit.len() + 1;
+                if first.lit.is_at(&t.bytes, b, start) && b.get(value - 1) == Some(&b'"') {
                     return match super::quotes::next_quote(b, value) {
                         Some(q) => Pick::Type(q - value, word_of(&b[value..q])),
                         None => Pick::None,
@@ -394,16 +392,15 @@ impl Template {
         let mut prev = start;
         for (i, &(tok, role)) in members.iter().enumerate() {
             let string = tok.plain && b.get(tok.start) == Some(&b'"');
-            let value = if string { tok.start + 1 } else { tok.start };
-            let lit = push(&mut self.bytes, &b[prev..value])?;
+            let lit = push(&mut self.bytes, &b[prev..tok.start])?;
             let lit = Lit::new(&self.bytes, lit);
             if i == 0 && string && matches!(role, Some(Role::Type)) {
-                let ty = push(&mut self.bytes, &b[value..tok.end - 1])?;
+                let ty = push(&mut self.bytes, &b[tok.start + 1..tok.end - 1])?;
                 self.ty = Some(Lit::new(&self.bytes, ty));
             }
             let slot = Role::slot(role);
-            self.segs.push(Seg { lit, slot, string });
-            prev = if string { tok.end - 1 } else { tok.end };
+            self.segs.push(Seg { lit, slot });
+            prev = tok.end;
         }
         let tail = push(&mut self.bytes, &b[prev..end])?;
         self.tail = Some(Lit::new(&self.bytes, tail));
@@ -433,7 +430,7 @@ impl Template {
             }
             // The literals decide: the type picks a template, but any
             // event with the same literals reads the same way.
-            let (tok, next) = value_at(c, pos + seg.lit.len(), seg.string, depth + 1)?;
+            let (tok, next) = value_at(c, pos + seg.lit.len(), depth + 1)?;
             pos = next;
             found(seg.slot, tok);
         }
@@ -479,8 +476,6 @@ pub struct LineSeg {
     /// The literal before it.
     pub lit: Lit,
     pub leaf: Leaf,
-    /// A string: the literal ends with its opening quote.
-    pub string: bool,
 }
 
 #[derive(Debug, Default)]
@@ -539,13 +534,11 @@ impl LineTemplates {
         };
         let mut prev = 0;
         for &(tok, leaf) in values {
-            let string = leaf.events.is_none() && tok.plain && b.get(tok.start) == Some(&b'"');
-            let value = if string { tok.start + 1 } else { tok.start };
-            let Some(lit) = push(&mut t.bytes, &b[prev..value]) else {
+            let Some(lit) = push(&mut t.bytes, &b[prev..tok.start]) else {
                 return;
             };
-            t.segs.push(LineSeg { lit, leaf, string });
-            prev = if string { tok.end - 1 } else { tok.end };
+            t.segs.push(LineSeg { lit, leaf });
+            prev = tok.end;
         }
         let Some(tail) = push(&mut t.bytes, &b[prev..]) else {
             return;
@@ -623,6 +616,68 @@ mod tests {
             let mut c = Cursor::new(other);
             assert!(
                 t.read(&mut c, 1, |_, _| {}).is_none(),
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_of_another_kind_in_the_same_place_still_matches() {
+        let learned = br#"{"type":"visited","page":"/a","at":"2026-01-01"}"#;
+        let members = [
+            (tok(8, 17), Some(Role::Type)),
+            (tok(25, 29), Some(Role::Prop(0))),
+            (tok(35, 47), Some(Role::At)),
+        ];
+        let mut t = Templates::default();
+        t.learn(learned, 0, learned.len(), &members, |_| Kind::Model(3));
+        for (line, page, at) in [
+            (
+                &br#"{"type":"visited","page":null,"at":"2026-10-01"}"#[..],
+                "null",
+                r#""2026-10-01""#,
+            ),
+            (br#"{"type":"visited","page":12,"at":null}"#, "12", "null"),
+            (
+                br#"{"type":"visited","page":{"p":["/a"]},"at":7}"#,
+                r#"{"p":["/a"]}"#,
+                "7",
+            ),
+            (
+                br#"{"type":"visited","page":"a\"b","at":"x"}"#,
+                r#""a\"b""#,
+                r#""x""#,
+            ),
+        ] {
+            let mut c = Cursor::new(line);
+            let mut found = Vec::new();
+            let kind = t.read(&mut c, 1, |slot, tok| {
+                found.push((
+                    role_of(slot),
+                    String::from_utf8_lossy(&line[tok.start..tok.end]).into_owned(),
+                ))
+            });
+            let shown = String::from_utf8_lossy(line);
+            assert_eq!(kind, Some(Kind::Model(3)), "{shown}");
+            assert_eq!(c.i, line.len(), "{shown}");
+            let expected = [
+                (Some(Role::Type), r#""visited""#.to_string()),
+                (Some(Role::Prop(0)), page.to_string()),
+                (Some(Role::At), at.to_string()),
+            ];
+            assert_eq!(found, expected, "{shown}");
+        }
+        // Not JSON in the value's place: no match.
+        for other in [
+            &br#"{"type":"visited","page":nul,"at":"x"}"#[..],
+            br#"{"type":"visited","page":"/a,"at":"x"}"#,
+            br#"{"type":null,"page":"/a","at":"x"}"#,
+        ] {
+            let mut c = Cursor::new(other);
+            let kind = t.read(&mut c, 1, |_, _| {});
+            assert!(
+                kind.is_none() || kind == Some(Kind::Unknown),
                 "{}",
                 String::from_utf8_lossy(other)
             );
