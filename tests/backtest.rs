@@ -509,9 +509,14 @@ fn spilled_outcomes_give_the_held_report() {
     let outcomes_path = dir.path().join("outcomes.csv");
     std::fs::write(&outcomes_path, &outcomes).unwrap();
     let outcomes_arg = outcomes_path.to_str().unwrap();
-    let run = |leads: &str, extra: &[&str], memory: Option<&str>, stdin: bool| {
+    // One backtest run; `stdin` is the file given on standard input.
+    let backtest = |leads: &str,
+                    outcomes: &str,
+                    extra: &[&str],
+                    memory: Option<&str>,
+                    stdin: Option<&std::path::Path>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadscore"));
-        cmd.args(["backtest", "rules/b2b", leads, "--outcomes", outcomes_arg])
+        cmd.args(["backtest", "rules/b2b", leads, "--outcomes", outcomes])
             .args([
                 "--as-of",
                 "2026-11-01",
@@ -527,8 +532,8 @@ fn spilled_outcomes_give_the_held_report() {
         if let Some(m) = memory {
             cmd.env("LEADSCORE_OUTCOMES_MEMORY", m);
         }
-        if stdin {
-            cmd.stdin(std::fs::File::open(&leads_path).unwrap());
+        if let Some(path) = stdin {
+            cmd.stdin(std::fs::File::open(path).unwrap());
         }
         let out = cmd.output().unwrap();
         assert_eq!(
@@ -541,6 +546,10 @@ fn spilled_outcomes_give_the_held_report() {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    };
+    let run = |leads: &str, extra: &[&str], memory: Option<&str>, stdin: bool| {
+        let stdin = stdin.then_some(leads_path.as_path());
+        backtest(leads, outcomes_arg, extra, memory, stdin)
     };
     let file = leads_path.to_str().unwrap();
     let cases: [(&str, &[&str], bool); 4] = [
@@ -574,34 +583,7 @@ fn spilled_outcomes_give_the_held_report() {
     let outcomes_jsonl_path = dir.path().join("outcomes.jsonl");
     std::fs::write(&outcomes_jsonl_path, outcomes_jsonl).unwrap();
     let from_stdin = |memory: Option<&str>| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadscore"));
-        cmd.args(["backtest", "rules/b2b", file, "--outcomes", "-"])
-            .args([
-                "--as-of",
-                "2026-11-01",
-                "--format",
-                "json",
-                "--by",
-                "country",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("TMPDIR", &tmp)
-            .env_remove("LEADSCORE_OUTCOMES_MEMORY")
-            .stdin(std::fs::File::open(&outcomes_jsonl_path).unwrap());
-        if let Some(m) = memory {
-            cmd.env("LEADSCORE_OUTCOMES_MEMORY", m);
-        }
-        let out = cmd.output().unwrap();
-        assert_eq!(
-            std::fs::read_dir(&tmp).unwrap().count(),
-            0,
-            "temporary files left"
-        );
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        backtest(file, "-", &[], memory, Some(outcomes_jsonl_path.as_path()))
     };
     let held = from_stdin(None);
     assert!(

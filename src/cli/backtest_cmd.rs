@@ -3,7 +3,7 @@
 use super::exit;
 use super::model_cmds::load_model;
 use super::score_cmd::{
-    as_of, each_record, each_record_reporting, load_events, memory_budget, open_input, spool_stdin,
+    as_of, each_record, each_record_reporting, load_events, memory_budget, open_input, readable,
 };
 use super::value_errors::ValueErrors;
 use leadscore::backtest::outcomes::{self, OutcomeReader};
@@ -46,16 +46,9 @@ pub fn run(a: BacktestArgs) -> i32 {
     let mut bad = 0u64;
     // Standard input is kept in a file first: the size of the outcomes sets
     // how many parts a spill uses.
-    let outcomes_spool = match a.outcomes.as_str() {
-        "-" => match spool_stdin() {
-            Ok(s) => Some(s),
-            Err(code) => return code,
-        },
-        _ => None,
-    };
-    let outcomes_source = match &outcomes_spool {
-        Some((_, path)) => path.clone(),
-        None => a.outcomes.clone(),
+    let (outcomes_source, _outcomes_spool) = match readable(&a.outcomes, true) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let outcome_input = match open_input(&outcomes_source) {
         Ok(i) => i,
@@ -125,16 +118,9 @@ pub fn run(a: BacktestArgs) -> i32 {
     let passes = outcomes.passes();
     // With outcomes spilled the leads are read once per pass, so standard
     // input is kept in a file.
-    let spool = match (a.leads.as_str(), passes) {
-        ("-", 2..) => match spool_stdin() {
-            Ok(s) => Some(s),
-            Err(code) => return code,
-        },
-        _ => None,
-    };
-    let source = match &spool {
-        Some((_, path)) => path.clone(),
-        None => a.leads.clone(),
+    let (source, _spool) = match readable(&a.leads, passes >= 2) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
     let by: Option<Vec<String>> =

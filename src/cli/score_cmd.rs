@@ -124,19 +124,25 @@ pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
     }
 }
 
-/// Copies standard input to a file in a temporary directory, for input
-/// that is read more than once: the directory (removed when dropped) and
-/// the file's path.
-pub fn spool_stdin() -> Result<(leadscore::io::scratch::Scratch, String), i32> {
-    let copy = || -> std::io::Result<(leadscore::io::scratch::Scratch, String)> {
+/// The file to read for `path`. When `path` is `-` (standard input) and
+/// `copy` is set (input read more than once, or whose size must be known),
+/// standard input is first copied to a file in a temporary directory: its
+/// path, and the directory, removed when dropped.
+pub fn readable(
+    path: &str,
+    copy: bool,
+) -> Result<(String, Option<leadscore::io::scratch::Scratch>), i32> {
+    if path != "-" || !copy {
+        return Ok((path.to_string(), None));
+    }
+    let spool = || -> std::io::Result<(String, Option<leadscore::io::scratch::Scratch>)> {
         let dir = leadscore::io::scratch::Scratch::new("leadscore-stdin-")?;
-        let path = dir.path().join("input");
-        let mut file = leadscore::io::scratch::making(|| std::fs::File::create(&path))?;
-        std::io::copy(&mut std::io::stdin().lock(), &mut file)?;
-        let path = path.to_string_lossy().into_owned();
-        Ok((dir, path))
+        let file = dir.path().join("input");
+        let mut out = leadscore::io::scratch::making(|| std::fs::File::create(&file))?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut out)?;
+        Ok((file.to_string_lossy().into_owned(), Some(dir)))
     };
-    copy().map_err(|e| {
+    spool().map_err(|e| {
         eprintln!("error: can't keep standard input in a temporary file: {e}");
         exit::USAGE
     })

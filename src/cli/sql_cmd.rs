@@ -2,7 +2,7 @@
 //! as the CSV tables that query reads).
 
 use super::model_cmds::{load_model, print_diagnostics};
-use super::score_cmd::{as_of, each_record, load_events, memory_budget, open_input, spool_stdin};
+use super::score_cmd::{as_of, each_record, load_events, memory_budget, open_input, readable};
 use super::{exit, DiagFormat};
 use clap::{Args, ValueEnum};
 use leadscore::io::input::{Format, Record};
@@ -181,16 +181,9 @@ pub fn export(a: ExportArgs) -> i32 {
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
     // The leads are read twice, so standard input is kept in a file.
-    let spool = match a.leads.as_str() {
-        "-" => match spool_stdin() {
-            Ok(s) => Some(s),
-            Err(code) => return code,
-        },
-        _ => None,
-    };
-    let source = match &spool {
-        Some((_, path)) => path.clone(),
-        None => a.leads.clone(),
+    let (source, _spool) = match readable(&a.leads, true) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let mut repeats = match repeated_keys(&a.leads, &source, &key) {
         Ok(r) => r,
