@@ -16,6 +16,14 @@ measurements in docs/benchmarks-history.md ("Other shapes of data"):
   wide    forty more columns the model never reads, as a CRM export carries
           them: texts, whole numbers, decimals, booleans and small objects,
           each column of one kind, null in 20% of rows
+  jsonb   keys as PostgreSQL's jsonb orders them (shorter keys first, then
+          by their bytes), with its spacing: an event's "at" before its
+          "type", as in an export from a warehouse
+  sorted  keys in alphabetical order (json.dumps's sort_keys, jq -S,
+          Snowflake's objects), compact
+  rich    events as a web tracker sends them: seven more members the model
+          never reads (a session id, the full URL, the referrer, a user
+          agent, an IP address, a device object)
 
 Lines that are not JSON objects (the generator's truncated ones) are kept as
 they are. Usage:
@@ -140,7 +148,52 @@ def wide(d, rng):
     return json.dumps(dict(items[:3] + list(extra.items()) + items[3:]), separators=COMPACT)
 
 
-SHAPES = {f.__name__: f for f in (esc, utf, spaced, ms, flt, opt, shuf, urls, nulls, wide)}
+def jsonb(d, rng):
+    def go(v):
+        if isinstance(v, dict):
+            order = sorted(v, key=lambda k: (len(k.encode()), k.encode()))
+            return {k: go(v[k]) for k in order}
+        if isinstance(v, list):
+            return [go(x) for x in v]
+        return v
+
+    return json.dumps(go(d))
+
+
+def sorted_keys(d, rng):
+    return json.dumps(d, sort_keys=True, separators=COMPACT)
+
+
+sorted_keys.__name__ = "sorted"
+
+AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/130.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.6 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148",
+]
+REFERRERS = [None, "https://www.google.com/", "https://www.linkedin.com/feed/",
+             "https://news.ycombinator.com/"]
+
+
+def rich(d, rng):
+    for e in events(d):
+        e["session_id"] = "%016x" % rng.getrandbits(64)
+        if isinstance(e.get("page"), str):
+            e["url"] = "https://www.leadscore.io" + e["page"] + "?utm_source=news"
+        e["referrer"] = rng.choice(REFERRERS)
+        e["user_agent"] = rng.choice(AGENTS)
+        e["ip"] = "203.0.113.%d" % rng.randint(1, 254)
+        e["device"] = {"browser": rng.choice(["chrome", "safari", "firefox"]),
+                       "os": rng.choice(["windows", "macos", "ios"]),
+                       "mobile": rng.random() < 0.3}
+    return json.dumps(d, separators=COMPACT)
+
+
+SHAPES = {f.__name__: f for f in (esc, utf, spaced, ms, flt, opt, shuf, urls, nulls, wide,
+                                  jsonb, sorted_keys, rich)}
 
 
 def main():

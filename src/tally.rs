@@ -39,6 +39,14 @@ impl Tally {
     pub fn worth(&self, grace: u64) -> bool {
         self.misses <= 4 * self.hits + grace
     }
+
+    /// The stricter rule for a memory whose miss costs more than a miss
+    /// of the others (the tree of event templates, whose walk reads values
+    /// before it misses): at most one miss a hit, after `grace` misses.
+    #[inline]
+    pub fn mostly_hits(&self, grace: u64) -> bool {
+        self.misses <= self.hits + grace
+    }
 }
 
 #[cfg(test)]
@@ -54,5 +62,18 @@ mod tests {
         assert!(t.worth(10) && !t.worth(9));
         t.count(true);
         assert!(t.worth(6) && !t.worth(5));
+    }
+
+    #[test]
+    fn mostly_hits_allows_one_miss_a_hit_after_the_grace() {
+        let mut t = Tally::new();
+        for _ in 0..3 {
+            t.count(true);
+        }
+        for _ in 0..5 {
+            t.count(false);
+        }
+        assert!(t.mostly_hits(2) && !t.mostly_hits(1));
+        assert!(t.worth(0));
     }
 }

@@ -22,6 +22,7 @@ mod fill;
 mod quotes;
 mod scan;
 mod template;
+mod trie;
 
 use crate::check::{Model, Type};
 use crate::eval::{Event, Known, KnownEvents, Lead, Shortcut, Value};

@@ -20,7 +20,8 @@
 //! every other value is validated as usual. The member a value belongs to is known from the
 //! literal before it, which contains its name.
 
-use super::scan::{Cursor, Tok};
+use super::scan::{Cursor, Tok, MAX_DEPTH};
+use super::trie::{Shape, Trie};
 use super::{Kind, Role};
 use crate::tally::Tally;
 use crate::text::word_of;
@@ -30,7 +31,7 @@ const KEEP: usize = 32;
 /// Templates kept per event type (its shapes), at most.
 const SHAPES: usize = 4;
 /// Members of an event learned as a template, at most.
-const MEMBERS: usize = 8;
+const MEMBERS: usize = 16;
 /// Bytes of literals per template, at most.
 const BYTES: usize = 512;
 
@@ -68,6 +69,11 @@ impl Lit {
 
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Its bytes, kept in `bytes`.
+    pub fn bytes_in<'b>(&self, bytes: &'b [u8]) -> &'b [u8] {
+        slice(bytes, self.at)
     }
 
     /// Does the line hold this literal at `pos`?
@@ -117,9 +123,12 @@ struct Template {
     /// The literal after the last value (the closing quote, if the value
     /// was a string, and the closing brace).
     tail: Option<Lit>,
-    /// The text of the first value, when it is the event's type: a
-    /// template is then only tried on events of that type.
+    /// The text of the event's type, when the template has one: a
+    /// template whose first value is the type is only tried on events of
+    /// that type.
     ty: Option<Lit>,
+    /// Which value is the type's (an index in `segs`), when `ty` is set.
+    ty_seg: usize,
     /// What that type is to the model.
     kind: Kind,
 }
@@ -147,6 +156,11 @@ pub struct Templates {
     by_type: Vec<(usize, u64, usize)>,
     /// The template matched last (tried first when the type comes later).
     last: usize,
+    /// The templates as one tree, for events whose type comes later
+    /// ([`Templates::read_tree`]).
+    trie: Trie,
+    /// How often the tree found a template.
+    tree: Tally,
     /// Where learning puts the next template once `list` is full.
     next: usize,
     tally: Tally,
@@ -157,6 +171,16 @@ pub struct Templates {
 /// runs, and nothing is learned or tried any more.
 fn learning(tally: &Tally) -> bool {
     tally.worth(64)
+}
+
+/// Is the value `tok` of the line `b` a string of exactly the type's text
+/// `lit` (whose bytes are in `bytes`)? The text holds no quote or
+/// backslash, so a string of the same bytes between quotes is that type.
+pub fn same_type(lit: Lit, bytes: &[u8], b: &[u8], tok: Tok) -> bool {
+    let value = tok.start + 1;
+    tok.end == value + lit.len() + 1
+        && b.get(tok.start) == Some(&b'"')
+        && lit.is_at(bytes, b, value)
 }
 
 /// A value of a template, just after its literal (at `value`): a string
@@ -230,7 +254,12 @@ impl Templates {
                 .iter()
                 .find(|&&(l, h, _)| l == len && h == head)
                 .map_or(usize::MAX, |&(_, _, k)| k),
-            Pick::Last => self.last,
+            Pick::Last => {
+                if let Some(read) = self.read_tree(c, depth, &mut found) {
+                    return read;
+                }
+                self.last
+            }
             Pick::None => usize::MAX,
         };
         let hit = self.try_one(k, c, start, depth, &mut found);
@@ -259,8 +288,10 @@ impl Templates {
         mut found: impl FnMut(usize, Tok),
     ) -> Option<Kind> {
         let start = c.i;
-        let Pick::Type(len, head) = self.pick(c.b, start) else {
-            return None;
+        let (len, head) = match self.pick(c.b, start) {
+            Pick::Type(len, head) => (len, head),
+            // The tree, if used, was walked by `read`.
+            Pick::Last | Pick::None => return None,
         };
         let is = |&(l, h, _): &(usize, u64, usize)| (l, h) == (len, head);
         let first = self.by_type.iter().position(is)?;
@@ -279,6 +310,32 @@ impl Templates {
         None
     }
 
+    /// Reads an event whose type does not come first (keys in
+    /// alphabetical order, as PostgreSQL's `jsonb` and many exports write
+    /// them, put `at` before `type`) by following the templates' literals
+    /// as a tree ([`Trie`]), each value read once. `None` when the tree is
+    /// not to be used: it has literals that differ only by white space, or
+    /// it missed more often than it found (its own [`Tally`]; with keys in
+    /// a new order in every event, most events are a shape of their own).
+    #[inline(never)]
+    fn read_tree(
+        &mut self,
+        c: &mut Cursor<'_>,
+        depth: usize,
+        found: &mut impl FnMut(usize, Tok),
+    ) -> Option<Option<Kind>> {
+        if !(self.trie.walkable() && self.tree.mostly_hits(64)) || depth >= MAX_DEPTH {
+            return None;
+        }
+        let hit = self.trie.walk::<MEMBERS>(c, depth, found);
+        self.tree.count(hit.is_some());
+        self.tally.count(hit.is_some());
+        Some(hit.map(|(k, kind)| {
+            self.last = k;
+            kind
+        }))
+    }
+
     /// Reads the event at `start` by template `k` (see [`Templates::read`]).
     #[inline(always)]
     fn try_one(
@@ -292,11 +349,12 @@ impl Templates {
         let t = self.list.get(k)?;
         let end = t.matches(c, start, depth, found)?;
         c.i = end;
-        // With a type, the first value is the type's string. It holds no
-        // quote or backslash, so a quote right after the same bytes ends
-        // the string just read.
+        // With a type first, the first value is the type's string. It
+        // holds no quote or backslash, so a quote right after the same
+        // bytes ends the string just read. (With a type later, it is
+        // looked up: such events are read by the tree, which knows it.)
         let same_type = match (t.ty, t.segs.first()) {
-            (Some(lit), Some(first)) => {
+            (Some(lit), Some(first)) if t.ty_seg == 0 => {
                 let value = start + first.lit.len() + 1;
                 c.b.get(value - 1) == Some(&b'"')
                     && c.b.get(value + lit.len()) == Some(&b'"')
@@ -312,7 +370,7 @@ impl Templates {
     #[inline]
     fn pick(&self, b: &[u8], start: usize) -> Pick {
         if let Some(t) = self.list.get(self.last) {
-            if let (Some(first), Some(_)) = (t.segs.first(), t.ty) {
+            if let (Some(first), Some(_), 0) = (t.segs.first(), t.ty, t.ty_seg) {
                 // Templates keyed by type share their first literal
                 // (`{"type":"`) in practice; a different one finds none.
                 let value = start + first.lit.len() + 1;
@@ -349,6 +407,7 @@ impl Templates {
             self.next
         };
         self.by_type.retain(|&(_, _, k)| k != slot);
+        self.trie.remove(slot);
         let Some(t) = self.list.get_mut(slot) else {
             return;
         };
@@ -360,6 +419,21 @@ impl Templates {
         if let Some(ty) = t.ty {
             let text = slice(&t.bytes, ty.at);
             t.kind = kind_of(text);
+        }
+        if self.trie.full() {
+            // Built again from the templates kept, this one among them.
+            self.trie = Trie::default();
+            for (k, t) in self.list.iter().enumerate() {
+                if let Some(shape) = t.shape() {
+                    self.trie.add(k, shape);
+                }
+            }
+        } else if let Some(shape) = t.shape() {
+            self.trie.add(slot, shape);
+        }
+        let t = &self.list[slot];
+        if let (Some(ty), 0) = (t.ty, t.ty_seg) {
+            let text = slice(&t.bytes, ty.at);
             let key = (text.len(), word_of(text));
             // At most `SHAPES` templates per type: the newest goes first,
             // and the one of its type matched longest ago makes way.
@@ -376,11 +450,27 @@ impl Templates {
 }
 
 impl Template {
+    /// Its shape, as the tree of templates takes it ([`Trie::add`]).
+    fn shape(&self) -> Option<Shape<'_>> {
+        let segs = self
+            .segs
+            .iter()
+            .map(|s| (slice(&self.bytes, s.lit.at), s.slot));
+        Some(Shape {
+            segs: segs.collect(),
+            tail: slice(&self.bytes, self.tail?.at),
+            ty: self
+                .ty
+                .map(|lit| (slice(&self.bytes, lit.at), self.ty_seg, self.kind)),
+        })
+    }
+
     /// Builds the template of an event (see [`Templates::learn`]).
     fn build(&mut self, b: &[u8], start: usize, end: usize, members: &[Seen]) -> Option<()> {
         self.bytes.clear();
         self.segs.clear();
         self.ty = None;
+        self.ty_seg = 0;
         self.kind = Kind::Unknown;
         self.tail = None;
         let push = |bytes: &mut Vec<u8>, lit: &[u8]| -> Option<(u16, u16)> {
@@ -394,9 +484,10 @@ impl Template {
             let string = tok.plain && b.get(tok.start) == Some(&b'"');
             let lit = push(&mut self.bytes, &b[prev..tok.start])?;
             let lit = Lit::new(&self.bytes, lit);
-            if i == 0 && string && matches!(role, Some(Role::Type)) {
+            if string && matches!(role, Some(Role::Type)) && self.ty.is_none() {
                 let ty = push(&mut self.bytes, &b[tok.start + 1..tok.end - 1])?;
                 self.ty = Some(Lit::new(&self.bytes, ty));
+                self.ty_seg = i;
             }
             let slot = Role::slot(role);
             self.segs.push(Seg { lit, slot });
@@ -418,7 +509,7 @@ impl Template {
         mut found: impl FnMut(usize, Tok),
     ) -> Option<usize> {
         let tail = self.tail.as_ref()?;
-        if depth >= super::scan::MAX_DEPTH {
+        if depth >= MAX_DEPTH {
             return None;
         }
         let b = c.b;
@@ -793,5 +884,111 @@ mod tests {
             assert!(t.read(&mut Cursor::new(other), 1, |_, _| {}).is_none());
         }
         assert!(!t.learning() && !t.worth_trying());
+    }
+
+    /// Learns `line` (one event) as the reader does after reading it member
+    /// by member: each member's role from its name.
+    fn learn_event(t: &mut Templates, line: &[u8], kind: Kind) {
+        let mut members = Vec::new();
+        let mut c = Cursor::new(line);
+        c.object(1, |key, _, c, depth| {
+            let role = match key {
+                b"type" => Some(Role::Type),
+                b"at" => Some(Role::At),
+                b"page" => Some(Role::Prop(0)),
+                _ => None,
+            };
+            members.push((c.skip(depth)?, role));
+            Ok(())
+        })
+        .unwrap();
+        t.learn(line, 0, line.len(), &members, |_| kind);
+    }
+
+    #[test]
+    fn events_with_the_type_later_are_read_by_the_tree() {
+        let mut t = Templates::default();
+        learn_event(
+            &mut t,
+            br#"{"at":"x","page":"/a","type":"visited"}"#,
+            Kind::Model(3),
+        );
+        learn_event(&mut t, br#"{"at":"x","type":"bounced"}"#, Kind::Model(5));
+        // The same member names as `bounced`: one node of the tree, told
+        // apart by the type.
+        learn_event(
+            &mut t,
+            br#"{"at":"x","type":"unsubscribed"}"#,
+            Kind::Model(6),
+        );
+        assert!(t.trie.walkable());
+        let read = |t: &mut Templates, line: &[u8]| {
+            let mut c = Cursor::new(line);
+            let kind = t.read(&mut c, 1, |_, _| {});
+            (kind, c.i == line.len())
+        };
+        // In any order, each by its own shape and with its own kind.
+        for _ in 0..2 {
+            let visited = br#"{"at":"2026-10-01","page":"/pricing","type":"visited"}"#;
+            assert_eq!(
+                read_members(&mut t, visited).unwrap(),
+                [
+                    (Role::At, "\"2026-10-01\"".to_string()),
+                    (Role::Prop(0), "\"/pricing\"".to_string()),
+                    (Role::Type, "\"visited\"".to_string()),
+                ]
+            );
+            assert_eq!(read(&mut t, visited), (Some(Kind::Model(3)), true));
+            let unsubscribed = br#"{"at":null,"type":"unsubscribed"}"#;
+            assert_eq!(read(&mut t, unsubscribed), (Some(Kind::Model(6)), true));
+            let bounced = br#"{"at":"y","type":"bounced"}"#;
+            assert_eq!(read(&mut t, bounced), (Some(Kind::Model(5)), true));
+            // Same members, a type no template has: read, and looked up.
+            let other = br#"{"at":"y","type":"opened"}"#;
+            assert_eq!(read(&mut t, other), (Some(Kind::Unknown), true));
+        }
+        // Another shape, or not JSON: no template reads it.
+        for other in [
+            &br#"{"at":"y","type":"visited","page":"/a"}"#[..],
+            br#"{"at":"y","page":"/a","type":"visited","ip":1}"#,
+            br#"{"at":"y","type":"bounced"x"#,
+            br#"{"at":"y,"type":"bounced"}"#,
+        ] {
+            let mut c = Cursor::new(other);
+            let shown = String::from_utf8_lossy(other);
+            assert_eq!(t.read(&mut c, 1, |_, _| {}), None, "{shown}");
+            assert_eq!(read_members(&mut t, other), None, "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_template_that_makes_way_leaves_the_tree() {
+        let mut t = Templates::default();
+        learn_event(&mut t, br#"{"at":"x","type":"bounced"}"#, Kind::Model(5));
+        // Twice as many shapes as are kept: each slot is taken in turn,
+        // the first one's too.
+        for i in 0..2 * KEEP {
+            let line = format!(r#"{{"at":"x","m{i}":1,"type":"visited"}}"#);
+            learn_event(&mut t, line.as_bytes(), Kind::Model(3));
+        }
+        let bounced = br#"{"at":"y","type":"bounced"}"#;
+        assert_eq!(t.read(&mut Cursor::new(bounced), 1, |_, _| {}), None);
+        let last = format!(r#"{{"at":"y","m{}":2,"type":"visited"}}"#, 2 * KEEP - 1);
+        let kind = t.read(&mut Cursor::new(last.as_bytes()), 1, |_, _| {});
+        assert_eq!(kind, Some(Kind::Model(3)));
+    }
+
+    #[test]
+    fn literals_that_differ_only_by_spacing_stop_the_tree() {
+        let mut t = Templates::default();
+        learn_event(&mut t, br#"{"at":"x","type":"visited"}"#, Kind::Model(3));
+        assert!(t.trie.walkable());
+        // `,"type":` and `,"type": ` both hold before a spaced value.
+        learn_event(&mut t, br#"{"at":"x","type": "visited"}"#, Kind::Model(3));
+        assert!(!t.trie.walkable());
+        // Still read, by the template matched last.
+        let spaced = br#"{"at":"y","type": "visited"}"#;
+        let kind = t.read(&mut Cursor::new(spaced), 1, |_, _| {});
+        assert_eq!(kind, Some(Kind::Unknown));
     }
 }
