@@ -1,5 +1,6 @@
 //! The event templates of a source as one tree of literals, for events whose
-//! type does not come first (see [`super::template::Templates::read_any`]).
+//! type does not come first (see `Templates::read_tree` in
+//! [`super::template`]).
 //!
 //! Exports that write keys in alphabetical order (PostgreSQL's `jsonb`,
 //! Snowflake's objects, `jq -S`, Python's `sort_keys`) put `at` before
@@ -15,8 +16,8 @@
 //! Siblings' literals differ, since equal literals share a node. Two
 //! siblings can both hold at one place only when one is the other plus
 //! white space (`,"a":` and `,"a": `); a tree with such siblings is not
-//! walked (see [`Trie::walkable`]) and the caller tries its templates one
-//! by one instead.
+//! walked (see [`Trie::walkable`]), and the caller tries the template it
+//! matched last, as for any event whose type does not pick one.
 //!
 //! A template is added as it is learned, so an event of its shape is read
 //! by it from the next one on. A template that makes way for another is
