@@ -173,14 +173,14 @@ fn learning(tally: &Tally) -> bool {
     tally.worth(64)
 }
 
-/// Is the value `tok` of the line `b` a string of exactly the type's text
-/// `lit` (whose bytes are in `bytes`)? The text holds no quote or
-/// backslash, so a string of the same bytes between quotes is that type.
-pub fn same_type(lit: Lit, bytes: &[u8], b: &[u8], tok: Tok) -> bool {
-    let value = tok.start + 1;
-    tok.end == value + lit.len() + 1
-        && b.get(tok.start) == Some(&b'"')
-        && lit.is_at(bytes, b, value)
+/// Is the value at `at` in the line `b` a string of exactly the type's
+/// text `lit` (whose bytes are in `bytes`)? The text holds no quote or
+/// backslash, so a quote right after the same bytes ends the string.
+#[inline(always)]
+pub fn same_type(lit: Lit, bytes: &[u8], b: &[u8], at: usize) -> bool {
+    b.get(at) == Some(&b'"')
+        && b.get(at + 1 + lit.len()) == Some(&b'"')
+        && lit.is_at(bytes, b, at + 1)
 }
 
 /// A value of a template, just after its literal (at `value`): a string
@@ -349,20 +349,16 @@ impl Templates {
         let t = self.list.get(k)?;
         let end = t.matches(c, start, depth, found)?;
         c.i = end;
-        // With a type first, the first value is the type's string. It
-        // holds no quote or backslash, so a quote right after the same
-        // bytes ends the string just read. (With a type later, it is
-        // looked up: such events are read by the tree, which knows it.)
-        let same_type = match (t.ty, t.segs.first()) {
+        // With a type first, the first value is the type's string. (With a
+        // type later, it is looked up: such events are read by the tree,
+        // which knows it.)
+        let known = match (t.ty, t.segs.first()) {
             (Some(lit), Some(first)) if t.ty_seg == 0 => {
-                let value = start + first.lit.len() + 1;
-                c.b.get(value - 1) == Some(&b'"')
-                    && c.b.get(value + lit.len()) == Some(&b'"')
-                    && lit.is_at(&t.bytes, c.b, value)
+                same_type(lit, &t.bytes, c.b, start + first.lit.len())
             }
             _ => false,
         };
-        Some(if same_type { t.kind } else { Kind::Unknown })
+        Some(if known { t.kind } else { Kind::Unknown })
     }
 
     /// The templates to try: those for the event's type when the type
@@ -452,16 +448,14 @@ impl Templates {
 impl Template {
     /// Its shape, as the tree of templates takes it ([`Trie::add`]).
     fn shape(&self) -> Option<Shape<'_>> {
-        let segs = self
-            .segs
-            .iter()
-            .map(|s| (slice(&self.bytes, s.lit.at), s.slot));
+        let bytes = &self.bytes;
+        let segs = self.segs.iter().map(|s| (s.lit.bytes_in(bytes), s.slot));
         Some(Shape {
             segs: segs.collect(),
-            tail: slice(&self.bytes, self.tail?.at),
+            tail: self.tail?.bytes_in(bytes),
             ty: self
                 .ty
-                .map(|lit| (slice(&self.bytes, lit.at), self.ty_seg, self.kind)),
+                .map(|lit| (lit.bytes_in(bytes), self.ty_seg, self.kind)),
         })
     }
 
@@ -990,5 +984,47 @@ mod tests {
         let spaced = br#"{"at":"y","type": "visited"}"#;
         let kind = t.read(&mut Cursor::new(spaced), 1, |_, _| {});
         assert_eq!(kind, Some(Kind::Unknown));
+    }
+
+    #[test]
+    fn an_event_of_up_to_sixteen_members_is_a_template() {
+        // A web tracker's event: the model's three members and more.
+        let event = |n: usize, v: &str| {
+            let more: String = (3..n).map(|i| format!(r#","m{i:02}":"{v}""#)).collect();
+            format!(r#"{{"type":"visited","page":"/a","at":"x"{more}}}"#)
+        };
+        for (n, kept) in [(9, true), (MEMBERS, true), (MEMBERS + 1, false)] {
+            let mut t = Templates::default();
+            learn_event(&mut t, event(n, "a").as_bytes(), Kind::Model(3));
+            let other = event(n, "b");
+            let kind = t.read(&mut Cursor::new(other.as_bytes()), 1, |_, _| {});
+            assert_eq!(kind, kept.then_some(Kind::Model(3)), "{n} members");
+        }
+    }
+
+    #[test]
+    fn the_tree_stops_when_it_misses_more_than_it_finds() {
+        let mut t = Templates::default();
+        let (a, b) = (
+            br#"{"at":"x","type":"bounced"}"#,
+            br#"{"at":"x","page":"/a","type":"visited"}"#,
+        );
+        learn_event(&mut t, a, Kind::Model(5));
+        learn_event(&mut t, b, Kind::Model(3));
+        let read = |t: &mut Templates, line: &[u8]| t.read(&mut Cursor::new(line), 1, |_, _| {});
+        assert_eq!(read(&mut t, b), Some(Kind::Model(3)));
+        for _ in 0..10 {
+            assert_eq!(read(&mut t, a), Some(Kind::Model(5)));
+        }
+        // 80 misses after 11 hits: more than one a hit past the grace of
+        // 64, though within the four a hit that keeps templates in use.
+        for _ in 0..80 {
+            assert_eq!(read(&mut t, br#"{"at":"x","ip":1,"type":"opened"}"#), None);
+        }
+        assert!(t.worth_trying());
+        // `b` is no longer found by the tree, only `a`, matched last (its
+        // type then looked up, as the tree alone knows it).
+        assert_eq!(read(&mut t, a), Some(Kind::Unknown));
+        assert_eq!(read(&mut t, b), None);
     }
 }

@@ -200,7 +200,8 @@ impl Trie {
         found: &mut impl FnMut(usize, Tok),
     ) -> Option<(usize, Kind)> {
         let b = c.b;
-        let mut toks = [Tok::span(0, 0); N];
+        // Where each value starts, for the type's.
+        let mut starts = [0; N];
         let mut at = &self.nodes[0];
         let mut pos = c.i;
         for i in 0..=N {
@@ -215,14 +216,14 @@ impl Trie {
                 // Templates with the same literals differ by their type.
                 let typed = n.ends.iter().find_map(|e| {
                     let (lit, seg, kind) = e.ty?;
-                    let tok = toks.get(seg)?;
-                    same_type(lit, &self.bytes, b, *tok).then_some((e.template, kind))
+                    let &at = starts.get(seg)?;
+                    same_type(lit, &self.bytes, b, at).then_some((e.template, kind))
                 });
                 return typed.or(n.ends.first().map(|e| (e.template, Kind::Unknown)));
             }
             let (tok, next) = value_at(c, value, depth + 1)?;
             found(n.slot, tok);
-            *toks.get_mut(i)? = tok;
+            *starts.get_mut(i)? = tok.start;
             pos = next;
             at = n;
         }
