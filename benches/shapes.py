@@ -24,6 +24,8 @@ measurements in docs/benchmarks-history.md ("Other shapes of data"):
   rich    events as a web tracker sends them: seven more members the model
           never reads (a session id, the full URL, the referrer, a user
           agent, an IP address, a device object)
+  busy    ten times as many events per lead (about 80), drawn as the
+          generator draws them: a long engagement history
 
 Lines that are not JSON objects (the generator's truncated ones) are kept as
 they are. Usage:
@@ -34,6 +36,9 @@ import json
 import os
 import random
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_leads  # noqa: E402  (the events of `busy`)
 
 COMPACT = (",", ":")
 
@@ -192,8 +197,16 @@ def rich(d, rng):
     return json.dumps(d, separators=COMPACT)
 
 
+def busy(d, rng):
+    evs = d.get("events")
+    if isinstance(evs, list):
+        # Ten times as many, drawn as the generator draws them.
+        evs.extend(gen_leads.event(rng) for _ in range(9 * len(evs)))
+    return json.dumps(d, separators=COMPACT)
+
+
 SHAPES = {f.__name__: f for f in (esc, utf, spaced, ms, flt, opt, shuf, urls, nulls, wide,
-                                  jsonb, sorted_keys, rich)}
+                                  jsonb, sorted_keys, rich, busy)}
 
 
 def main():

@@ -96,23 +96,40 @@ fn with_time(secs: i64, b: &[u8]) -> Option<i64> {
         return Some(secs * 1_000_000);
     }
     // `THH:MM:SSZ`, the commonest time, first.
-    let time: &[u8; 9] = rest.get(..9)?.try_into().ok()?;
-    if time[0] != b'T' || time[3] != b':' || time[6] != b':' {
+    let (&t, clock) = rest.get(..9)?.split_first()?;
+    if t != b'T' {
         return None;
     }
-    let (hh, mm, ss) = (
-        two(time[1], time[2])?,
-        two(time[4], time[5])?,
-        two(time[7], time[8])?,
-    );
-    if hh > 23 || mm > 59 || ss > 59 {
-        return None;
-    }
+    let (hh, mm, ss) = clock_of(u64::from_le_bytes(clock.try_into().ok()?))?;
     let secs = secs + hh * 3600 + mm * 60 + ss;
     match &rest[9..] {
         [b'Z'] => Some(secs * 1_000_000),
         zone => zoned(secs, zone),
     }
+}
+
+/// `HH:MM:SS` (eight bytes, the first lowest) as hours, minutes and
+/// seconds, all eight bytes checked at once: an event's time of day is read
+/// for nearly every event.
+#[inline]
+fn clock_of(w: u64) -> Option<(i64, i64, i64)> {
+    const DIGITS: u64 = 0xFFFF_00FF_FF00_FFFF;
+    const COLONS: u64 = 0x0000_3A00_003A_0000;
+    const ZEROS: u64 = 0x3030_0030_3000_3030 & DIGITS;
+    const NIBBLES: u64 = 0xF0F0_00F0_F000_F0F0;
+    const SIXES: u64 = 0x0606_0006_0600_0606;
+    let d = w & DIGITS;
+    // Each digit's byte is 0x30..=0x39: its high nibble is 3, and still is
+    // with six added (no byte carries, each being at most 0x3F).
+    if w & !DIGITS != COLONS || d & NIBBLES != ZEROS || (d + SIXES) & NIBBLES != ZEROS {
+        return None;
+    }
+    // Each pair's tens times ten plus its units, in the pair's first byte
+    // (at most 99: no byte carries).
+    let x = d - ZEROS;
+    let pairs = x * 10 + (x >> 8);
+    let (hh, mm, ss) = (pairs & 0xFF, pairs >> 24 & 0xFF, pairs >> 48 & 0xFF);
+    (hh <= 23 && mm <= 59 && ss <= 59).then_some((hh as i64, mm as i64, ss as i64))
 }
 
 /// The rest of a time after its seconds: a fraction, then a zone.
@@ -274,6 +291,13 @@ mod tests {
                         "T00:00:00.5+23:59",
                         "T00:00:00-23:59",
                         "T12:34:56.0012",
+                        // Near misses of the clock's eight bytes.
+                        "T0a:00:00Z",
+                        "T00;00:00Z",
+                        "T00:00:0/Z",
+                        "T00:0::00Z",
+                        "T:0:00:00Z",
+                        "T19:59:5\u{7f}Z",
                     ] {
                         let text = format!("{y:04}-{m:02}-{d:02}{time}");
                         let fast = parse_common(text.as_bytes());
