@@ -1045,7 +1045,14 @@ mod tests {
                 r#""page":"/a""#.to_string(),
                 r#""at":"x""#.to_string(),
             ];
-            for [a, b, c] in [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]] {
+            for [a, b, c] in [
+                [0, 1, 2],
+                [0, 2, 1],
+                [1, 0, 2],
+                [1, 2, 0],
+                [2, 0, 1],
+                [2, 1, 0],
+            ] {
                 let line = format!("{{{},{},{}}}", members[a], members[b], members[c]);
                 shapes.push((line, Kind::Model(k)));
             }
