@@ -111,6 +111,59 @@ fn bad_lines_are_reported_counted_and_skipped_and_wrong_types_become_missing() {
     assert_eq!(logged[2]["line"], 5);
 }
 
+/// `--rejects` and `--errors` replace the previous run's files whole, and a
+/// report that cannot be written fails the run instead of being dropped.
+#[test]
+fn report_files_are_replaced_whole_and_write_failures_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.txt");
+    std::fs::write(
+        &rejects,
+        "a previous run's much longer list of rejected lines\n",
+    )
+    .unwrap();
+    let leads = "{\"id\": \"a\"}\n{oops\n";
+    let (code, _, err) = run(
+        &[
+            "score",
+            SPEC,
+            "-",
+            "--as-of",
+            "2026-11-01",
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ],
+        Some(leads),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(std::fs::read_to_string(&rejects).unwrap(), "{oops\n");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "nothing is left beside it: {left:?}");
+    if std::path::Path::new("/dev/full").exists() {
+        for flag in ["--rejects", "--errors"] {
+            let (code, out, err) = run(
+                &[
+                    "score",
+                    SPEC,
+                    "-",
+                    "--as-of",
+                    "2026-11-01",
+                    flag,
+                    "/dev/full",
+                ],
+                Some(leads),
+            );
+            assert_eq!(code, 2, "{flag}: {err}");
+            assert!(err.contains("can't write `/dev/full`"), "{flag}: {err}");
+            assert!(
+                err.contains("leads: 2 read, 1 scored, 1 skipped"),
+                "{flag}: {err}"
+            );
+            assert_eq!(out.lines().count(), 1, "the results still go out: {out}");
+        }
+    }
+}
+
 /// `--threads` sizes the pool that scores (checking the model must not
 /// start it first), and the thread count never changes a result.
 #[test]

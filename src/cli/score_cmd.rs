@@ -194,20 +194,62 @@ pub fn each_record_reporting(
     Ok(bad)
 }
 
-fn create(path: &Path) -> Result<BufWriter<std::fs::File>, i32> {
-    std::fs::File::create(path)
-        .map(BufWriter::new)
-        .map_err(|e| {
-            eprintln!("error: can't write `{}`: {e}", path.display());
-            exit::USAGE
-        })
+/// A report file (`--rejects`, `--errors`): written beside its name and put
+/// in its place when the run ends, as `-o` is, so it never holds half of
+/// one run and half of another.
+struct Report {
+    file: OutFile,
+    path: PathBuf,
+    /// The first write that failed: reported when the run ends, never
+    /// dropped.
+    failed: Option<std::io::Error>,
+}
+
+impl Report {
+    fn create(path: &Path) -> Result<Report, i32> {
+        match OutFile::create(path) {
+            Ok(file) => Ok(Report {
+                file,
+                path: path.to_path_buf(),
+                failed: None,
+            }),
+            Err(e) => {
+                eprintln!("error: can't write `{}`: {e}", path.display());
+                Err(exit::USAGE)
+            }
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        if self.failed.is_none() {
+            if let Err(e) = writeln!(self.file, "{text}") {
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    /// Puts the file in its place; `false` (after saying why) when any of
+    /// it could not be written.
+    fn finish(self) -> bool {
+        let done = match self.failed {
+            Some(e) => Err(e),
+            None => self.file.finish(),
+        };
+        match done {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!("error: can't write `{}`: {e}", self.path.display());
+                false
+            }
+        }
+    }
 }
 
 struct Reporter {
     printed: u64,
     quiet: bool,
-    rejects: Option<BufWriter<std::fs::File>>,
-    errors: Option<BufWriter<std::fs::File>>,
+    rejects: Option<Report>,
+    errors: Option<Report>,
     /// Shown only when standard error is a terminal.
     progress: Option<indicatif::ProgressBar>,
 }
@@ -244,10 +286,10 @@ impl Sink for Reporter {
         }
         self.printed += 1;
         if let (Some(w), Some(text)) = (&mut self.rejects, rejected) {
-            let _ = writeln!(w, "{text}");
+            w.line(text);
         }
         if let Some(w) = &mut self.errors {
-            let _ = writeln!(w, "{}", serde_json::to_string(error).unwrap_or_default());
+            w.line(&serde_json::to_string(error).unwrap_or_default());
         }
         true
     }
@@ -331,8 +373,8 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     let mut reporter = Reporter {
         printed: 0,
         quiet: a.quiet,
-        rejects: a.rejects.as_deref().map(create).transpose()?,
-        errors: a.errors.as_deref().map(create).transpose()?,
+        rejects: a.rejects.as_deref().map(Report::create).transpose()?,
+        errors: a.errors.as_deref().map(Report::create).transpose()?,
         progress: progress_bar(&a.leads, a.quiet),
     };
     let cant_write = |p: &Path, e: std::io::Error| {
@@ -379,11 +421,14 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     if let Some(bar) = &reporter.progress {
         bar.finish_and_clear();
     }
-    for w in [&mut reporter.rejects, &mut reporter.errors]
+    // What was found is complete for the lines read, even when `--strict`
+    // stopped the run.
+    let mut reports_written = true;
+    for w in [reporter.rejects.take(), reporter.errors.take()]
         .into_iter()
         .flatten()
     {
-        let _ = w.flush();
+        reports_written &= w.finish();
     }
     if !a.quiet {
         print_summary(
@@ -394,6 +439,9 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         if let Some(p) = left_as_it_was {
             eprintln!("`{}` was left as it was", p.display());
         }
+    }
+    if !reports_written {
+        return Err(exit::USAGE);
     }
     Ok(if summary.data_errors() > 0 {
         exit::DATA
