@@ -34,6 +34,14 @@ fn run(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
 
 const SPEC: &str = "tests/cases/spec_example.rules";
 
+/// `leadscore score SPEC - --as-of 2026-11-01` with more arguments, on
+/// these leads.
+fn score_stdin(more: &[&str], leads: &str) -> (i32, String, String) {
+    let mut args = vec!["score", SPEC, "-", "--as-of", "2026-11-01"];
+    args.extend_from_slice(more);
+    run(&args, Some(leads))
+}
+
 #[test]
 fn score_writes_the_contract_shape_in_input_order() {
     let leads = r#"{"id": "L1", "title": "VP Sales", "events": [{"type": "visited", "page": "pricing", "at": "2026-10-20"}, {"type": "visited", "page": "pricing", "at": "2026-10-30"}]}
@@ -64,19 +72,14 @@ fn bad_lines_are_reported_counted_and_skipped_and_wrong_types_become_missing() {
     let rejects = dir.path().join("rejects.txt");
     let errors = dir.path().join("errors.jsonl");
     let leads = "{\"id\": \"a\", \"title\": \"CEO\"}\n{oops\n\n[1, 2]\n{\"id\": \"b\", \"company\": {\"employees\": \"lots\"}, \"title\": \"CFO\"}\n";
-    let (code, out, err) = run(
+    let (code, out, err) = score_stdin(
         &[
-            "score",
-            SPEC,
-            "-",
-            "--as-of",
-            "2026-11-01",
             "--rejects",
             rejects.to_str().unwrap(),
             "--errors",
             errors.to_str().unwrap(),
         ],
-        Some(leads),
+        leads,
     );
     assert_eq!(code, 3, "data errors exit 3: {err}");
     assert_eq!(out.lines().count(), 2, "both good leads are scored: {out}");
@@ -123,36 +126,16 @@ fn report_files_are_replaced_whole_and_write_failures_are_errors() {
     )
     .unwrap();
     let leads = "{\"id\": \"a\"}\n{oops\n";
-    let (code, _, err) = run(
-        &[
-            "score",
-            SPEC,
-            "-",
-            "--as-of",
-            "2026-11-01",
-            "--rejects",
-            rejects.to_str().unwrap(),
-        ],
-        Some(leads),
-    );
+    let (code, _, err) = score_stdin(&["--rejects", rejects.to_str().unwrap()], leads);
     assert_eq!(code, 3, "{err}");
     assert_eq!(std::fs::read_to_string(&rejects).unwrap(), "{oops\n");
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(left.len(), 1, "nothing is left beside it: {left:?}");
-    if std::path::Path::new("/dev/full").exists() {
+    // Every write to `/dev/full` fails (Linux, where CI runs).
+    #[cfg(target_os = "linux")]
+    {
         for flag in ["--rejects", "--errors"] {
-            let (code, out, err) = run(
-                &[
-                    "score",
-                    SPEC,
-                    "-",
-                    "--as-of",
-                    "2026-11-01",
-                    flag,
-                    "/dev/full",
-                ],
-                Some(leads),
-            );
+            let (code, out, err) = score_stdin(&[flag, "/dev/full"], leads);
             assert_eq!(code, 2, "{flag}: {err}");
             assert!(err.contains("can't write `/dev/full`"), "{flag}: {err}");
             assert!(
@@ -289,18 +272,7 @@ fn csv_in_with_joined_events_and_csv_out() {
 
 #[test]
 fn key_picks_another_id_field() {
-    let (code, out, _) = run(
-        &[
-            "score",
-            SPEC,
-            "-",
-            "--as-of",
-            "2026-11-01",
-            "--key",
-            "crm.ref",
-        ],
-        Some("{\"crm\": {\"ref\": \"X-9\"}}\n"),
-    );
+    let (code, out, _) = score_stdin(&["--key", "crm.ref"], "{\"crm\": {\"ref\": \"X-9\"}}\n");
     assert_eq!(code, 0);
     assert!(out.starts_with("{\"id\": \"X-9\","), "{out}");
 }

@@ -64,6 +64,11 @@ impl OutFile {
         })
     }
 
+    /// FILE, the name the results go to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The run finished: the results take FILE's place.
     pub fn finish(mut self) -> std::io::Result<()> {
         self.writer.flush()?;

@@ -194,12 +194,17 @@ pub fn each_record_reporting(
     Ok(bad)
 }
 
+/// Says that `path` could not be written; the exit code for it.
+fn cant_write(path: &Path, e: std::io::Error) -> i32 {
+    eprintln!("error: can't write `{}`: {e}", path.display());
+    exit::USAGE
+}
+
 /// A report file (`--rejects`, `--errors`): written beside its name and put
 /// in its place when the run ends, as `-o` is, so it never holds half of
 /// one run and half of another.
 struct Report {
     file: OutFile,
-    path: PathBuf,
     /// The first write that failed: reported when the run ends, never
     /// dropped.
     failed: Option<std::io::Error>,
@@ -207,17 +212,8 @@ struct Report {
 
 impl Report {
     fn create(path: &Path) -> Result<Report, i32> {
-        match OutFile::create(path) {
-            Ok(file) => Ok(Report {
-                file,
-                path: path.to_path_buf(),
-                failed: None,
-            }),
-            Err(e) => {
-                eprintln!("error: can't write `{}`: {e}", path.display());
-                Err(exit::USAGE)
-            }
-        }
+        let file = OutFile::create(path).map_err(|e| cant_write(path, e))?;
+        Ok(Report { file, failed: None })
     }
 
     fn line(&mut self, text: &str) {
@@ -231,17 +227,12 @@ impl Report {
     /// Puts the file in its place; `false` (after saying why) when any of
     /// it could not be written.
     fn finish(self) -> bool {
+        let path = self.file.path().to_path_buf();
         let done = match self.failed {
             Some(e) => Err(e),
             None => self.file.finish(),
         };
-        match done {
-            Ok(()) => true,
-            Err(e) => {
-                eprintln!("error: can't write `{}`: {e}", self.path.display());
-                false
-            }
-        }
+        done.map_err(|e| cant_write(&path, e)).is_ok()
     }
 }
 
@@ -376,10 +367,6 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         rejects: a.rejects.as_deref().map(Report::create).transpose()?,
         errors: a.errors.as_deref().map(Report::create).transpose()?,
         progress: progress_bar(&a.leads, a.quiet),
-    };
-    let cant_write = |p: &Path, e: std::io::Error| {
-        eprintln!("error: can't write `{}`: {e}", p.display());
-        exit::USAGE
     };
     // To a file: written beside it and put in its place when the run ends.
     let mut file = match &a.output {
