@@ -4,7 +4,7 @@ use super::{exit, model_cmds::load_model, out_file::OutFile};
 use leadscore::check::Model;
 use leadscore::io::input::Format;
 use leadscore::io::join::{joined_records, read_events_within, Events, DEFAULT_BUDGET};
-use leadscore::io::pipeline::{score_stream, OutputFormat, ScoreOptions, Sink, Summary};
+use leadscore::io::pipeline::{score_stream, Input, OutputFormat, ScoreOptions, Sink, Summary};
 use leadscore::io::record::DataError;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -122,6 +122,19 @@ pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
             Err(exit::USAGE)
         }
     }
+}
+
+/// Opens the leads `score` reads: a regular file as a file (JSON Lines
+/// are then read by mapping it), anything else as a stream.
+fn open_leads(path: &str) -> Result<Input, i32> {
+    if path != "-" {
+        if let Ok(f) = std::fs::File::open(path) {
+            if f.metadata().is_ok_and(|m| m.is_file()) {
+                return Ok(Input::File(f));
+            }
+        }
+    }
+    open_input(path).map(Input::Reader)
 }
 
 /// The file to read for `path`. When `path` is `-` (standard input) and
@@ -347,7 +360,7 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     }
     let model = load_model(&a.model)?;
     let as_of = as_of(a.as_of.as_deref())?;
-    let input = open_input(&a.leads)?;
+    let input = open_leads(&a.leads)?;
     let (events, bad_events) = load_events(a.events.as_deref())?;
     if bad_events > 0 && a.strict {
         return Err(exit::DATA);

@@ -4,6 +4,7 @@ pub mod buckets;
 pub mod fold;
 pub mod input;
 pub mod join;
+pub mod mapped;
 pub mod output;
 pub mod par;
 pub mod pipeline;

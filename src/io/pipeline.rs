@@ -441,9 +441,9 @@ pub(crate) fn line_text(bytes: &[u8], line: u64) -> Result<&str, DataError> {
 
 /// Reads `input` into chunks of about `size` bytes that end at a line
 /// break (the last may not), and sends them in order.
-pub(crate) fn read_chunks(
+pub(crate) fn read_chunks<C: From<Vec<u8>>>(
     input: &mut (dyn BufRead + Send),
-    tx: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+    tx: &std::sync::mpsc::SyncSender<std::io::Result<C>>,
     fresh: &dyn Fn() -> Vec<u8>,
     size: usize,
 ) {
@@ -486,7 +486,7 @@ pub(crate) fn read_chunks(
         }
         if eof {
             if !chunk.is_empty() {
-                let _ = tx.send(Ok(chunk));
+                let _ = tx.send(Ok(chunk.into()));
             }
             return;
         }
@@ -496,7 +496,7 @@ pub(crate) fn read_chunks(
                 carry.extend_from_slice(&chunk[end..]);
                 chunk.truncate(end);
                 unbroken = 0;
-                if tx.send(Ok(chunk)).is_err() {
+                if tx.send(Ok(chunk.into())).is_err() {
                     return;
                 }
             }
@@ -505,6 +505,99 @@ pub(crate) fn read_chunks(
                 unbroken = chunk.len();
                 carry = chunk;
             }
+        }
+    }
+}
+
+/// What `score` reads leads from.
+pub enum Input {
+    /// A stream: standard input, a pipe, or a file opened for reading.
+    Reader(Box<dyn BufRead + Send>),
+    /// A regular file. JSON Lines from it are read by mapping a chunk of it
+    /// at a time ([`crate::io::mapped`]); other formats through a reader.
+    File(std::fs::File),
+}
+
+impl Input {
+    fn into_reader(self) -> Box<dyn BufRead + Send> {
+        match self {
+            Input::Reader(r) => r,
+            // A read larger than the buffer bypasses it.
+            Input::File(f) => Box::new(std::io::BufReader::with_capacity(64 << 10, f)),
+        }
+    }
+}
+
+/// A chunk of input: bytes read into a buffer, or a mapped window of a
+/// file (its first `len` bytes: it ends at a line break).
+pub(crate) enum Chunk {
+    Read(Vec<u8>),
+    Mapped {
+        window: crate::io::mapped::Window,
+        len: usize,
+    },
+}
+
+impl std::ops::Deref for Chunk {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Chunk::Read(bytes) => bytes,
+            Chunk::Mapped { window, len } => &window[..*len],
+        }
+    }
+}
+
+impl From<Vec<u8>> for Chunk {
+    fn from(bytes: Vec<u8>) -> Chunk {
+        Chunk::Read(bytes)
+    }
+}
+
+/// [`read_chunks`] of a regular file, by mapping a window of about `size`
+/// bytes at a time, cut after its last line break (a window that holds
+/// none grows until it does, or reaches the end of the file).
+pub(crate) fn map_chunks(
+    file: &std::fs::File,
+    tx: &std::sync::mpsc::SyncSender<std::io::Result<Chunk>>,
+    size: usize,
+) {
+    let total = match file.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => {
+            let _ = tx.send(Err(e));
+            return;
+        }
+    };
+    let size = size.max(1) as u64;
+    let mut offset = 0u64;
+    let mut want = size;
+    while offset < total {
+        let len = want.min(total - offset);
+        let window = match crate::io::mapped::map(file, offset, len as usize) {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        let end = if offset + len == total {
+            window.len()
+        } else {
+            match memchr::memrchr(b'\n', &window) {
+                Some(i) => i + 1,
+                None => {
+                    // A line longer than the window.
+                    want = want.saturating_mul(2);
+                    continue;
+                }
+            }
+        };
+        offset += end as u64;
+        want = size;
+        if tx.send(Ok(Chunk::Mapped { window, len: end })).is_err() {
+            return;
         }
     }
 }
@@ -626,7 +719,7 @@ fn emit(
 /// Scores every record of `input`, writing one line per lead to `out`.
 pub fn score_stream(
     model: &Model,
-    mut input: Box<dyn BufRead + Send>,
+    input: Input,
     opts: &ScoreOptions<'_>,
     out: &mut dyn Write,
     sink: &mut dyn Sink,
@@ -660,14 +753,19 @@ pub fn score_stream(
             // chunks that end at a line break, a scoring thread scores each
             // chunk's segments on all threads, and this thread writes the
             // results of one chunk while the next is being scored.
-            let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Chunk>>(2);
             // One receiver per chunk, in input order; the bound limits how
             // many chunks are in flight (and so the memory used).
             let (ptx, prx) = std::sync::mpsc::sync_channel::<Scored>(IN_FLIGHT);
             let pools = Pools::default();
             let (ctx, pools) = (&ctx, &pools);
             std::thread::scope(|scope| -> std::io::Result<()> {
-                scope.spawn(move || read_chunks(&mut *input, &tx, &|| pools.chunk(), CHUNK));
+                scope.spawn(move || match input {
+                    Input::File(file) => map_chunks(&file, &tx, CHUNK),
+                    Input::Reader(mut input) => {
+                        read_chunks(&mut *input, &tx, &|| pools.chunk(), CHUNK)
+                    }
+                });
                 scope.spawn(move || {
                     // Chunks are scored as tasks of one scope, so a thread
                     // that finishes its share of one chunk starts on the
@@ -694,7 +792,9 @@ pub fn score_stream(
                                     .map(|&(start, end)| ctx.segment(pools, &chunk[start..end]))
                                     .collect();
                                 let len = chunk.len() as u64;
-                                pools.give_back_chunk(chunk);
+                                if let Chunk::Read(bytes) = chunk {
+                                    pools.give_back_chunk(bytes);
+                                }
                                 let _ = done.send(Ok((parts, len)));
                             });
                         }
@@ -730,7 +830,7 @@ pub fn score_stream(
         (Format::Jsonl, Some(Events::Spilled(spill))) => {
             // Lines are read in order with their lead's events; each is
             // read and joined on all threads.
-            let lines = lines_to_join(input, spill, &opts.key).map_err(joining)?;
+            let lines = lines_to_join(input.into_reader(), spill, &opts.key).map_err(joining)?;
             let shortcut = ctx.ev.shortcut(opts.as_of);
             let score =
                 |w: &mut Worker, part: &mut Part, (line, text, texts): LineWithEvents| match text {
@@ -758,8 +858,8 @@ pub fn score_stream(
         (Format::Csv, _) => {
             // Records are read in order; their events are attached on all
             // threads.
-            let records =
-                records_to_join(opts.input, input, opts.events, &opts.key).map_err(joining)?;
+            let records = records_to_join(opts.input, input.into_reader(), opts.events, &opts.key)
+                .map_err(joining)?;
             let models = [model];
             let score = |w: &mut Worker, part: &mut Part, (rec, join): (Record, Join<'_>)| match rec
             {
@@ -843,7 +943,15 @@ mod tests {
         (lines, long, bad)
     }
 
-    fn run(model: &Model, text: &str, strict: bool) -> (String, Errors, Summary) {
+    /// How a test's input reaches [`score_stream`].
+    #[derive(Clone, Copy, Debug)]
+    enum Via {
+        Reader,
+        /// A file, mapped a chunk at a time.
+        File,
+    }
+
+    fn run(model: &Model, text: &str, strict: bool, via: Via) -> (String, Errors, Summary) {
         let opts = ScoreOptions {
             as_of: crate::time::parse_time("2026-11-01").unwrap(),
             key: vec!["id".to_string()],
@@ -853,7 +961,14 @@ mod tests {
             strict,
             batch: 8192,
         };
-        let input = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let input = match via {
+            Via::Reader => Input::Reader(Box::new(std::io::Cursor::new(text.as_bytes().to_vec()))),
+            Via::File => {
+                let mut file = tempfile::tempfile().unwrap();
+                std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+                Input::File(file)
+            }
+        };
         let (mut out, mut errors) = (Vec::new(), Errors::default());
         let summary = score_stream(model, input, &opts, &mut out, &mut errors).unwrap();
         (String::from_utf8(out).unwrap(), errors, summary)
@@ -865,7 +980,6 @@ mod tests {
     fn many_chunks_score_in_order_with_line_numbers() {
         let model = model();
         let (lines, long, bad) = input();
-        let (out, errors, summary) = run(&model, &(lines.join("\n") + "\n"), false);
         let ev = Evaluator::new(&model);
         let as_of = crate::time::parse_time("2026-11-01").unwrap();
         let key = vec!["id".to_string()];
@@ -877,12 +991,32 @@ mod tests {
                 output::json_line(&model, &lead.id, &ev.evaluate(&lead, as_of))
             })
             .collect();
-        let got: Vec<&str> = out.lines().collect();
-        assert_eq!(got.len(), lines.len() - 1);
-        assert!(got == want, "results differ from scoring each lead alone");
-        assert!(got[long].contains(&format!("\"X{long}-")));
-        assert_eq!(errors.0, vec![(bad as u64 + 1, true)]);
-        assert_eq!((summary.read, summary.rejected), (lines.len() as u64, 1));
+        // With and without a line break after the last line.
+        for (via, end) in [(Via::Reader, "\n"), (Via::File, "\n"), (Via::File, "")] {
+            let (out, errors, summary) = run(&model, &(lines.join("\n") + end), false, via);
+            let got: Vec<&str> = out.lines().collect();
+            assert_eq!(got.len(), lines.len() - 1, "{via:?}");
+            assert!(
+                got == want,
+                "{via:?}: results differ from scoring each lead alone"
+            );
+            assert!(got[long].contains(&format!("\"X{long}-")));
+            assert_eq!(errors.0, vec![(bad as u64 + 1, true)], "{via:?}");
+            assert_eq!((summary.read, summary.rejected), (lines.len() as u64, 1));
+        }
+    }
+
+    /// An empty file, and a file of one line with no line break, read by
+    /// mapping.
+    #[test]
+    fn mapped_files_at_their_edges() {
+        let model = model();
+        let (out, errors, summary) = run(&model, "", false, Via::File);
+        assert_eq!((out.as_str(), summary.read), ("", 0));
+        assert!(errors.0.is_empty());
+        let (out, _, summary) = run(&model, r#"{"id": "a"}"#, false, Via::File);
+        assert!(out.starts_with(r#"{"id": "a", "score": "#), "{out}");
+        assert_eq!((summary.read, summary.scored), (1, 1));
     }
 
     /// In strict mode the run stops at the invalid line, in a later chunk,
@@ -891,9 +1025,11 @@ mod tests {
     fn strict_stops_at_the_first_error_in_a_later_chunk() {
         let model = model();
         let (lines, _, bad) = input();
-        let (out, errors, summary) = run(&model, &(lines.join("\n") + "\n"), true);
-        assert_eq!(out.lines().count(), bad);
-        assert_eq!(errors.0, vec![(bad as u64 + 1, true)]);
-        assert!(summary.stopped);
+        for via in [Via::Reader, Via::File] {
+            let (out, errors, summary) = run(&model, &(lines.join("\n") + "\n"), true, via);
+            assert_eq!(out.lines().count(), bad, "{via:?}");
+            assert_eq!(errors.0, vec![(bad as u64 + 1, true)], "{via:?}");
+            assert!(summary.stopped);
+        }
     }
 }
