@@ -58,8 +58,32 @@ impl Names {
     }
 }
 
-/// Appends a whole number's decimal digits.
-fn push_int(buf: &mut String, mut n: u64) {
+/// The decimal digit `d` (below ten).
+fn digit(d: u64) -> char {
+    char::from(b'0' + d as u8)
+}
+
+/// Appends a whole number's decimal digits. Scores and group totals are
+/// nearly all below a thousand points: those are written digit by digit
+/// with no loop and no buffer.
+fn push_int(buf: &mut String, n: u64) {
+    match n {
+        0..=9 => buf.push(digit(n)),
+        10..=99 => {
+            buf.push(digit(n / 10));
+            buf.push(digit(n % 10));
+        }
+        100..=999 => {
+            buf.push(digit(n / 100));
+            buf.push(digit(n / 10 % 10));
+            buf.push(digit(n % 10));
+        }
+        _ => push_long_int(buf, n),
+    }
+}
+
+/// [`push_int`] of any number.
+fn push_long_int(buf: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
@@ -83,15 +107,10 @@ pub fn push_cents(buf: &mut String, cents: i64) {
     let abs = cents.unsigned_abs();
     let (int, frac) = (abs / 100, abs % 100);
     push_int(buf, int);
-    if frac == 0 {
-        buf.push_str(".0");
-    } else if frac % 10 == 0 {
-        buf.push('.');
-        buf.push((b'0' + (frac / 10) as u8) as char);
-    } else {
-        buf.push('.');
-        buf.push((b'0' + (frac / 10) as u8) as char);
-        buf.push((b'0' + (frac % 10) as u8) as char);
+    buf.push('.');
+    buf.push(digit(frac / 10));
+    if frac % 10 != 0 {
+        buf.push(digit(frac % 10));
     }
 }
 
@@ -217,6 +236,16 @@ mod tests {
             -100,
             99_999,
             i64::MIN,
+            // Each side of the lengths written without a loop.
+            999,
+            1_000,
+            9_999,
+            10_000,
+            99_900,
+            100_000,
+            100_001,
+            -99_999,
+            -100_000,
         ] {
             let mut s = String::new();
             super::push_cents(&mut s, c);
