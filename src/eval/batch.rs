@@ -290,7 +290,7 @@ impl Evaluator<'_> {
                 let o = &mut outs[i];
                 let terms: &[TermResult] = &o.terms;
                 let periods = decay.and_then(|d| {
-                    let newest = rule.terms.iter().filter_map(|&t| terms[t].newest).max()?;
+                    let newest = rule.terms.iter().filter_map(|&t| terms[t].newest()).max()?;
                     Some(points::periods(d, whole_days(newest, as_of)))
                 });
                 let points = match &pr.fixed {

@@ -168,8 +168,6 @@ pub struct EventMemo {
     table: Table,
     /// The key of the event being looked up.
     key: Vec<u8>,
-    /// Each term's count so far, for the lead being counted.
-    tally: Vec<Tallied>,
 }
 
 impl EventMemo {
@@ -354,32 +352,11 @@ fn passes(model: &Model, scope: &Scope<'_>, m: &Matcher) -> bool {
 /// holds it. `age` is how long before the as-of time it happened (see
 /// [`age`]), as `u64`.
 #[inline]
-fn count(c: &Counted, at: i64, age: u64, tally: &mut [Tallied]) {
+fn count(c: &Counted, at: i64, age: u64, results: &mut [TermResult]) {
     // Without branches: whether an event is inside a term's window varies
     // from event to event, and a branch on it is mispredicted.
     for &(t, reach) in &c.terms {
-        let inside = age <= reach;
-        let r = &mut tally[t];
-        r.count += u64::from(inside);
-        r.newest = r.newest.max(if inside { at } else { i64::MIN });
-    }
-}
-
-/// A term's count and newest counted time while events are counted: the
-/// time is only meaningful once the count is not zero (then it is the
-/// newest, even for a time of `i64::MIN`).
-#[derive(Debug, Clone, Copy)]
-pub struct Tallied {
-    count: u64,
-    newest: i64,
-}
-
-impl Default for Tallied {
-    fn default() -> Self {
-        Tallied {
-            count: 0,
-            newest: i64::MIN,
-        }
+        results[t].count_if(age <= reach, at);
     }
 }
 
@@ -412,20 +389,19 @@ impl Counter<'_> {
         results: &mut Vec<TermResult>,
         memo: &mut EventMemo,
     ) {
-        let mut tally = std::mem::take(&mut memo.tally);
-        tally.clear();
-        tally.resize(self.model.terms.len(), Tallied::default());
-        self.count_events(lead, as_of, &mut tally, memo);
         results.clear();
-        results.extend(tally.iter().map(|r| TermResult {
-            count: r.count,
-            newest: (r.count > 0).then_some(r.newest),
-        }));
-        memo.tally = tally;
+        results.resize(self.model.terms.len(), TermResult::default());
+        self.count_events(lead, as_of, results, memo);
     }
 
     #[inline(always)]
-    fn count_events(&self, lead: &Lead, as_of: i64, results: &mut [Tallied], memo: &mut EventMemo) {
+    fn count_events(
+        &self,
+        lead: &Lead,
+        as_of: i64,
+        results: &mut [TermResult],
+        memo: &mut EventMemo,
+    ) {
         memo.table.own(self.evaluator, as_of);
         let remembering = memo.table.useful();
         for event in &lead.events {

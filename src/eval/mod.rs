@@ -22,11 +22,36 @@ pub use events::{Known, KnownEvents, Shortcut};
 pub use value::{Event, Lead, Value};
 
 /// What an event term found in a lead's events.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TermResult {
     pub count: u64,
-    /// The newest counted event's time.
-    pub newest: Option<i64>,
+    /// The newest counted event's time while `count` is not zero (see
+    /// [`TermResult::newest`]); `i64::MIN` while it is. Kept as a plain
+    /// number so events are counted straight into it, with no branch.
+    newest: i64,
+}
+
+impl Default for TermResult {
+    fn default() -> Self {
+        TermResult {
+            count: 0,
+            newest: i64::MIN,
+        }
+    }
+}
+
+impl TermResult {
+    /// The newest counted event's time, if any was counted.
+    pub fn newest(&self) -> Option<i64> {
+        (self.count > 0).then_some(self.newest)
+    }
+
+    /// Counts an event at `at` when `inside` (without a branch on it).
+    #[inline(always)]
+    pub(crate) fn count_if(&mut self, inside: bool, at: i64) {
+        self.count += u64::from(inside);
+        self.newest = self.newest.max(if inside { at } else { i64::MIN });
+    }
 }
 
 /// The stage a lead reached.

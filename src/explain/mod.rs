@@ -172,7 +172,7 @@ impl Ctx<'_> {
         let term = &self.model.terms[t];
         let r = self.scope.terms[t];
         let head = self.model.sources.one_line(term.span);
-        match (r.count, r.newest) {
+        match (r.count, r.newest()) {
             (0, _) | (_, None) => format!("{head} (no matching events)"),
             (n, Some(newest)) => {
                 let days = whole_days(newest, self.as_of);
@@ -267,7 +267,11 @@ pub fn explain(
         let capped = points::capped(rule.points, count, rule.cap);
         let group = &model.groups[rule.group];
         let decay = group.decay.as_ref().and_then(|d| {
-            let newest = rule.terms.iter().filter_map(|&t| o.terms[t].newest).max()?;
+            let newest = rule
+                .terms
+                .iter()
+                .filter_map(|&t| o.terms[t].newest())
+                .max()?;
             let age = whole_days(newest, as_of);
             let k = points::periods(d, age);
             Some(DecayNote {
