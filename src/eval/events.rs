@@ -115,12 +115,19 @@ struct Table {
 }
 
 impl Table {
+    /// Called for every event: the check is inlined, the reset is not.
+    #[inline]
     fn own(&mut self, evaluator: u64, as_of: i64) {
         if self.owner != Some((evaluator, as_of)) {
-            self.owner = Some((evaluator, as_of));
-            self.slots.clear();
-            self.tally = Tally::new();
+            self.take_over(evaluator, as_of);
         }
+    }
+
+    #[inline(never)]
+    fn take_over(&mut self, evaluator: u64, as_of: i64) {
+        self.owner = Some((evaluator, as_of));
+        self.slots.clear();
+        self.tally = Tally::new();
     }
 
     /// Worth using: not when nearly every event is new (every page a
