@@ -556,8 +556,10 @@ impl From<Vec<u8>> for Chunk {
 }
 
 /// [`read_chunks`] of a regular file, by mapping a window of about `size`
-/// bytes at a time, cut after its last line break (a window that holds
-/// none grows until it does, or reaches the end of the file).
+/// bytes at a time, cut after its last line break. A window that holds
+/// none (a line longer than a chunk) is mapped again twice as long, and
+/// only its new part is searched, until it holds one or reaches the end of
+/// the file, whose last line need not end with a line break.
 pub(crate) fn map_chunks(
     file: &std::fs::File,
     tx: &std::sync::mpsc::SyncSender<std::io::Result<Chunk>>,
@@ -572,6 +574,8 @@ pub(crate) fn map_chunks(
     };
     let size = size.max(1) as u64;
     let mut offset = 0u64;
+    // Bytes from `offset` known to hold no line break.
+    let mut searched = 0u64;
     let mut want = size;
     while offset < total {
         let len = want.min(total - offset);
@@ -582,20 +586,17 @@ pub(crate) fn map_chunks(
                 return;
             }
         };
-        let end = if offset + len == total {
-            window.len()
-        } else {
-            match memchr::memrchr(b'\n', &window) {
-                Some(i) => i + 1,
-                None => {
-                    // A line longer than the window.
-                    want = want.saturating_mul(2);
-                    continue;
-                }
+        let end = match memchr::memrchr(b'\n', &window[searched as usize..]) {
+            Some(i) => searched as usize + i + 1,
+            None if offset + len == total => window.len(),
+            None => {
+                searched = len;
+                want = want.saturating_mul(2);
+                continue;
             }
         };
         offset += end as u64;
-        want = size;
+        (searched, want) = (0, size);
         if tx.send(Ok(Chunk::Mapped { window, len: end })).is_err() {
             return;
         }
@@ -1003,6 +1004,40 @@ mod tests {
             assert!(got[long].contains(&format!("\"X{long}-")));
             assert_eq!(errors.0, vec![(bad as u64 + 1, true)], "{via:?}");
             assert_eq!((summary.read, summary.rejected), (lines.len() as u64, 1));
+        }
+    }
+
+    /// Every chunk a mapped file is cut into, as bytes.
+    fn chunks_of(text: &[u8], size: usize) -> Vec<Vec<u8>> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Chunk>>(1 << 16);
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, text).unwrap();
+        map_chunks(&file, &tx, size);
+        drop(tx);
+        rx.into_iter().map(|c| c.unwrap().to_vec()).collect()
+    }
+
+    proptest::proptest! {
+        /// A mapped file is cut into chunks that put together are the
+        /// file, each but the last ending at a line break, none longer than
+        /// the chunk size unless its first line is; and it scores as the same
+        /// text read as a stream does (the other tests of this module).
+        #[test]
+        fn a_mapped_file_is_cut_at_line_breaks(
+            lines in proptest::collection::vec("[a-z]{0,40}", 0..60),
+            end in proptest::prop_oneof![proptest::strategy::Just(""), proptest::strategy::Just("\n")],
+            size in 1usize..200,
+        ) {
+            let text = lines.join("\n") + end;
+            let chunks = chunks_of(text.as_bytes(), size);
+            proptest::prop_assert_eq!(chunks.concat(), text.as_bytes());
+            proptest::prop_assert!(chunks.iter().all(|c| !c.is_empty()));
+            for c in chunks.iter().rev().skip(1) {
+                proptest::prop_assert!(c.ends_with(b"\n"));
+                // Longer than a chunk only when its first line is.
+                let first = c.iter().position(|&b| b == b'\n').unwrap_or(c.len());
+                proptest::prop_assert!(c.len() <= size || first >= size, "{} bytes", c.len());
+            }
         }
     }
 
