@@ -13,6 +13,9 @@
 //! reading: a mapped page that was read counts towards the resident size
 //! of the process until it is unmapped.
 //!
+//! A mapped file is read as long as it was when the run started: lines
+//! appended during the run are not scored (a stream would read them).
+//!
 //! What mapping cannot guard against: another program shortening the file
 //! while it is being scored. Reading the part that is gone then ends the
 //! process with `SIGBUS` instead of an error, and bytes rewritten in place
