@@ -147,6 +147,54 @@ fn report_files_are_replaced_whole_and_write_failures_are_errors() {
     }
 }
 
+/// Leads from a named pipe are read as a stream (only a regular file is
+/// mapped) and score as the same file does.
+#[cfg(target_os = "linux")]
+#[test]
+fn leads_from_a_named_pipe_score_as_the_file_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("leads");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let leads = std::fs::read(format!("{ROOT}/data/b2b-leads.jsonl")).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, leads))
+    };
+    let args = ["score", "rules/b2b", "--as-of", "2026-11-01", "-q"];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+        .args(args)
+        .arg(&fifo)
+        .current_dir(ROOT)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reading = std::thread::spawn(move || {
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut out).map(|_| out)
+    });
+    // A run that lost its writer waits forever: give it a minute.
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("scoring a named pipe did not finish");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(writer.join().unwrap().is_ok(), "the writer lost its reader");
+    let out = reading.join().unwrap().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let (code, file_out, err) = run(&[&args[..], &["data/b2b-leads.jsonl"]].concat(), None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 40);
+    assert_eq!(out, file_out);
+}
+
 /// `--threads` sizes the pool that scores (checking the model must not
 /// start it first), and the thread count never changes a result.
 #[test]

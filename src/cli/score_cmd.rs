@@ -115,26 +115,27 @@ pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
             std::io::stdin(),
         )));
     }
-    match std::fs::File::open(path) {
-        Ok(f) => Ok(Box::new(BufReader::with_capacity(INPUT_BUFFER, f))),
-        Err(e) => {
-            eprintln!("error: can't read `{path}`: {e}");
-            Err(exit::USAGE)
-        }
-    }
+    Ok(Box::new(BufReader::with_capacity(
+        INPUT_BUFFER,
+        open_file(path)?,
+    )))
 }
 
-/// Opens the leads `score` reads: a regular file as a file (JSON Lines
-/// are then read by mapping it), anything else as a stream.
+fn open_file(path: &str) -> Result<std::fs::File, i32> {
+    std::fs::File::open(path).map_err(|e| {
+        eprintln!("error: can't read `{path}`: {e}");
+        exit::USAGE
+    })
+}
+
+/// Opens the leads `score` reads, once (a named pipe opened twice would
+/// lose its writer): a file is handed over as one, and the pipeline maps
+/// it when it is a regular file.
 fn open_leads(path: &str) -> Result<Input, i32> {
-    if path != "-" {
-        if let Ok(f) = std::fs::File::open(path) {
-            if f.metadata().is_ok_and(|m| m.is_file()) {
-                return Ok(Input::File(f));
-            }
-        }
+    if path == "-" {
+        return open_input(path).map(Input::Reader);
     }
-    open_input(path).map(Input::Reader)
+    open_file(path).map(Input::File)
 }
 
 /// The file to read for `path`. When `path` is `-` (standard input) and

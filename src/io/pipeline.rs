@@ -513,12 +513,21 @@ pub(crate) fn read_chunks<C: From<Vec<u8>>>(
 pub enum Input {
     /// A stream: standard input, a pipe, or a file opened for reading.
     Reader(Box<dyn BufRead + Send>),
-    /// A regular file. JSON Lines from it are read by mapping a chunk of it
-    /// at a time ([`crate::io::mapped`]); other formats through a reader.
+    /// An open file. JSON Lines from a regular file are read by mapping a
+    /// chunk of it at a time ([`crate::io::mapped`]); anything else (other
+    /// formats, a named pipe, a device) through a reader.
     File(std::fs::File),
 }
 
 impl Input {
+    /// The file to map, when it is a regular file; else the reader to read.
+    fn into_mapped(self) -> Result<std::fs::File, Box<dyn BufRead + Send>> {
+        match self {
+            Input::File(f) if f.metadata().is_ok_and(|m| m.is_file()) => Ok(f),
+            other => Err(other.into_reader()),
+        }
+    }
+
     fn into_reader(self) -> Box<dyn BufRead + Send> {
         match self {
             Input::Reader(r) => r,
@@ -761,11 +770,9 @@ pub fn score_stream(
             let pools = Pools::default();
             let (ctx, pools) = (&ctx, &pools);
             std::thread::scope(|scope| -> std::io::Result<()> {
-                scope.spawn(move || match input {
-                    Input::File(file) => map_chunks(&file, &tx, CHUNK),
-                    Input::Reader(mut input) => {
-                        read_chunks(&mut *input, &tx, &|| pools.chunk(), CHUNK)
-                    }
+                scope.spawn(move || match input.into_mapped() {
+                    Ok(file) => map_chunks(&file, &tx, CHUNK),
+                    Err(mut input) => read_chunks(&mut *input, &tx, &|| pools.chunk(), CHUNK),
                 });
                 scope.spawn(move || {
                     // Chunks are scored as tasks of one scope, so a thread
