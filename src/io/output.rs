@@ -10,160 +10,333 @@ fn json_string(s: &str) -> String {
 }
 
 /// The model's names, JSON-escaped once, for writing many result lines.
-/// Group names carry their separator and colon (`, "fit": `), rule ids and
-/// reasons their leading separator (`, "Demo"`), so each is one append.
+/// Each piece of a line that does not depend on the lead (a group's name
+/// with its colon, a rule id or reason with its separator, the member names
+/// of the object) is kept as a run of 32-byte blocks, so that writing it is
+/// one fixed-size copy when it is at most 32 bytes long (see [`Line`]).
 pub struct Names {
-    groups: Vec<String>,
-    rules: Vec<String>,
-    reasons: Vec<String>,
-    stages: Vec<String>,
-    fallback: String,
+    /// Every piece's blocks, the last block of each zero-padded.
+    blocks: Vec<[u8; BLOCK]>,
+    /// `"fit": `, then `, "bant": ` and so on (the first has no separator).
+    groups: Vec<Piece>,
+    /// `"Demo", ` for each rule id and each reason: a list is written with
+    /// a separator after every item, and the last one is taken back.
+    rules: Vec<Piece>,
+    reasons: Vec<Piece>,
+    /// `"MQL"` for each stage, the fallback stage, and `"disqualified"`.
+    stages: Vec<Piece>,
+    fallback: Piece,
+    disqualified: Piece,
+    /// The member names between the values: `{"id": `, `, "score": `, ...
+    open: Piece,
+    score: Piece,
+    stage: Piece,
+    groups_open: Piece,
+    fired_open: Piece,
+    reasons_open: Piece,
 }
 
-/// `, ` then the name as a JSON string.
-fn listed(name: &str) -> String {
-    format!(", {}", json_string(name))
+/// The size of the blocks pieces are copied in: a piece up to this long
+/// (nearly every one) is a single copy of a fixed size.
+const BLOCK: usize = 32;
+
+/// A piece of a result line: `len` bytes in `blocks` blocks of
+/// [`Names::blocks`], from block `at`.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    at: u32,
+    blocks: u32,
+    len: u32,
 }
 
-/// Appends the items of a JSON list written with [`listed`] names.
-fn push_list<'a>(buf: &mut String, items: impl Iterator<Item = &'a str>) {
-    let mut items = items;
-    if let Some(first) = items.next() {
-        buf.push_str(&first[2..]);
+/// Keeps `text` as a piece.
+fn piece(blocks: &mut Vec<[u8; BLOCK]>, text: &str) -> Piece {
+    let at = blocks.len();
+    for chunk in text.as_bytes().chunks(BLOCK) {
+        let mut block = [0u8; BLOCK];
+        block[..chunk.len()].copy_from_slice(chunk);
+        blocks.push(block);
     }
-    items.for_each(|item| buf.push_str(item));
+    Piece {
+        at: at as u32,
+        blocks: (blocks.len() - at) as u32,
+        len: text.len() as u32,
+    }
 }
 
 impl Names {
     pub fn new(model: &Model) -> Names {
+        let mut b = Vec::new();
+        let groups = model
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let sep = if i == 0 { "" } else { ", " };
+                piece(&mut b, &format!("{sep}{}: ", json_string(&g.name)))
+            })
+            .collect();
+        let listed =
+            |b: &mut Vec<[u8; BLOCK]>, name: &str| piece(b, &format!("{}, ", json_string(name)));
+        let rules = model.rules.iter().map(|r| listed(&mut b, &r.id)).collect();
+        let reasons = model
+            .disqualifiers
+            .iter()
+            .map(|d| listed(&mut b, &d.reason))
+            .collect();
+        let stages = model
+            .stages
+            .iter()
+            .map(|s| piece(&mut b, &json_string(&s.name)))
+            .collect();
+        let fallback = piece(&mut b, &json_string(model.fallback_stage()));
         Names {
-            groups: model
-                .groups
-                .iter()
-                .enumerate()
-                .map(|(i, g)| {
-                    let sep = if i == 0 { "" } else { ", " };
-                    format!("{sep}{}: ", json_string(&g.name))
-                })
-                .collect(),
-            rules: model.rules.iter().map(|r| listed(&r.id)).collect(),
-            reasons: model
-                .disqualifiers
-                .iter()
-                .map(|d| listed(&d.reason))
-                .collect(),
-            stages: model.stages.iter().map(|s| json_string(&s.name)).collect(),
-            fallback: json_string(model.fallback_stage()),
+            groups,
+            rules,
+            reasons,
+            stages,
+            fallback,
+            disqualified: piece(&mut b, "\"disqualified\""),
+            open: piece(&mut b, "{\"id\": "),
+            score: piece(&mut b, ", \"score\": "),
+            stage: piece(&mut b, ", \"stage\": "),
+            groups_open: piece(&mut b, ", \"groups\": {"),
+            fired_open: piece(&mut b, "}, \"fired\": ["),
+            reasons_open: piece(&mut b, "], \"disqualified\": ["),
+            blocks: b,
         }
     }
 }
 
 /// The decimal digit `d` (below ten).
-fn digit(d: u64) -> char {
-    char::from(b'0' + d as u8)
+fn digit(d: u64) -> u8 {
+    b'0' + d as u8
 }
 
-/// Appends a whole number's decimal digits. Scores and group totals are
-/// nearly all below a thousand points: those are written digit by digit
-/// with no loop and no buffer.
-fn push_int(buf: &mut String, n: u64) {
-    match n {
-        0..=9 => buf.push(digit(n)),
-        10..=99 => {
-            buf.push(digit(n / 10));
-            buf.push(digit(n % 10));
-        }
-        100..=999 => {
-            buf.push(digit(n / 100));
-            buf.push(digit(n / 10 % 10));
-            buf.push(digit(n % 10));
-        }
-        _ => push_long_int(buf, n),
-    }
+/// A result line being written: a buffer that only grows (its bytes past
+/// the line are left over from earlier lines), written by index, so a
+/// piece is copied in whole blocks, its padding overwritten by what follows.
+#[derive(Debug, Default, Clone)]
+pub struct Line {
+    bytes: Vec<u8>,
+    len: usize,
 }
 
-/// [`push_int`] of any number.
-fn push_long_int(buf: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+impl Line {
+    /// The line written so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// Makes room for `n` more bytes.
+    #[inline(always)]
+    fn room(&mut self, n: usize) {
+        if self.len + n > self.bytes.len() {
+            self.grow(n);
         }
     }
-    for &d in &digits[i..] {
-        buf.push(d as char);
-    }
-}
 
-/// Appends hundredths the way outputs show them (see [`format_cents`]).
-pub fn push_cents(buf: &mut String, cents: i64) {
-    if cents < 0 {
-        buf.push('-');
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, n: usize) {
+        let want = (self.len + n).max(2 * self.bytes.len()).max(1024);
+        self.bytes.resize(want, 0);
     }
-    let abs = cents.unsigned_abs();
-    let (int, frac) = (abs / 100, abs % 100);
-    push_int(buf, int);
-    buf.push('.');
-    buf.push(digit(frac / 10));
-    if frac % 10 != 0 {
-        buf.push(digit(frac % 10));
-    }
-}
 
-fn push_id(buf: &mut String, id: &Json) {
-    match id {
-        Json::String(s)
-            if s.bytes()
-                .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f) =>
-        {
-            buf.push('"');
-            buf.push_str(s);
-            buf.push('"');
+    #[inline(always)]
+    fn piece(&mut self, names: &Names, p: Piece) {
+        let at = p.at as usize;
+        if p.blocks == 1 {
+            self.room(BLOCK);
+            let to = self.len;
+            if let (Some(dest), Some(block)) =
+                (self.bytes.get_mut(to..to + BLOCK), names.blocks.get(at))
+            {
+                dest.copy_from_slice(block);
+            }
+            self.len += p.len as usize;
+        } else {
+            self.long_piece(names, p);
         }
-        other => buf.push_str(&serde_json::to_string(other).unwrap_or_else(|_| "null".into())),
+    }
+
+    /// A piece longer than a block.
+    #[inline(never)]
+    fn long_piece(&mut self, names: &Names, p: Piece) {
+        let at = p.at as usize;
+        let blocks = names
+            .blocks
+            .get(at..at + p.blocks as usize)
+            .unwrap_or_default();
+        self.room(blocks.len() * BLOCK);
+        for (k, block) in blocks.iter().enumerate() {
+            let to = self.len + k * BLOCK;
+            self.bytes[to..to + BLOCK].copy_from_slice(block);
+        }
+        self.len += p.len as usize;
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.room(1);
+        self.bytes[self.len] = b;
+        self.len += 1;
+    }
+
+    /// Bytes of any length (a lead's id).
+    fn text(&mut self, t: &[u8]) {
+        self.room(t.len());
+        self.bytes[self.len..self.len + t.len()].copy_from_slice(t);
+        self.len += t.len();
+    }
+
+    /// Takes back the last `n` bytes (a list's last separator).
+    fn back(&mut self, n: usize) {
+        self.len -= n;
+    }
+
+    /// Hundredths the way outputs show them (see [`format_cents`]).
+    /// Scores and group totals are nearly all below a thousand points:
+    /// those are written digit by digit with no loop.
+    #[inline]
+    fn cents(&mut self, cents: i64) {
+        // A sign, 19 digits, the point and two decimals.
+        self.room(24);
+        let b = &mut self.bytes[self.len..self.len + 24];
+        let mut i = 0;
+        if cents < 0 {
+            b[0] = b'-';
+            i = 1;
+        }
+        let abs = cents.unsigned_abs();
+        let (int, frac) = (abs / 100, abs % 100);
+        match int {
+            0..=9 => {
+                b[i] = digit(int);
+                i += 1;
+            }
+            10..=99 => {
+                b[i] = digit(int / 10);
+                b[i + 1] = digit(int % 10);
+                i += 2;
+            }
+            100..=999 => {
+                b[i] = digit(int / 100);
+                b[i + 1] = digit(int / 10 % 10);
+                b[i + 2] = digit(int % 10);
+                i += 3;
+            }
+            _ => {
+                let mut digits = [0u8; 20];
+                let mut k = digits.len();
+                let mut n = int;
+                loop {
+                    k -= 1;
+                    digits[k] = digit(n % 10);
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                let d = &digits[k..];
+                b[i..i + d.len()].copy_from_slice(d);
+                i += d.len();
+            }
+        }
+        b[i] = b'.';
+        b[i + 1] = digit(frac / 10);
+        i += 2;
+        if frac % 10 != 0 {
+            b[i] = digit(frac % 10);
+            i += 1;
+        }
+        self.len += i;
+    }
+
+    /// Starts a new line.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Writes `{"id": "L1", "score": 55.0, "stage": "MQL", "groups": {…},
+    /// "fired": […], "disqualified": […]}` after what the line holds.
+    pub fn result(&mut self, names: &Names, id: &Json, outcome: &Outcome) {
+        let all = names;
+        self.piece(names, names.open);
+        match id {
+            Json::String(s)
+                if s.bytes()
+                    .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f) =>
+            {
+                self.byte(b'"');
+                self.text(s.as_bytes());
+                self.byte(b'"');
+            }
+            other => self.text(
+                serde_json::to_string(other)
+                    .unwrap_or_else(|_| "null".into())
+                    .as_bytes(),
+            ),
+        }
+        self.piece(names, names.score);
+        self.cents(outcome.score);
+        self.piece(names, names.stage);
+        let stage = match outcome.stage {
+            crate::eval::StageResult::Stage(i) => names.stages.get(i).copied(),
+            crate::eval::StageResult::Otherwise => Some(names.fallback),
+            crate::eval::StageResult::Disqualified => Some(names.disqualified),
+        };
+        if let Some(stage) = stage {
+            self.piece(names, stage);
+        }
+        self.piece(names, names.groups_open);
+        for (&name, &cents) in names.groups.iter().zip(&outcome.groups) {
+            self.piece(names, name);
+            self.cents(cents);
+        }
+        self.piece(names, names.fired_open);
+        // Which rules fired is different from lead to lead: taken as bits,
+        // 64 rules at a time, the loop branches once per rule that fired
+        // rather than once per rule.
+        let mut any = false;
+        for (names, contributions) in names.rules.chunks(64).zip(outcome.contributions.chunks(64)) {
+            let mut fired = contributions
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (k, &c)| m | u64::from(c != 0) << k);
+            any |= fired != 0;
+            while fired != 0 {
+                let k = fired.trailing_zeros() as usize;
+                fired &= fired - 1;
+                if let Some(&name) = names.get(k) {
+                    self.piece(all, name);
+                }
+            }
+        }
+        if any {
+            self.back(2);
+        }
+        self.piece(names, names.reasons_open);
+        let mut any = false;
+        for &d in &outcome.disqualified {
+            if let Some(&reason) = names.reasons.get(d) {
+                self.piece(names, reason);
+                any = true;
+            }
+        }
+        if any {
+            self.back(2);
+        }
+        self.byte(b']');
+        self.byte(b'}');
     }
 }
 
 /// Appends `{"id": "L1", "score": 55.0, "stage": "MQL", "groups": {…}, "fired": […], "disqualified": […]}`.
 pub fn write_json_line(names: &Names, id: &Json, outcome: &Outcome, buf: &mut String) {
-    buf.push_str("{\"id\": ");
-    push_id(buf, id);
-    buf.push_str(", \"score\": ");
-    push_cents(buf, outcome.score);
-    buf.push_str(", \"stage\": ");
-    buf.push_str(match outcome.stage {
-        crate::eval::StageResult::Stage(i) => &names.stages[i],
-        crate::eval::StageResult::Otherwise => &names.fallback,
-        crate::eval::StageResult::Disqualified => "\"disqualified\"",
-    });
-    buf.push_str(", \"groups\": {");
-    for (name, &cents) in names.groups.iter().zip(&outcome.groups) {
-        buf.push_str(name);
-        push_cents(buf, cents);
-    }
-    buf.push_str("}, \"fired\": [");
-    push_list(
-        buf,
-        names
-            .rules
-            .iter()
-            .zip(&outcome.contributions)
-            .filter(|(_, &c)| c != 0)
-            .map(|(name, _)| name.as_str()),
-    );
-    buf.push_str("], \"disqualified\": [");
-    push_list(
-        buf,
-        outcome
-            .disqualified
-            .iter()
-            .map(|&d| names.reasons[d].as_str()),
-    );
-    buf.push_str("]}");
+    let mut line = Line::default();
+    line.result(names, id, outcome);
+    buf.push_str(&String::from_utf8_lossy(line.bytes()));
 }
 
 /// One result line (see [`write_json_line`]).
@@ -209,6 +382,115 @@ pub fn csv_row(model: &Model, id: &Json, outcome: &Outcome) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::{Line, Names};
+    use crate::eval::{Outcome, StageResult};
+    use proptest::prelude::*;
+    use serde_json::{json, Value as Json};
+
+    /// A model with `rules` rules, whose names are short, exactly a block
+    /// long, longer than a block, or need escapes; two groups and two
+    /// disqualifiers.
+    fn model(rules: usize) -> crate::check::Model {
+        let name = |i: usize| match i % 5 {
+            0 => format!("r{i}"),
+            1 => format!("rule {i} {}", "x".repeat(30 - 7 - i.to_string().len())),
+            2 => format!("a long rule name that takes more than one block {i}"),
+            3 => format!("quote \\\"{i}\\\" and é"),
+            _ => format!("{}{i}", "y".repeat(29 - i.to_string().len())),
+        };
+        let mut text = String::from("lead {\n  size: number\n}\n");
+        text.push_str("group fit {\n");
+        for i in 0..rules / 2 {
+            text.push_str(&format!("  \"{}\": size > {i} -> +1\n", name(i)));
+        }
+        text.push_str("}\ngroup second {\n");
+        for i in rules / 2..rules {
+            text.push_str(&format!("  \"{}\": size > {i} -> +1\n", name(i)));
+        }
+        text.push_str("}\n");
+        text.push_str("disqualify \"too big\" when size > 1000\n");
+        text.push_str(
+            "disqualify \"a very long reason that does not fit one block\" when size > 2000\n",
+        );
+        text.push_str("stage MQL when score >= 5\n");
+        let checked = crate::load::check_text("m.rules", &text);
+        checked
+            .model
+            .unwrap_or_else(|| panic!("{:?}", checked.diagnostics))
+    }
+
+    /// The line as serde_json writes the same object (with the contract's
+    /// spacing, and totals as `format_cents` shows them).
+    fn expected(model: &crate::check::Model, id: &Json, o: &Outcome) -> String {
+        let cents = |c: i64| crate::num::format_cents(c);
+        let groups: Vec<String> = model
+            .groups
+            .iter()
+            .zip(&o.groups)
+            .map(|(g, &c)| format!("{}: {}", json!(g.name), cents(c)))
+            .collect();
+        let fired: Vec<String> = model
+            .rules
+            .iter()
+            .zip(&o.contributions)
+            .filter(|(_, &c)| c != 0)
+            .map(|(r, _)| json!(r.id).to_string())
+            .collect();
+        let reasons: Vec<String> = o
+            .disqualified
+            .iter()
+            .map(|&d| json!(model.disqualifiers[d].reason).to_string())
+            .collect();
+        format!(
+            "{{\"id\": {id}, \"score\": {}, \"stage\": {}, \"groups\": {{{}}}, \"fired\": [{}], \"disqualified\": [{}]}}",
+            cents(o.score),
+            json!(o.stage_name(model)),
+            groups.join(", "),
+            fired.join(", "),
+            reasons.join(", ")
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn a_result_line_is_written_as_serde_json_writes_it(
+            rules in 1usize..140,
+            fired in proptest::collection::vec(prop_oneof![Just(0i64), -500i64..500, any::<i64>()], 140),
+            totals in proptest::collection::vec(any::<i64>(), 2),
+            score in any::<i64>(),
+            stage in 0usize..3,
+            disqualified in proptest::collection::vec(0usize..2, 0..3),
+            id in prop_oneof![
+                "[a-zA-Z0-9 _-]{0,40}".prop_map(Json::from),
+                ".{0,12}".prop_map(Json::from),
+                any::<i64>().prop_map(Json::from),
+                Just(Json::Null),
+            ],
+            lines in 1usize..3,
+        ) {
+            let model = model(rules);
+            let names = Names::new(&model);
+            let outcome = Outcome {
+                score,
+                groups: totals,
+                contributions: fired[..rules].to_vec(),
+                disqualified,
+                stage: [StageResult::Stage(0), StageResult::Otherwise, StageResult::Disqualified][stage].clone(),
+                ..Outcome::default()
+            };
+            let mut line = Line::default();
+            // A line written after another is the same as the first.
+            for _ in 0..lines {
+                line.clear();
+                line.result(&names, &id, &outcome);
+            }
+            let written = std::str::from_utf8(line.bytes()).unwrap();
+            prop_assert_eq!(written, expected(&model, &id, &outcome));
+            let parsed: Json = serde_json::from_str(written).unwrap();
+            prop_assert_eq!(&parsed["id"], &id);
+        }
+    }
+
     #[test]
     fn push_cents_matches_format_cents() {
         for c in [
@@ -247,9 +529,9 @@ mod tests {
             -99_999,
             -100_000,
         ] {
-            let mut s = String::new();
-            super::push_cents(&mut s, c);
-            assert_eq!(s, crate::num::format_cents(c));
+            let mut line = super::Line::default();
+            line.cents(c);
+            assert_eq!(line.bytes(), crate::num::format_cents(c).as_bytes());
         }
     }
 }

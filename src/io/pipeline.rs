@@ -11,7 +11,7 @@ use crate::io::input::{
     EventsById, Format, Record,
 };
 use crate::io::join::{lines_to_join, records_to_join, Events, Join, LineWithEvents};
-use crate::io::output::{self, Names};
+use crate::io::output::{self, Line, Names};
 use crate::io::project::{project_for_scoring, Projection, Scratch};
 use crate::io::record::{lead_from_json, DataError, DataErrorKind};
 use rayon::prelude::*;
@@ -97,7 +97,7 @@ pub trait Sink {
 /// What one task produced, in input order.
 #[derive(Default)]
 struct Part {
-    out: String,
+    out: Vec<u8>,
     read: u64,
     blank: u64,
     scored: u64,
@@ -142,6 +142,8 @@ struct Worker {
     memo: Memo,
     /// Data errors of the lead being read.
     errors: Vec<DataError>,
+    /// The result line being written.
+    line: Line,
 }
 
 impl Worker {
@@ -154,6 +156,7 @@ impl Worker {
             pending: 0,
             memo: Memo::default(),
             errors: Vec::new(),
+            line: Line::default(),
         }
     }
 
@@ -172,7 +175,7 @@ impl Worker {
 #[derive(Default)]
 struct Pools {
     workers: std::sync::Mutex<Vec<Worker>>,
-    buffers: std::sync::Mutex<Vec<String>>,
+    buffers: std::sync::Mutex<Vec<Vec<u8>>>,
     chunks: std::sync::Mutex<Vec<Vec<u8>>>,
 }
 
@@ -188,7 +191,7 @@ impl Pools {
     }
 
     /// An empty buffer with room for at least `capacity` bytes.
-    fn buffer(&self, capacity: usize) -> String {
+    fn buffer(&self, capacity: usize) -> Vec<u8> {
         let mut buffers = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
         let mut b = buffers.pop().unwrap_or_default();
         b.reserve(capacity);
@@ -209,7 +212,7 @@ impl Pools {
         }
     }
 
-    fn give_back(&self, mut buffer: String) {
+    fn give_back(&self, mut buffer: Vec<u8>) {
         buffer.clear();
         let mut buffers = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
         // Bounded: at most a few chunks' worth of segments are in flight.
@@ -228,30 +231,34 @@ fn stage_index(model: &Model, o: &Outcome) -> usize {
 }
 
 /// Appends one CSV field, quoted when needed.
-fn push_csv_field(buf: &mut String, s: &str) {
+fn push_csv_field(buf: &mut Vec<u8>, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
-        buf.push('"');
-        buf.push_str(&s.replace('"', "\"\""));
-        buf.push('"');
+        buf.push(b'"');
+        buf.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+        buf.push(b'"');
     } else {
-        buf.push_str(s);
+        buf.extend_from_slice(s.as_bytes());
     }
 }
 
 impl Ctx<'_> {
-    fn write(&self, id: &Json, outcome: &Outcome, part: &mut Part) {
+    fn write(&self, line: &mut Line, id: &Json, outcome: &Outcome, part: &mut Part) {
         match self.opts.output {
-            OutputFormat::Json => output::write_json_line(&self.names, id, outcome, &mut part.out),
+            OutputFormat::Json => {
+                line.clear();
+                line.result(&self.names, id, outcome);
+                part.out.extend_from_slice(line.bytes());
+            }
             OutputFormat::Csv => {
                 for (i, cell) in output::csv_row(self.model, id, outcome).iter().enumerate() {
                     if i > 0 {
-                        part.out.push(',');
+                        part.out.push(b',');
                     }
                     push_csv_field(&mut part.out, cell);
                 }
             }
         }
-        part.out.push('\n');
+        part.out.push(b'\n');
     }
 
     /// The lead in the batch's next slot is read: it joins the batch, with
@@ -284,7 +291,7 @@ impl Ctx<'_> {
             .zip(&w.outcomes[..n])
             .zip(&mut w.lead_errors[..n])
         {
-            self.write(&lead.id, outcome, part);
+            self.write(&mut w.line, &lead.id, outcome, part);
             part.scored += 1;
             part.stages[stage_index(self.model, outcome)] += 1;
             let end = part.out.len();
@@ -699,17 +706,17 @@ fn emit(
     if let Some(first) = part.errors.first().filter(|_| ctx.opts.strict) {
         // Strict: everything up to and including the first failing lead.
         let (error, rejected, end) = first;
-        out.write_all(&part.out.as_bytes()[..*end])?;
+        out.write_all(&part.out[..*end])?;
         *summary.errors_by_kind.entry(error.kind.name()).or_default() += 1;
         sink.data_error(error, rejected.as_deref());
-        let leads = part.out[..*end].matches('\n').count() as u64;
+        let leads = memchr::memchr_iter(b'\n', &part.out[..*end]).count() as u64;
         summary.scored += leads;
         summary.read += leads + u64::from(rejected.is_some());
         summary.rejected += u64::from(rejected.is_some());
         summary.stopped = true;
         return Ok(false);
     }
-    out.write_all(part.out.as_bytes())?;
+    out.write_all(&part.out)?;
     summary.read += part.read;
     summary.blank += part.blank;
     summary.scored += part.scored;
@@ -745,15 +752,15 @@ pub fn score_stream(
     let mut stage_counts = vec![0u64; model.stages.len() + 2];
     if opts.output == OutputFormat::Csv {
         let header: Vec<String> = output::csv_header(model);
-        let mut line = String::new();
+        let mut line = Vec::new();
         for (i, h) in header.iter().enumerate() {
             if i > 0 {
-                line.push(',');
+                line.push(b',');
             }
             push_csv_field(&mut line, h);
         }
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
+        line.push(b'\n');
+        out.write_all(&line)?;
     }
     // JSON Lines are read in chunks on all threads, unless their events
     // were spilled: the join then reads them in order, as it reads CSV.
