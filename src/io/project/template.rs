@@ -118,7 +118,15 @@ struct Seg {
     lit: Lit,
     /// Where the reader keeps it ([`Role::slot`]).
     slot: usize,
+    /// The value the event the template was learned from had here, when it
+    /// was an object, an array or a literal (`{"x":1}`, `[]`, `null`) of at
+    /// most [`SAME_VALUE`] bytes: a later event with these very bytes here
+    /// has this same, valid, value, and it is not scanned again.
+    same: Option<Lit>,
 }
+
+/// The longest value a template keeps as [`Seg::same`].
+const SAME_VALUE: usize = 32;
 
 #[derive(Debug, Default)]
 struct Template {
@@ -158,6 +166,10 @@ pub struct Templates {
     /// the type's length and first eight bytes, and the template; up to
     /// [`SHAPES`] entries a type, the one matched last first.
     by_type: Vec<(usize, u64, usize)>,
+    /// The first entry of `by_type` for a type, remembered by the type's
+    /// length and head (see [`Templates::first_of_type`]); emptied whenever
+    /// `by_type` changes.
+    recent: TypeCache,
     /// The template matched last (tried first when the type comes later).
     last: usize,
     /// The templates as one tree, for events whose type comes later
@@ -168,6 +180,31 @@ pub struct Templates {
     /// Where learning puts the next template once `list` is full.
     next: usize,
     tally: Tally,
+}
+
+/// A small direct-mapped memory of [`Templates::first_of_type`]: type length,
+/// head and template, by a hash of the first two.
+#[derive(Debug, Clone)]
+struct TypeCache(Vec<(usize, u64, usize)>);
+
+/// Slots of a [`TypeCache`].
+const TYPE_SLOTS: usize = 32;
+
+impl Default for TypeCache {
+    fn default() -> Self {
+        TypeCache(vec![(usize::MAX, 0, usize::MAX); TYPE_SLOTS])
+    }
+}
+
+impl TypeCache {
+    fn slot(&self, len: usize, head: u64) -> usize {
+        let mixed = (head.rotate_left(5) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        crate::text::slot_of(mixed, TYPE_SLOTS)
+    }
+
+    fn clear(&mut self) {
+        self.0.fill((usize::MAX, 0, usize::MAX));
+    }
 }
 
 /// Are templates worth learning? Not when the data keeps missing them
@@ -235,6 +272,30 @@ impl Templates {
         !self.list.is_empty() && self.learning()
     }
 
+    /// The template tried first for events of the type of this length and
+    /// head (the first of its entries in `by_type`), or `usize::MAX`. The
+    /// answer is remembered: with types of several templates in turn, the
+    /// search through `by_type` stopped at a different place for each
+    /// event, a branch the processor could not foresee.
+    #[inline]
+    fn first_of_type(&mut self, len: usize, head: u64) -> usize {
+        let at = self.recent.slot(len, head);
+        if let Some(&(l, h, k)) = self.recent.0.get(at) {
+            if (l, h) == (len, head) {
+                return k;
+            }
+        }
+        let k = self
+            .by_type
+            .iter()
+            .find(|&&(l, h, _)| l == len && h == head)
+            .map_or(usize::MAX, |&(_, _, k)| k);
+        if let Some(e) = self.recent.0.get_mut(at) {
+            *e = (len, head, k);
+        }
+        k
+    }
+
     /// Reads the event object at the cursor (on its `{`) by a template,
     /// calling `found(slot, token)` for each member, with the slot its
     /// role gives it ([`Role::slot`]; 0 for a member without one); with the
@@ -253,11 +314,7 @@ impl Templates {
         let start = c.i;
         let k = match self.pick(c.b, start) {
             // The type's shape matched last.
-            Pick::Type(len, head) => self
-                .by_type
-                .iter()
-                .find(|&&(l, h, _)| l == len && h == head)
-                .map_or(usize::MAX, |&(_, _, k)| k),
+            Pick::Type(len, head) => self.first_of_type(len, head),
             Pick::Last => {
                 if let Some(read) = self.read_tree(c, depth, &mut found) {
                     return read;
@@ -306,6 +363,7 @@ impl Templates {
             }
             if let Some(kind) = self.try_one(k, c, start, depth, &mut found) {
                 self.by_type.swap(first, pos);
+                self.recent.clear();
                 self.last = k;
                 self.tally.count(true);
                 return Some(kind);
@@ -407,6 +465,7 @@ impl Templates {
             self.next
         };
         self.by_type.retain(|&(_, _, k)| k != slot);
+        self.recent.clear();
         self.trie.remove(slot);
         let Some(t) = self.list.get_mut(slot) else {
             return;
@@ -488,7 +547,17 @@ impl Template {
                 self.ty_seg = i;
             }
             let slot = Role::slot(role);
-            self.segs.push(Seg { lit, slot });
+            let value = &b[tok.start..tok.end];
+            let same = match value.first() {
+                Some(b'{' | b'[' | b't' | b'f' | b'n')
+                    if value.len() <= SAME_VALUE && self.bytes.len() + value.len() <= BYTES / 2 =>
+                {
+                    let at = push(&mut self.bytes, value)?;
+                    Some(Lit::new(&self.bytes, at))
+                }
+                _ => None,
+            };
+            self.segs.push(Seg { lit, slot, same });
             prev = tok.end;
         }
         let tail = push(&mut self.bytes, &b[prev..end])?;
@@ -519,7 +588,15 @@ impl Template {
             }
             // The literals decide: the type picks a template, but any
             // event with the same literals reads the same way.
-            let (tok, next) = value_at(c, pos + seg.lit.len(), depth + 1)?;
+            let value = pos + seg.lit.len();
+            let (tok, next) = match seg.same {
+                // An object, array or literal is whole in itself: the same
+                // bytes are the same value (see `Seg::same`).
+                Some(same) if same.is_at(bytes, b, value) => {
+                    (Tok::span(value, value + same.len()), value + same.len())
+                }
+                _ => value_at(c, value, depth + 1)?,
+            };
             pos = next;
             found(seg.slot, tok);
         }
