@@ -981,6 +981,41 @@ mod tests {
     }
 
     #[test]
+    fn a_value_kept_with_the_template_is_taken_only_when_its_bytes_are_there() {
+        let mut t = Templates::default();
+        let learned = br#"{"type":"clicked","at":"2026-01-01","meta":{"x":1}}"#;
+        learn_event(&mut t, learned, Kind::Other);
+        let mut meta = |line: &[u8]| {
+            let mut c = Cursor::new(line);
+            let mut meta = None;
+            let kind = t.read(&mut c, 1, |slot, tok| {
+                if slot == 0 {
+                    meta = Some(String::from_utf8_lossy(&line[tok.start..tok.end]).into_owned());
+                }
+            });
+            kind.map(|_| (meta, c.i == line.len()))
+        };
+        // The same bytes: the kept value, read to the end of the event.
+        let same = br#"{"type":"clicked","at":"2026-02-02","meta":{"x":1}}"#;
+        assert_eq!(meta(same), Some((Some(r#"{"x":1}"#.into()), true)));
+        // Another value in its place is scanned as usual.
+        let other = br#"{"type":"clicked","at":"2026-02-02","meta":{"x":12,"y":[true]}}"#;
+        assert_eq!(
+            meta(other),
+            Some((Some(r#"{"x":12,"y":[true]}"#.into()), true))
+        );
+        // The kept bytes followed by more are not the kept value: the
+        // template does not match, and the event goes to the general scan.
+        for bad in [
+            &br#"{"type":"clicked","at":"2026-02-02","meta":{"x":1}x}"#[..],
+            br#"{"type":"clicked","at":"2026-02-02","meta":{"x":1},}"#,
+            br#"{"type":"clicked","at":"2026-02-02","meta":{"x":1"#,
+        ] {
+            assert_eq!(meta(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
     fn events_with_the_type_later_are_read_by_the_tree() {
         let mut t = Templates::default();
         learn_event(
