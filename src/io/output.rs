@@ -40,12 +40,11 @@ pub struct Names {
 /// (nearly every one) is a single copy of a fixed size.
 const BLOCK: usize = 32;
 
-/// A piece of a result line: `len` bytes in `blocks` blocks of
-/// [`Names::blocks`], from block `at`.
+/// A piece of a result line: `len` bytes in [`Names::blocks`] from block
+/// `at` (as many blocks as it takes).
 #[derive(Debug, Clone, Copy)]
 struct Piece {
     at: u32,
-    blocks: u32,
     len: u32,
 }
 
@@ -59,7 +58,6 @@ fn piece(blocks: &mut Vec<[u8; BLOCK]>, text: &str) -> Piece {
     }
     Piece {
         at: at as u32,
-        blocks: (blocks.len() - at) as u32,
         len: text.len() as u32,
     }
 }
@@ -146,7 +144,7 @@ impl Line {
     #[inline(always)]
     fn piece(&mut self, names: &Names, p: Piece) {
         let at = p.at as usize;
-        if p.blocks == 1 {
+        if p.len as usize <= BLOCK {
             self.room(BLOCK);
             let to = self.len;
             if let (Some(dest), Some(block)) =
@@ -166,7 +164,7 @@ impl Line {
         let at = p.at as usize;
         let blocks = names
             .blocks
-            .get(at..at + p.blocks as usize)
+            .get(at..at + (p.len as usize).div_ceil(BLOCK))
             .unwrap_or_default();
         self.room(blocks.len() * BLOCK);
         for (k, block) in blocks.iter().enumerate() {
@@ -261,7 +259,6 @@ impl Line {
     /// Writes `{"id": "L1", "score": 55.0, "stage": "MQL", "groups": {…},
     /// "fired": […], "disqualified": […]}` after what the line holds.
     pub fn result(&mut self, names: &Names, id: &Json, outcome: &Outcome) {
-        let all = names;
         self.piece(names, names.open);
         match id {
             Json::String(s)
@@ -299,7 +296,8 @@ impl Line {
         // 64 rules at a time, the loop branches once per rule that fired
         // rather than once per rule.
         let mut any = false;
-        for (names, contributions) in names.rules.chunks(64).zip(outcome.contributions.chunks(64)) {
+        let rules = names.rules.chunks(64).zip(outcome.contributions.chunks(64));
+        for (rules, contributions) in rules {
             let mut fired = contributions
                 .iter()
                 .enumerate()
@@ -308,8 +306,8 @@ impl Line {
             while fired != 0 {
                 let k = fired.trailing_zeros() as usize;
                 fired &= fired - 1;
-                if let Some(&name) = names.get(k) {
-                    self.piece(all, name);
+                if let Some(&rule) = rules.get(k) {
+                    self.piece(names, rule);
                 }
             }
         }

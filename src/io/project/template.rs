@@ -276,7 +276,10 @@ impl Templates {
     /// head (the first of its entries in `by_type`), or `usize::MAX`. The
     /// answer is remembered: with types of several templates in turn, the
     /// search through `by_type` stopped at a different place for each
-    /// event, a branch the processor could not foresee.
+    /// event, a branch the processor could not foresee. (A stale answer
+    /// would cost time, not correctness: any template whose literals match
+    /// reads the event as the scan would, and the type is only taken from
+    /// it when its bytes are the template's own.)
     #[inline]
     fn first_of_type(&mut self, len: usize, head: u64) -> usize {
         let at = self.recent.slot(len, head);
