@@ -304,6 +304,8 @@ fn shaped_event(r: &mut Rng, spacing: bool) -> String {
         6 => format!(r#"{{"type":"downloaded","asset":"ebook","at":{at},"size":{page}}}"#),
         7 => format!(r#"{{"type":{other},"at":{at},"meta":{{"x":1}}}}"#),
         8 => format!(r#"{{"type":"visited","page":{page},"at":{at},"page":"/plans"}}"#),
+        // The type given twice: the later one is the event's.
+        14 => format!(r#"{{"at":{at},"type":{other},"type":"visited"}}"#),
         9 => format!(r#"{{"type":"visited","page":{page},"at":{at}}}x"#),
         10 => format!(r#"{{"type":"visited","page":{page}"at":{at}}}"#),
         11 => format!(r#"{{"type":"vis\u0069ted","page":{page},"at":{at}}}"#),
@@ -446,6 +448,27 @@ fn a_template_does_not_skip_an_object_that_was_null_when_learned() {
                 "{line}"
             );
         }
+    }
+}
+
+/// An event whose `type` is given twice has the later one, as serde_json
+/// reads it, also when a later event of that shape is read by the template
+/// learned from the first (found by the fuzz target `read_lead`).
+#[test]
+fn an_event_with_its_type_twice_has_the_later_one() {
+    let event = r#"{"at":"2026-09-03","type":"nothing","type":"visited"}"#;
+    for scoring in [false, true] {
+        let mut reader = InTurn::new(scoring);
+        for i in 0..3 {
+            let line = format!(r#"{{"id":{i},"events":[{event},{event}]}}"#);
+            assert_eq!(
+                reader.read(&line).map_err(|e| e.to_string()),
+                Ok(true),
+                "{line}"
+            );
+        }
+        // And the event is there: `visited` is a type the model knows.
+        assert_eq!(reader.lead.events.len(), 2, "{:?}", reader.lead.events);
     }
 }
 

@@ -459,6 +459,15 @@ impl Templates {
         if members.is_empty() || members.len() > MEMBERS || end - start > 4 * BYTES {
             return;
         }
+        // A member the model reads given twice (the later one is the
+        // event's, as serde_json reads it): rare, and a template would take
+        // its type from the first, so none is learned.
+        let twice = |(i, &(_, role)): (usize, &Seen)| {
+            role.is_some() && members[..i].iter().any(|&(_, r)| r == role)
+        };
+        if members.iter().enumerate().any(twice) {
+            return;
+        }
         // A new template goes in a new slot, or in turn replaces an old one.
         let slot = if self.list.len() < KEEP {
             self.list.push(Template::default());
