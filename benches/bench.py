@@ -16,13 +16,13 @@ object per lead with `id`, `score`, `stage`, `groups` (a struct of group totals)
 `fired` and `disqualified` (lists of rule ids and reasons), as `leadscore score`
 writes them. See `sql()` below for the benchmark model's query.
 
-Needs: a release build (`cargo build --release`), `pip install duckdb`.
+Needs: cargo (the release build is brought up to date first, unless --binary is
+given) and `pip install duckdb`.
 """
 import argparse
 import json
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -247,8 +247,13 @@ FROM totals
 """
 
 
-def peak_rss_children_mb():
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def run_for_rss(cmd):
+    """Runs `cmd`; its exit code and its own peak RSS in MB (from wait4, so
+    no other child, such as the cargo build before it, is counted)."""
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss / 1024
 
 
 def main():
@@ -276,7 +281,9 @@ def main():
             subprocess.run([sys.executable, os.path.join(ROOT, "benches/gen_leads.py"), "--n", str(a.leads), "--seed", "42", "--messy", "0.01"], stdout=f, check=True)
     size_mb = os.path.getsize(a.file) / 1e6
     binary = a.binary or os.path.join(ROOT, "target/release/leadscore")
-    if not os.path.exists(binary):
+    if not a.binary:
+        # Always: a binary left from older sources would be timed otherwise
+        # (cargo returns at once when it is up to date).
         print("building leadscore (cargo build --release) ...", file=sys.stderr)
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     out_ls = os.path.join(a.work_dir, "leadscore-bench-out.jsonl")
@@ -304,14 +311,15 @@ def main():
             if os.path.exists(path):
                 os.remove(path)
         t = time.perf_counter()
-        r = subprocess.run([binary, "score", a.model, a.file, "--as-of", a.as_of,
-                            "--threads", str(a.threads), "-o", out_ls, "-q"])
+        code, rss = run_for_rss([binary, "score", a.model, a.file, "--as-of", a.as_of,
+                                 "--threads", str(a.threads), "-o", out_ls, "-q"])
         ls_times.append(time.perf_counter() - t)
-        assert r.returncode in (0, 3), r.returncode
+        assert code in (0, 3), code
         if len(ls_times) == 1:
-            # Before DuckDB runs in this process: a child started later would
-            # be charged this process's own peak (Linux keeps it across exec).
-            ls_rss = peak_rss_children_mb()
+            # The first run's: a child started after DuckDB has run in this
+            # process would be charged this process's own peak (Linux keeps
+            # it across exec).
+            ls_rss = rss
         if a.skip_duckdb:
             continue
         con = duckdb.connect()

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds leadscore with profile-guided optimisation (PGO), for teams that
-# re-score millions of leads and want the last few percent: an instrumented
+# re-score millions of leads and want to try it on their machine: an instrumented
 # build scores freshly generated leads of both example models (other seeds
 # than the benchmark's files), and the release build is then optimised with
 # the profile it recorded, with whole-program (fat) link-time optimisation
-# and one codegen unit. `cargo build --release` stays the ordinary build;
-# docs/benchmarks-history.md (round sixteen) has what this one gains.
+# and one codegen unit. `cargo build --release` stays the ordinary build.
+# It gained about 6% in round sixteen (docs/benchmarks-history.md); by round
+# twenty-eight the ordinary build had caught up (docs/benchmarks.md).
 #
 #   bash scripts/build-pgo.sh            # prints the binary's path at the end
 #
