@@ -172,9 +172,10 @@ impl Ctx<'_> {
         let term = &self.model.terms[t];
         let r = self.scope.terms[t];
         let head = self.model.sources.one_line(term.span);
-        match (r.count, r.newest()) {
-            (0, _) | (_, None) => format!("{head} (no matching events)"),
-            (n, Some(newest)) => {
+        match r.newest() {
+            None => format!("{head} (no matching events)"),
+            Some(newest) => {
+                let n = r.count;
                 let days = whole_days(newest, self.as_of);
                 let ago = match days {
                     0 => "today".to_string(),

@@ -195,19 +195,24 @@ impl Line {
 
     /// Hundredths the way outputs show them (see [`format_cents`]).
     /// Scores and group totals are nearly all below a thousand points:
-    /// those are written digit by digit with no loop.
+    /// those are written digit by digit with no loop, the rest through
+    /// [`format_cents`].
     #[inline]
     fn cents(&mut self, cents: i64) {
-        // A sign, 19 digits, the point and two decimals.
-        self.room(24);
-        let b = &mut self.bytes[self.len..self.len + 24];
+        let abs = cents.unsigned_abs();
+        let (int, frac) = (abs / 100, abs % 100);
+        if int > 999 {
+            self.text(format_cents(cents).as_bytes());
+            return;
+        }
+        // A sign, three digits, the point and two decimals.
+        self.room(7);
+        let b = &mut self.bytes[self.len..self.len + 7];
         let mut i = 0;
         if cents < 0 {
             b[0] = b'-';
             i = 1;
         }
-        let abs = cents.unsigned_abs();
-        let (int, frac) = (abs / 100, abs % 100);
         match int {
             0..=9 => {
                 b[i] = digit(int);
@@ -218,27 +223,11 @@ impl Line {
                 b[i + 1] = digit(int % 10);
                 i += 2;
             }
-            100..=999 => {
+            _ => {
                 b[i] = digit(int / 100);
                 b[i + 1] = digit(int / 10 % 10);
                 b[i + 2] = digit(int % 10);
                 i += 3;
-            }
-            _ => {
-                let mut digits = [0u8; 20];
-                let mut k = digits.len();
-                let mut n = int;
-                loop {
-                    k -= 1;
-                    digits[k] = digit(n % 10);
-                    n /= 10;
-                    if n == 0 {
-                        break;
-                    }
-                }
-                let d = &digits[k..];
-                b[i..i + d.len()].copy_from_slice(d);
-                i += d.len();
             }
         }
         b[i] = b'.';
@@ -490,7 +479,7 @@ mod tests {
     }
 
     #[test]
-    fn push_cents_matches_format_cents() {
+    fn cents_are_written_as_format_cents_writes_them() {
         for c in [
             0,
             5,
