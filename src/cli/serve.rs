@@ -13,7 +13,7 @@ use axum::Router;
 use leadscore::check::Model;
 use leadscore::diag::Severity;
 use leadscore::eval::{Evaluator, Memo, Outcome};
-use leadscore::io::output::{write_json_line, Names};
+use leadscore::io::output::{Line, Names};
 use leadscore::io::record::lead_from_json;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
@@ -257,9 +257,12 @@ async fn score(
         .unzip();
     let mut outcomes = vec![Outcome::default(); read.len()];
     ev.evaluate_batch(&read, as_of, &mut outcomes, &mut Memo::default());
+    // One line buffer for the whole request, as each scoring worker keeps.
+    let mut out = Line::default();
     for ((lead, o), errors) in read.iter().zip(&outcomes).zip(&errors) {
-        let mut line = String::new();
-        write_json_line(&loaded.names, &lead.id, o, &mut line);
+        out.clear();
+        out.result(&loaded.names, &lead.id, o);
+        let mut line = String::from_utf8_lossy(out.bytes()).into_owned();
         *stages.entry(o.stage_name(model).to_string()).or_default() += 1;
         if !errors.is_empty() || q.explain {
             let mut obj: Json = serde_json::from_str(&line).unwrap_or(Json::Null);
