@@ -118,7 +118,41 @@ impl Code {
             | Code::NeverFires
             | Code::UnreachableThreshold
             | Code::DecayWithoutEvents => Severity::Warning,
-            _ => Severity::Error,
+            Code::Syntax
+            | Code::NestingTooDeep
+            | Code::BadNumber
+            | Code::BadTime
+            | Code::Duplicate
+            | Code::DuplicateRuleId
+            | Code::UnknownField
+            | Code::UnknownName
+            | Code::UnknownList
+            | Code::UnknownGroup
+            | Code::UnknownStage
+            | Code::UnknownRule
+            | Code::UnknownType
+            | Code::UnknownFunction
+            | Code::UnknownProperty
+            | Code::ReservedName
+            | Code::TypeMismatch
+            | Code::IncludesNeedsList
+            | Code::TextTestNeedsText
+            | Code::NotABool
+            | Code::EventFormOnField
+            | Code::MixedList
+            | Code::InvalidRegex
+            | Code::ScoreOutsideStage
+            | Code::EachNeedsOneEvent
+            | Code::DecayPercent
+            | Code::BadBounds
+            | Code::BadCap
+            | Code::BadWindow
+            | Code::TestAsOf
+            | Code::TestLead
+            | Code::TestBadJson
+            | Code::SqlRegex
+            | Code::SqlColumnClash
+            | Code::SqlPropertyType => Severity::Error,
         }
     }
 }

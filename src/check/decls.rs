@@ -105,7 +105,7 @@ pub(super) fn resolve_type(ty: &Node<ast::TypeExpr>, out: &mut Vec<Diagnostic>) 
     match base {
         Type::Text => Some(Type::TextList),
         Type::Number => Some(Type::NumberList),
-        _ => {
+        Type::Bool | Type::Time | Type::TextList | Type::NumberList => {
             out.push(
                 Diagnostic::new(
                     Code::UnknownType,

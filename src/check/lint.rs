@@ -101,7 +101,17 @@ fn bounds_of(test: &PredTest) -> Interval {
         PredTest::TimeCmp(op, v) => cmp(*op, *v as f64),
         PredTest::NumBetween(lo, hi) => (Some((*lo, true)), Some((*hi, true))),
         PredTest::TimeBetween(lo, hi) => (Some((*lo as f64, true)), Some((*hi as f64, true))),
-        _ => (None, None),
+        PredTest::Known
+        | PredTest::Missing
+        | PredTest::IsTrue
+        | PredTest::TextEq { .. }
+        | PredTest::BoolEq { .. }
+        | PredTest::TextIn { .. }
+        | PredTest::NumIn { .. }
+        | PredTest::IncludesText(_)
+        | PredTest::IncludesNumber(_)
+        | PredTest::Text(..)
+        | PredTest::Matches(_) => (None, None),
     }
 }
 
@@ -291,7 +301,10 @@ fn unreachable_thresholds(model: &Model, out: &mut Vec<Diagnostic>) {
                     group_ceilings[*g],
                     format!("the group `{}`", model.groups[*g].name),
                 ),
-                _ => continue,
+                ValueExpr::Field(_)
+                | ValueExpr::Prop(_)
+                | ValueExpr::Domain(_)
+                | ValueExpr::DaysSince(_) => continue,
             };
             let (Some(ceiling), (Some((needed, inclusive)), _)) = (ceiling, bounds_of(&p.test))
             else {

@@ -278,7 +278,11 @@ impl Resolver<'_> {
                         )
                         .help(match want {
                             Type::Time => "`days_since` counts whole days from a `time` field to the as-of time",
-                            _ => "`domain` takes an email address (`text`) and gives the part after the last `@`",
+                            Type::Text
+                            | Type::Number
+                            | Type::Bool
+                            | Type::TextList
+                            | Type::NumberList => "`domain` takes an email address (`text`) and gives the part after the last `@`",
                         }),
                     );
                     return None;
@@ -407,7 +411,9 @@ impl Resolver<'_> {
                 match ty {
                     Type::Number => format!(">= {}", example_for(ty)),
                     Type::Time => format!("< {}", example_for(ty)),
-                    _ => format!("= {}", example_for(ty)),
+                    Type::Text | Type::Bool | Type::TextList | Type::NumberList => {
+                        format!("= {}", example_for(ty))
+                    }
                 }
             )),
         );
@@ -746,7 +752,7 @@ impl Resolver<'_> {
         }
         match &lit.node {
             Literal::Text(s) => Some(s.clone()),
-            _ => {
+            Literal::Number(_) | Literal::Time(_) | Literal::Bool(_) => {
                 self.mismatch(operand, ty, lit, "the value");
                 None
             }

@@ -218,7 +218,12 @@ impl<'a> Scope<'a> {
 pub fn domain(v: Val<'_>) -> Val<'_> {
     match v {
         Val::Text(t) => domain_of(t).map(Val::Text).unwrap_or(Val::Missing),
-        _ => Val::Missing,
+        Val::Missing
+        | Val::Number(_)
+        | Val::Bool(_)
+        | Val::Time(_)
+        | Val::TextList(_)
+        | Val::NumberList(_) => Val::Missing,
     }
 }
 
@@ -227,7 +232,12 @@ pub fn domain(v: Val<'_>) -> Val<'_> {
 pub fn days_since(v: Val<'_>, as_of: i64) -> Val<'static> {
     match v {
         Val::Time(t) => Val::Number(whole_days(t, as_of) as f64),
-        _ => Val::Missing,
+        Val::Missing
+        | Val::Text(_)
+        | Val::Number(_)
+        | Val::Bool(_)
+        | Val::TextList(_)
+        | Val::NumberList(_) => Val::Missing,
     }
 }
 

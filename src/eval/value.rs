@@ -40,7 +40,12 @@ impl Value {
         match self {
             Value::Text { norm, raw } if raw.is_empty() => Some(norm),
             Value::Text { raw, .. } => Some(raw),
-            _ => None,
+            Value::Missing
+            | Value::Number(_)
+            | Value::Bool(_)
+            | Value::Time(_)
+            | Value::TextList(_)
+            | Value::NumberList(_) => None,
         }
     }
 

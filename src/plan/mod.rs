@@ -141,7 +141,10 @@ fn term_key(t: &crate::check::EventTerm, spans: &regex::Regex) -> String {
 fn pred_cost(p: &Pred) -> u32 {
     let value = match p.value {
         crate::check::ValueExpr::Domain(_) | crate::check::ValueExpr::DaysSince(_) => 2,
-        _ => 0,
+        crate::check::ValueExpr::Field(_)
+        | crate::check::ValueExpr::Prop(_)
+        | crate::check::ValueExpr::Score
+        | crate::check::ValueExpr::Group(_) => 0,
     };
     value
         + match &p.test {
