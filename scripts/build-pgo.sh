@@ -6,7 +6,7 @@
 # the profile it recorded, with whole-program (fat) link-time optimisation
 # and one codegen unit. `cargo build --release` stays the ordinary build.
 # It gained about 6% in round sixteen (docs/benchmarks-history.md); by round
-# twenty-eight the ordinary build had caught up (docs/benchmarks.md).
+# twenty-eight the ordinary build had caught up (docs/benchmarks-history.md).
 #
 #   bash scripts/build-pgo.sh            # prints the binary's path at the end
 #

@@ -6,7 +6,7 @@
 //! into a buffer of ours; mapped, the workers read the page cache where it
 //! is. On the benchmark file (855 MB, 1M leads, 2 threads) that copy was
 //! about 6% of the run's CPU time, and mapping makes the run about 3% faster
-//! end to end (`docs/benchmarks.md`, round twenty-six).
+//! end to end (`docs/benchmarks-history.md`, round twenty-six).
 //!
 //! Only a window of the file (a chunk) is mapped at a time, and it is
 //! unmapped when its leads are scored, so memory stays bounded as with

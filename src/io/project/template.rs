@@ -30,7 +30,7 @@ use crate::text::word_of;
 /// of seven types of three-member events (42 shapes), as a service that
 /// writes each object's keys in its hash map's order produces them. With
 /// 32, those shapes took the slots in turn and one event in seven was
-/// learned again (`shuf` in `benches/shapes.py`, docs/benchmarks.md).
+/// learned again (`shuf` in `benches/shapes.py`, docs/benchmarks-history.md).
 const KEEP: usize = 64;
 /// Templates kept per event type (its shapes), at most.
 const SHAPES: usize = 4;
