@@ -72,7 +72,9 @@ fn coerce(ty: &str, list: bool, v: Option<&Json>) -> V {
                 V::Num(n) => nums.push(n),
                 V::Missing
                     if item.is_null() || item.as_str().is_some_and(|s| s.trim().is_empty()) => {}
-                _ => return V::Missing,
+                V::Missing | V::Bool(_) | V::Time(_) | V::Texts(_) | V::Nums(_) => {
+                    return V::Missing
+                }
             }
         }
         return match ty {

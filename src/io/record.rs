@@ -161,7 +161,12 @@ pub fn convert(ty: Type, v: &Json) -> Result<Value, WrongType> {
             for item in items {
                 match convert(Type::Text, item)? {
                     Value::Text { norm, .. } => out.push(norm),
-                    _ => continue,
+                    Value::Missing
+                    | Value::Number(_)
+                    | Value::Bool(_)
+                    | Value::Time(_)
+                    | Value::TextList(_)
+                    | Value::NumberList(_) => continue,
                 }
             }
             Ok(if out.is_empty() {
