@@ -399,6 +399,47 @@ fn benchmark_queries_match_score() {
     }
 }
 
+/// `bench.py`'s lead-by-lead comparison: a hand-written query may write an
+/// empty list as NULL and still agree; any other difference (score, stage,
+/// a fired rule, a group's total, a group left out) is one.
+#[test]
+fn bench_comparison_finds_every_kind_of_difference() {
+    let check = r#"
+import sys
+sys.path.insert(0, "benches")
+import bench
+o = {"id": "a", "score": 30.0, "stage": "MQL", "groups": {"fit": 10.0, "general": 0.0},
+     "fired": ["Webinar"], "disqualified": []}
+def t(**changes):
+    row = {"id": "a", "score": 30, "stage": "MQL", "groups": {"fit": 10, "general": 0},
+           "fired": ["Webinar"], "disqualified": None}
+    row.update(changes)
+    return row
+assert bench.same_lead(o, t())
+assert bench.same_lead({**o, "fired": []}, t(fired=None))
+assert not bench.same_lead(None, t())
+assert not bench.same_lead(o, t(score=31))
+assert not bench.same_lead(o, t(stage="SAL"))
+assert not bench.same_lead(o, t(fired=[]))
+assert not bench.same_lead(o, t(fired=["Webinar", "Replied"]))
+assert not bench.same_lead(o, t(disqualified=["Competitor"]))
+assert not bench.same_lead(o, t(groups={"fit": 9, "general": 0}))
+assert not bench.same_lead(o, t(groups={"fit": 10}))
+assert not bench.same_lead(o, t(groups=None))
+print("ok")
+"#;
+    let out = Command::new("python3")
+        .args(["-c", check])
+        .current_dir(root())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "ok",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `export` keeps the first lead of each key and reports the others by
 /// line, the same whether the keys are held in memory or spilled to
 /// temporary files (`LEADSCORE_EXPORT_MEMORY`), and from standard input.
