@@ -269,6 +269,51 @@ fn exit_codes_tell_failures_apart() {
     );
 }
 
+/// A directory where a data file is due is a usage error that names it, for
+/// every command that reads one (it opens, and would fail at its first
+/// read with the system's bare "Is a directory").
+#[test]
+fn a_directory_for_a_data_file_is_named() {
+    let runs: [&[&str]; 4] = [
+        &["score", SPEC, "tests", "--as-of", "2026-11-01"],
+        &[
+            "explain",
+            SPEC,
+            "tests",
+            "--id",
+            "L1",
+            "--as-of",
+            "2026-11-01",
+        ],
+        &[
+            "backtest",
+            SPEC,
+            "tests",
+            "--outcomes",
+            "data/backtest-outcomes.csv",
+        ],
+        &[
+            "score",
+            SPEC,
+            "data/b2b-leads.csv",
+            "--events",
+            "tests",
+            "--as-of",
+            "2026-11-01",
+        ],
+    ];
+    for args in runs {
+        let (code, out, err) = run(args, None);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert_eq!(
+            err,
+            "error: can't read `tests`: it is a directory\nhelp: give the path of a file in it\n",
+            "{args:?}"
+        );
+    }
+}
+
 #[test]
 fn csv_in_with_joined_events_and_csv_out() {
     let dir = tempfile::tempdir().unwrap();

@@ -122,10 +122,17 @@ pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
 }
 
 fn open_file(path: &str) -> Result<std::fs::File, i32> {
-    std::fs::File::open(path).map_err(|e| {
+    let file = std::fs::File::open(path).map_err(|e| {
         eprintln!("error: can't read `{path}`: {e}");
         exit::USAGE
-    })
+    })?;
+    // A directory opens, and fails only at the first read, with no name.
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        eprintln!("error: can't read `{path}`: it is a directory");
+        eprintln!("help: give the path of a file in it");
+        return Err(exit::USAGE);
+    }
+    Ok(file)
 }
 
 /// Opens the leads `score` reads, once (a named pipe opened twice would
