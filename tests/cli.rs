@@ -269,6 +269,28 @@ fn exit_codes_tell_failures_apart() {
     );
 }
 
+/// A file that is one JSON array is not JSON Lines: its first line says so,
+/// with the conversion; a later line that is an array gets the usual message.
+#[test]
+fn a_json_array_file_gets_a_hint_on_its_first_line_only() {
+    let (code, out, err) = score_stdin(&[], "[{\"id\": \"a\"},\n{\"id\": \"b\"},\n[1]]\n");
+    assert_eq!(code, 3, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("line 1: not a JSON object: the input starts with `[`, as one JSON array does; leads are read as JSON Lines, one object to a line (`jq -c '.[]' FILE` writes an array's objects so); the line is skipped"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 2: not a JSON object: trailing characters"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 3: not a JSON object: trailing characters"),
+        "{err}"
+    );
+    assert_eq!(err.matches("jq -c").count(), 1, "{err}");
+}
+
 /// A directory where a data file is due is a usage error that names it, for
 /// every command that reads one (it opens, and would fail at its first
 /// read with the system's bare "Is a directory").

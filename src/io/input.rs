@@ -50,24 +50,24 @@ impl Format {
 pub fn parse_json_line(text: &str, line: u64) -> Result<Json, DataError> {
     // A byte-order mark (written by some Windows tools) is not part of the lead.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    match serde_json::from_str::<Json>(text) {
-        Ok(v @ Json::Object(_)) => Ok(v),
-        Ok(_) => Err(DataError {
-            line,
-            path: String::new(),
-            kind: DataErrorKind::InvalidJson {
-                message: "the line is JSON but not an object".into(),
-            },
-        }),
-        Err(e) => Err(DataError {
-            line,
-            path: String::new(),
-            kind: DataErrorKind::InvalidJson {
-                message: format!("{e}"),
-            },
-        }),
-    }
+    let message = match serde_json::from_str::<Json>(text) {
+        Ok(v @ Json::Object(_)) => return Ok(v),
+        // A file that is one JSON array (an API dump, a `.json` export)
+        // starts so; its leads are inside it, not one to a line.
+        _ if line == 1 && text.trim_start().starts_with('[') => ARRAY_FILE.into(),
+        Ok(_) => "the line is JSON but not an object".into(),
+        Err(e) => format!("{e}"),
+    };
+    Err(DataError {
+        line,
+        path: String::new(),
+        kind: DataErrorKind::InvalidJson { message },
+    })
 }
+
+/// What a first line that opens a JSON array is told.
+const ARRAY_FILE: &str = "the input starts with `[`, as one JSON array does; leads are read as \
+    JSON Lines, one object to a line (`jq -c '.[]' FILE` writes an array's objects so)";
 
 /// Events to attach to leads, by lead id, from an `--events` file (or the
 /// part of one that [`crate::io::join`] holds at a time). Each event is
