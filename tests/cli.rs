@@ -196,7 +196,8 @@ fn leads_from_a_named_pipe_score_as_the_file_does() {
 }
 
 /// `--threads` sizes the pool that scores (checking the model must not
-/// start it first), and the thread count never changes a result.
+/// start it first; 0 is all cores), and the thread count never changes a
+/// result.
 #[test]
 fn threads_sets_the_pool_size_and_not_the_results() {
     let score = |threads: &str| {
@@ -220,6 +221,16 @@ fn threads_sets_the_pool_size_and_not_the_results() {
     assert!(err3.contains("40 scored (3 threads)"), "{err3}");
     assert_eq!(out1.lines().count(), 40);
     assert_eq!(out1, out3);
+    // 0 is every core, as with no `--threads`.
+    let (code0, out0, err0) = score("0");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let plural = if cores == 1 { "" } else { "s" };
+    assert_eq!(code0, 0, "{err0}");
+    assert!(
+        err0.contains(&format!("40 scored ({cores} thread{plural})")),
+        "{err0}"
+    );
+    assert_eq!(out0, out1);
 }
 
 #[test]

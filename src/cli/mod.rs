@@ -231,7 +231,7 @@ enum Command {
         /// Stop at the first data error (exit 3).
         #[arg(long)]
         strict: bool,
-        /// Threads to score on (default: all cores).
+        /// Threads to score on (default, or 0: all cores).
         #[arg(long)]
         threads: Option<usize>,
         /// Print no per-error lines and no summary.

@@ -361,9 +361,10 @@ pub fn run(a: ScoreArgs) -> i32 {
 fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     // Before anything else uses the thread pool (checking a large model
     // does), or the pool starts with one thread per core.
+    // `--threads 0` is all cores, as rayon (and `xz -T0`) take it.
     if let Some(n) = a.threads {
         let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(n)
             .build_global();
     }
     let model = load_model(&a.model)?;
