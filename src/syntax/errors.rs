@@ -200,9 +200,45 @@ fn first_on_line(text: &str, pos: usize) -> bool {
     text[line_start..pos].trim().is_empty()
 }
 
+/// Is the text at `pos` a window written another way (`in last 30 days`,
+/// `in the past week`, `in 30 days`, `within the last 30 days`)? What it
+/// looks like is known from the words before it on its line, and from
+/// whether the parser could take a window there (`wants_window`).
+fn loose_window(found: &str, text: &str, pos: usize, wants_window: bool) -> bool {
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let before: Vec<String> = text[line_start..pos]
+        .split_whitespace()
+        .rev()
+        .take(2)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let before: Vec<&str> = before.iter().map(String::as_str).collect();
+    let unit_follows = || {
+        let after = text[pos + found.len()..].trim_start();
+        let unit: String = after
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
+        ["hour", "day", "week", "month"]
+            .iter()
+            .any(|u| unit == *u || unit == format!("{u}s"))
+    };
+    match (found, before.as_slice()) {
+        ("last" | "past", ["in" | "the", ..]) => true,
+        ("last" | "past", _) => wants_window,
+        (_, ["the", "in", ..]) => true,
+        ("the", ["within", ..]) => true,
+        (n, ["in", ..]) => !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && unit_follows(),
+        _ => false,
+    }
+}
+
 fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
     let wants = |r: Rule| positives.contains(&r);
     let wants_name = wants(Rule::ident) || wants(Rule::path) || wants(Rule::operand);
+    if loose_window(found, text, pos, wants(Rule::window)) {
+        return "a window is written `in the last 30 days` or `within 30 days` (in hours, days, weeks or months)".into();
+    }
     let prev = previous_line(text, pos);
     // The previous line stopped short: `otherwise` with no name, say.
     if first_on_line(text, pos) && wants_name {
@@ -220,9 +256,18 @@ fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
             );
         }
     }
-    // A misspelt keyword: `twise`, `is knwon`.
+    // A misspelt keyword: `twise`, `is knwon`. A word that starts an item
+    // (`list`, `stage`) only starts a line, and where a value is due only
+    // `is known` and `is missing` take a word: `title = last` wants quotes,
+    // not `list` or `least`.
     if !found.is_empty() && found.chars().all(|c| c.is_ascii_alphabetic()) && !is_keyword(found) {
-        let words = keywords().chain(OTHER_WORDS.iter().copied());
+        let starts_line = first_on_line(text, pos);
+        let after_is = text[..pos].split_whitespace().next_back() == Some("is");
+        let value_due = wants(Rule::literal);
+        let words = keywords()
+            .chain(OTHER_WORDS.iter().copied())
+            .filter(|w| starts_line || !ITEM_WORDS.contains(w))
+            .filter(|w| !value_due || (after_is && ["known", "missing"].contains(w)));
         if let Some(s) = suggest(found, words) {
             return format!("did you mean `{s}`?");
         }

@@ -241,6 +241,49 @@ mod tests {
         assert!(parse(FileId(0), "\"a\": title = \"x\" # -> +1\n").is_err());
     }
 
+    /// The help a syntax error gets, for a rule line after a small schema.
+    fn help_for_rule(rule: &str) -> String {
+        let text = format!("lead {{\n  title: text\n}}\nevents {{\n  visited(page)\n}}\n{rule}\n");
+        let errors = parse(FileId(0), &text).expect_err(rule);
+        errors[0].help.clone().unwrap_or_default()
+    }
+
+    /// A window written as people say it gets the window's form, not a
+    /// keyword that is only spelt alike (`last` is not `list`).
+    #[test]
+    fn windows_written_loosely_get_the_windows_form() {
+        let window = "a window is written `in the last 30 days` or `within 30 days` (in hours, days, weeks or months)";
+        for w in [
+            "in last 30 days",
+            "in the past 30 days",
+            "in the past week",
+            "in 30 days",
+            "in 2 weeks",
+            "last 30 days",
+            "within the last 30 days",
+        ] {
+            assert_eq!(
+                help_for_rule(&format!("visited twice {w} -> +5")),
+                window,
+                "{w}"
+            );
+        }
+        // Not a window: a bare word where a value is due, a misspelt `missing`.
+        assert!(help_for_rule("title = last -> +5").starts_with("compare with a value"));
+        assert_eq!(
+            help_for_rule("title is mising -> +5"),
+            "did you mean `missing`?"
+        );
+        assert_eq!(
+            help_for_rule("visited pricing twise -> +5"),
+            "did you mean `twice`?"
+        );
+        assert_eq!(
+            help_for_rule("visited twice in the last thirty days -> +5"),
+            "durations are a number and a unit: `30 days`, `2 weeks`, `12 hours`, `3 months`"
+        );
+    }
+
     #[test]
     fn reserved_words_are_refused_as_names_and_near_misses_are_not() {
         for k in keywords() {
