@@ -161,6 +161,18 @@ pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnos
         )
         .help("strings end with `\"` on the same line; write `\\\"` for a quote inside a string");
     }
+    // `-> +5 points`: the word after the points was read as the start of
+    // another rule, which fails further on. Point at the word.
+    if let Some((arrow, start, end)) = trailing_points(text, pos) {
+        let points = text[arrow..start].trim_end();
+        return Diagnostic::new(
+            Code::Syntax,
+            format!("unexpected `{}` after `{points}`", &text[start..end]),
+            Span::new(file, start, end),
+            "not understood here",
+        )
+        .help(format!("points are a number alone: `{points}`"));
+    }
     let mut help = help_for(&positives, found, text, pos);
     // A misspelt keyword at the start of the line (`stge SQL when …`) reads
     // as a rule, and fails later: name the likely keyword.
@@ -233,11 +245,121 @@ fn loose_window(found: &str, text: &str, pos: usize, wants_window: bool) -> bool
     }
 }
 
+/// Counts people write as words.
+const NUMBER_WORDS: [&str; 10] = [
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+];
+
+/// Help for what people carry over from spreadsheets, SQL and other tools
+/// (`'CEO'`, `10,000`, `$10k`, `=>`, `&&`, `/vp/`, `10K`, `two times`,
+/// `is not known`), by what was found where.
+fn habit_help(positives: &[Rule], found: &str, text: &str, pos: usize) -> Option<String> {
+    let wants = |r: Rule| positives.contains(&r);
+    let before = text[..pos].trim_end();
+    let after = &text[pos + found.len()..];
+    let line_rest = text[pos..].split('\n').next().unwrap_or("");
+    let help = match found {
+        "'" => {
+            let inner = line_rest[1..].split('\'').next().unwrap_or("");
+            format!("text is written in double quotes: `\"{inner}\"`")
+        }
+        "," if before.ends_with(|c: char| c.is_ascii_digit())
+            && after.bytes().take_while(u8::is_ascii_digit).count() == 3 =>
+        {
+            "write numbers without separators: `10000`, or `10k`".into()
+        }
+        "$" | "€" | "£" => "write amounts without a currency sign: `10k`, `250000`".into(),
+        "=" if after.starts_with('>') => "points follow `->`, not `=>`".into(),
+        "&" => "write `and` in words".into(),
+        "|" => "write `or` in words".into(),
+        "/" if before.ends_with("matches") => {
+            "a pattern is a quoted string: `matches \"^(vp|head)\\b\"`".into()
+        }
+        "known" | "missing" if before.ends_with("is not") => {
+            "write `is missing` for not known, and `is known` for not missing".into()
+        }
+        w if NUMBER_WORDS.contains(&w.to_ascii_lowercase().as_str()) && wants(Rule::count) => {
+            "write a count in digits (`2 times`, `at least 3 times`) or as `once`, `twice`, `thrice`".into()
+        }
+        _ if upper_suffix(line_rest) => {
+            let number: String = line_rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .collect();
+            format!(
+                "`k` and `m` are written in lower case: `{}`",
+                number.to_ascii_lowercase()
+            )
+        }
+        "when" if wants(Rule::string) => {
+            "a disqualification gives its reason first, in double quotes: `disqualify \"Unsubscribed\" when …`".into()
+        }
+        _ => return None,
+    };
+    Some(help)
+}
+
+/// Where the error at `pos` follows `-> N points` (or `point`, `pts`) as
+/// the last words before it, on one line: where the arrow starts, and the
+/// span of the word.
+fn trailing_points(text: &str, pos: usize) -> Option<(usize, usize, usize)> {
+    let before = text[..pos].trim_end();
+    let word = ["points", "point", "pts"]
+        .into_iter()
+        .find(|w| before.to_ascii_lowercase().ends_with(w))?;
+    let start = before.len() - word.len();
+    let head = before[..start].trim_end();
+    let number = head.rsplit(char::is_whitespace).next()?;
+    let is_number = number
+        .trim_start_matches(['+', '-'])
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == 'k' || c == 'm');
+    let to_arrow = head[..head.len() - number.len()].trim_end();
+    let arrow = to_arrow.strip_suffix("->")?.len();
+    let one_line = !text[arrow..start].contains('\n');
+    (is_number && !number.is_empty() && one_line).then_some((arrow, start, before.len()))
+}
+
+/// Does `rest` start with a number with an upper-case suffix (`10K`, `1.5M`)?
+fn upper_suffix(rest: &str) -> bool {
+    let digits = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'.')
+        .count();
+    let next = rest.as_bytes().get(digits + 1);
+    digits > 0
+        && matches!(rest.as_bytes().get(digits), Some(b'K' | b'M'))
+        && !next.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+/// Text written without quotes where a value is due (`title = VP Sales`,
+/// `["CEO", CFO]`): the words up to the next operator, arrow or bracket.
+fn bare_text(found: &str, text: &str, pos: usize) -> Option<String> {
+    if found.is_empty() || is_keyword(found) || !found.chars().all(char::is_alphabetic) {
+        return None;
+    }
+    let rest = text[pos..].split('\n').next().unwrap_or("");
+    let words: Vec<&str> = rest
+        .split(|c: char| !(c.is_alphanumeric() || c == ' ' || c == '_'))
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .take_while(|w| !is_keyword(w))
+        .collect();
+    Some(format!(
+        "text is written in double quotes: `\"{}\"`",
+        words.join(" ")
+    ))
+}
+
 fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
     let wants = |r: Rule| positives.contains(&r);
     let wants_name = wants(Rule::ident) || wants(Rule::path) || wants(Rule::operand);
     if loose_window(found, text, pos, wants(Rule::window)) {
         return "a window is written `in the last 30 days` or `within 30 days` (in hours, days, weeks or months)".into();
+    }
+    if let Some(help) = habit_help(positives, found, text, pos) {
+        return help;
     }
     let prev = previous_line(text, pos);
     // The previous line stopped short: `otherwise` with no name, say.
@@ -279,6 +401,9 @@ fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
     }
     if wants(Rule::arrow) {
         return "a rule is written `CONDITION -> POINTS`, for example `title in decision_makers -> +15`".into();
+    }
+    if let Some(help) = bare_text(found, text, pos).filter(|_| wants(Rule::literal)) {
+        return help;
     }
     if wants(Rule::literal) {
         return "compare with a value: a number (`10k`), a quoted string (`\"VP Sales\"`), a date (`2026-01-01`) or `true`/`false`".into();

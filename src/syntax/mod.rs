@@ -269,7 +269,10 @@ mod tests {
             );
         }
         // Not a window: a bare word where a value is due, a misspelt `missing`.
-        assert!(help_for_rule("title = last -> +5").starts_with("compare with a value"));
+        assert_eq!(
+            help_for_rule("title = last -> +5"),
+            "text is written in double quotes: `\"last\"`"
+        );
         assert_eq!(
             help_for_rule("title is mising -> +5"),
             "did you mean `missing`?"
@@ -282,6 +285,34 @@ mod tests {
             help_for_rule("visited twice in the last thirty days -> +5"),
             "durations are a number and a unit: `30 days`, `2 weeks`, `12 hours`, `3 months`"
         );
+    }
+
+    /// Habits from spreadsheets, SQL and other tools get the way to write
+    /// the same thing here.
+    #[test]
+    fn habits_from_other_tools_get_this_languages_form() {
+        let cases = [
+            ("title = 'CEO' -> +5", "text is written in double quotes: `\"CEO\"`"),
+            ("title = VP Sales -> +5", "text is written in double quotes: `\"VP Sales\"`"),
+            ("title in [CEO, CFO] -> +5", "text is written in double quotes: `\"CEO\"`"),
+            ("title contains vp -> +5", "text is written in double quotes: `\"vp\"`"),
+            ("title = last -> +5", "text is written in double quotes: `\"last\"`"),
+            ("budget > 10,000 -> +5", "write numbers without separators: `10000`, or `10k`"),
+            ("budget > $10k -> +5", "write amounts without a currency sign: `10k`, `250000`"),
+            ("budget >= 10K -> +5", "`k` and `m` are written in lower case: `10k`"),
+            ("budget >= 1.5M -> +5", "`k` and `m` are written in lower case: `1.5m`"),
+            ("title = \"CEO\" => +5", "points follow `->`, not `=>`"),
+            ("title = \"CEO\" && authority -> +5", "write `and` in words"),
+            ("title = \"CEO\" || authority -> +5", "write `or` in words"),
+            ("title matches /vp/ -> +5", "a pattern is a quoted string: `matches \"^(vp|head)\\b\"`"),
+            ("title is not known -> +5", "write `is missing` for not known, and `is known` for not missing"),
+            ("visited pricing two times -> +5", "write a count in digits (`2 times`, `at least 3 times`) or as `once`, `twice`, `thrice`"),
+            ("disqualify when visited", "a disqualification gives its reason first, in double quotes: `disqualify \"Unsubscribed\" when …`"),
+            ("title = \"CEO\" -> 5 points", "points are a number alone: `-> 5`"),
+        ];
+        for (rule, help) in cases {
+            assert_eq!(help_for_rule(rule), help, "{rule}");
+        }
     }
 
     #[test]
