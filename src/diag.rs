@@ -59,6 +59,7 @@ pub enum Code {
     NeverFires,
     UnreachableThreshold,
     DecayWithoutEvents,
+    ObjectNotAList,
     // compiling to SQL
     SqlRegex,
     SqlColumnClash,
@@ -105,6 +106,7 @@ impl Code {
             Code::NeverFires => "leadscore::never_fires",
             Code::UnreachableThreshold => "leadscore::unreachable_threshold",
             Code::DecayWithoutEvents => "leadscore::decay_without_events",
+            Code::ObjectNotAList => "leadscore::object_not_a_list",
             Code::SqlRegex => "leadscore::sql_regex",
             Code::SqlColumnClash => "leadscore::sql_column_clash",
             Code::SqlPropertyType => "leadscore::sql_property_type",
@@ -117,7 +119,8 @@ impl Code {
             | Code::UnreachableStage
             | Code::NeverFires
             | Code::UnreachableThreshold
-            | Code::DecayWithoutEvents => Severity::Warning,
+            | Code::DecayWithoutEvents
+            | Code::ObjectNotAList => Severity::Warning,
             Code::Syntax
             | Code::NestingTooDeep
             | Code::BadNumber

@@ -27,6 +27,9 @@ pub(super) struct Declarations {
     pub lists: Vec<List>,
     pub list_index: HashMap<String, usize>,
     pub list_used: Vec<bool>,
+    /// Event objects written as a name that is not a list, so read as
+    /// that text (`requested demo`): the name and where it is.
+    pub text_objects: Vec<(String, Span)>,
     pub groups: Vec<Group>,
     pub group_index: HashMap<String, usize>,
     pub stages: Vec<(String, Span)>,
@@ -233,6 +236,7 @@ impl Declarations {
             lists: Vec::new(),
             list_index: HashMap::new(),
             list_used: Vec::new(),
+            text_objects: Vec::new(),
             groups: Vec::new(),
             group_index: HashMap::new(),
             stages: Vec::new(),

@@ -4,7 +4,7 @@
 use super::decls::Declarations;
 use super::{Expr, Model, PredTest, RuleDef, ValueExpr};
 use crate::ast::{self, CmpOp};
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{suggest, Code, Diagnostic};
 use crate::num::format_cents;
 use crate::source::Span;
 
@@ -22,6 +22,24 @@ pub(super) fn lint(model: &Model, cx: &Declarations, _files: &[ast::File]) -> Ve
                 .help(format!(
                     "remove it, or use it in a condition: `title in {}`",
                     list.name
+                )),
+            );
+        }
+    }
+    // `visited pricing_page` with a list `pricing_pages`: a name that is
+    // not a list is read as text, so a misspelt list name quietly matches
+    // only events whose object is that very text.
+    for (name, span) in &cx.text_objects {
+        if let Some(list) = suggest(name, model.lists.iter().map(|l| l.name.as_str())) {
+            out.push(
+                Diagnostic::new(
+                    Code::ObjectNotAList,
+                    format!("`{name}` is not a list, so it means the text \"{name}\""),
+                    *span,
+                    "read as text",
+                )
+                .help(format!(
+                    "did you mean the list `{list}`? To mean the text, write it in quotes: `\"{name}\"`"
                 )),
             );
         }

@@ -898,7 +898,10 @@ impl Resolver<'_> {
                                     }
                                 }
                             }
-                            None => Some(ObjectMatch::Text(normalize(id))),
+                            None => {
+                                self.cx.text_objects.push((id.clone(), obj.span));
+                                Some(ObjectMatch::Text(normalize(id)))
+                            }
                         },
                     }
                 }
