@@ -605,7 +605,22 @@ fn explain_finds_leads_by_line_or_stdin_and_reports_missing_ones() {
         None,
     );
     assert_eq!(code, 2);
-    assert!(err.contains("no lead with id `nobody`"), "{err}");
+    assert_eq!(
+        err, "error: no lead with id `nobody` in `tests/data/explain-leads.jsonl`\n",
+        "nothing near it: no help line"
+    );
+    // An id that differs by case, or by a typo, is named.
+    for (asked, near) in [("l1", "L1"), ("L100", "L10"), (" l2 ", "L2")] {
+        let (code, _, err) = run(
+            &["explain", SPEC, "-", "--id", asked, "--as-of", "2026-11-01"],
+            Some("{\"id\": \"L1\"}\n{\"id\": \"L10\"}\n{\"id\": \"L2\"}\n"),
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.ends_with(&format!("help: did you mean `{near}`?\n")),
+            "{asked}: {err}"
+        );
+    }
 }
 
 #[test]

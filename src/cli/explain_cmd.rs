@@ -30,16 +30,58 @@ pub struct ExplainArgs {
     pub events: Option<String>,
 }
 
-/// Finds the lead: by id, by line, or the first one.
+/// The id closest to the one asked for, among those seen while looking
+/// for it: the same but for case or white space, or a plausible typo.
+struct Nearest {
+    wanted: String,
+    best: Option<(usize, String)>,
+}
+
+impl Nearest {
+    fn new(id: Option<&str>) -> Nearest {
+        Nearest {
+            wanted: id.unwrap_or_default().trim().to_lowercase(),
+            best: None,
+        }
+    }
+
+    fn see(&mut self, id: &str) {
+        if self.best.as_ref().is_some_and(|(d, _)| *d == 0) || id.len() > 4 * self.wanted.len() + 8
+        {
+            return;
+        }
+        let lower = id.trim().to_lowercase();
+        let d = strsim::damerau_levenshtein(&self.wanted, &lower);
+        let close = d <= (self.wanted.len().max(lower.len()) / 3).max(1);
+        if close && self.best.as_ref().is_none_or(|(b, _)| d < *b) {
+            self.best = Some((d, id.to_string()));
+        }
+    }
+}
+
+/// The lead found (its line and value), or, when none has the id asked
+/// for, the nearest id seen.
+type Found = (Option<(u64, Json)>, Option<String>);
+
+/// Finds the lead: by id, by line, or the first one. With an id that is
+/// not there, the nearest one seen, if any is near.
 fn find(
     input: Box<dyn BufRead + Send>,
     format: Format,
     key: &[String],
     id: Option<&str>,
     line: Option<u64>,
-) -> Result<Option<(u64, Json)>, String> {
-    let wanted = |n: u64, v: &Json| match (id, line) {
-        (Some(id), _) => lookup(v, key).map(id_text).as_deref() == Some(id),
+) -> Result<Found, String> {
+    let mut nearest = Nearest::new(id);
+    let mut wanted = |n: u64, v: &Json| match (id, line) {
+        (Some(id), _) => {
+            let text = lookup(v, key).map(id_text);
+            let hit = text.as_deref() == Some(id);
+            if let (false, Some(t)) = (hit, &text) {
+                nearest.see(t);
+            }
+            hit
+        }
         (None, Some(l)) => n == l,
         (None, None) => true,
     };
@@ -53,7 +95,7 @@ fn find(
                 }
                 if line == Some(n) || id.is_some() || line.is_none() {
                     match parse_json_line(&text, n) {
-                        Ok(v) if wanted(n, &v) => return Ok(Some((n, v))),
+                        Ok(v) if wanted(n, &v) => return Ok((Some((n, v)), None)),
                         Ok(_) => {}
                         Err(e) if line == Some(n) || (id.is_none() && line.is_none()) => {
                             return Err(e.to_string())
@@ -67,13 +109,13 @@ fn find(
             for rec in csv_records(input) {
                 if let Record::Lead { line: n, value } = rec {
                     if wanted(n, &value) {
-                        return Ok(Some((n, value)));
+                        return Ok((Some((n, value)), None));
                     }
                 }
             }
         }
     }
-    Ok(None)
+    Ok((None, nearest.best.map(|(_, id)| id)))
 }
 
 pub fn run(a: ExplainArgs) -> i32 {
@@ -90,7 +132,7 @@ pub fn run(a: ExplainArgs) -> i32 {
         Err(code) => return code,
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
-    let found = match find(
+    let (found, nearest) = match find(
         input,
         Format::guess(&a.leads),
         &key,
@@ -105,7 +147,12 @@ pub fn run(a: ExplainArgs) -> i32 {
     };
     let Some((line, mut value)) = found else {
         match (&a.id, a.line) {
-            (Some(id), _) => eprintln!("error: no lead with {} `{id}` in `{}`", a.key, a.leads),
+            (Some(id), _) => {
+                eprintln!("error: no lead with {} `{id}` in `{}`", a.key, a.leads);
+                if let Some(near) = nearest {
+                    eprintln!("help: did you mean `{near}`?");
+                }
+            }
             (None, Some(l)) => eprintln!("error: `{}` has no lead on line {l}", a.leads),
             (None, None) => eprintln!("error: `{}` holds no lead", a.leads),
         }
