@@ -197,6 +197,19 @@ const OTHER_WORDS: [&str; 13] = [
     "of", "as",
 ];
 
+/// Can `word` (a keyword or one of [`OTHER_WORDS`]) stand after `prev`?
+/// The words that only ever follow one other are offered only after it:
+/// `least` after `at`, `than` after `more` or `fewer`, `of` after `list`
+/// or `as`.
+fn fits_after(word: &str, prev: &str) -> bool {
+    match word {
+        "least" | "most" => prev == "at",
+        "than" => prev == "more" || prev == "fewer",
+        "of" => prev == "list" || prev == "as",
+        _ => true,
+    }
+}
+
 /// The line before the one `pos` is on, without its comment.
 fn previous_line(text: &str, pos: usize) -> Option<&str> {
     let line_start = text[..pos].rfind('\n')?;
@@ -260,7 +273,12 @@ fn habit_help(positives: &[Rule], found: &str, text: &str, pos: usize) -> Option
     let line_rest = text[pos..].split('\n').next().unwrap_or("");
     let help = match found {
         "'" => {
-            let inner = line_rest[1..].split('\'').next().unwrap_or("");
+            // Up to the closing quote, or, with none, the first word.
+            let rest = &line_rest[1..];
+            let inner = match rest.split_once('\'') {
+                Some((inner, _)) => inner,
+                None => rest.split_whitespace().next().unwrap_or(""),
+            };
             format!("text is written in double quotes: `\"{inner}\"`")
         }
         "," if before.ends_with(|c: char| c.is_ascii_digit())
@@ -384,11 +402,13 @@ fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
     // not `list` or `least`.
     if !found.is_empty() && found.chars().all(|c| c.is_ascii_alphabetic()) && !is_keyword(found) {
         let starts_line = first_on_line(text, pos);
-        let after_is = text[..pos].split_whitespace().next_back() == Some("is");
+        let prev = text[..pos].split_whitespace().next_back().unwrap_or("");
+        let after_is = prev == "is";
         let value_due = wants(Rule::literal);
         let words = keywords()
             .chain(OTHER_WORDS.iter().copied())
             .filter(|w| starts_line || !ITEM_WORDS.contains(w))
+            .filter(|w| fits_after(w, prev))
             .filter(|w| !value_due || (after_is && ["known", "missing"].contains(w)));
         if let Some(s) = suggest(found, words) {
             return format!("did you mean `{s}`?");
@@ -402,7 +422,10 @@ fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
     if wants(Rule::arrow) {
         return "a rule is written `CONDITION -> POINTS`, for example `title in decision_makers -> +15`".into();
     }
-    if let Some(help) = bare_text(found, text, pos).filter(|_| wants(Rule::literal)) {
+    // (A word at the start of a line is the next line's: the value is missing.)
+    if let Some(help) =
+        bare_text(found, text, pos).filter(|_| wants(Rule::literal) && !first_on_line(text, pos))
+    {
         return help;
     }
     if wants(Rule::literal) {
@@ -430,6 +453,9 @@ fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
     if wants(Rule::unit) {
         return "durations are a number and a unit: `30 days`, `2 weeks`, `12 hours`, `3 months`"
             .into();
+    }
+    if wants(Rule::kw_of) {
+        return "a list's type is written `list of text` or `list of number`".into();
     }
     if wants(Rule::type_expr) {
         return "types are `text`, `number`, `bool`, `time`, `list of text` and `list of number`"

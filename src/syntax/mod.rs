@@ -310,6 +310,16 @@ mod tests {
             ("disqualify when visited", "a disqualification gives its reason first, in double quotes: `disqualify \"Unsubscribed\" when …`"),
             ("title = \"CEO\" -> 5 points", "points are a number alone: `-> 5`"),
         ];
+        let list_type = parse(FileId(0), "lead {\n  tech: list text\n}\n").expect_err("no `of`");
+        assert_eq!(
+            list_type[0].help.as_deref(),
+            Some("a list's type is written `list of text` or `list of number`")
+        );
+        // A value missing at the end of a line: the next line is not quoted.
+        assert_eq!(
+            help_for_rule("title =\nvisited pricing -> +5"),
+            "compare with a value: a number (`10k`), a quoted string (`\"VP Sales\"`), a date (`2026-01-01`) or `true`/`false`"
+        );
         for (rule, help) in cases {
             assert_eq!(help_for_rule(rule), help, "{rule}");
         }
