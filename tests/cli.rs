@@ -288,7 +288,7 @@ fn a_json_array_file_gets_a_hint_on_its_first_line_only() {
     assert_eq!(code, 3, "{err}");
     assert!(out.is_empty(), "{out}");
     assert!(
-        err.contains("line 1: not a JSON object: the input starts with `[`, as one JSON array does; leads are read as JSON Lines, one object to a line (`jq -c '.[]' FILE` writes an array's objects so); the line is skipped"),
+        err.contains("line 1: not a JSON object: the input starts with `[`, as one JSON array does; it is read as JSON Lines, one object to a line (`jq -c '.[]' FILE` writes an array's objects so); the line is skipped"),
         "{err}"
     );
     assert!(

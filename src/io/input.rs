@@ -66,7 +66,7 @@ pub fn parse_json_line(text: &str, line: u64) -> Result<Json, DataError> {
 }
 
 /// What a first line that opens a JSON array is told.
-const ARRAY_FILE: &str = "the input starts with `[`, as one JSON array does; leads are read as \
+const ARRAY_FILE: &str = "the input starts with `[`, as one JSON array does; it is read as \
     JSON Lines, one object to a line (`jq -c '.[]' FILE` writes an array's objects so)";
 
 /// Events to attach to leads, by lead id, from an `--events` file (or the
