@@ -426,6 +426,8 @@ assert not bench.same_lead(o, t(disqualified=["Competitor"]))
 assert not bench.same_lead(o, t(groups={"fit": 9, "general": 0}))
 assert not bench.same_lead(o, t(groups={"fit": 10}))
 assert not bench.same_lead(o, t(groups=None))
+assert not bench.same_lead(o, t(score=None))
+assert not bench.same_lead(o, t(groups={"fit": None, "general": 0}))
 print("ok")
 "#;
     let out = Command::new("python3")
