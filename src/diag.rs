@@ -60,6 +60,7 @@ pub enum Code {
     UnreachableThreshold,
     DecayWithoutEvents,
     ObjectNotAList,
+    VacuousCount,
     // compiling to SQL
     SqlRegex,
     SqlColumnClash,
@@ -107,6 +108,7 @@ impl Code {
             Code::UnreachableThreshold => "leadscore::unreachable_threshold",
             Code::DecayWithoutEvents => "leadscore::decay_without_events",
             Code::ObjectNotAList => "leadscore::object_not_a_list",
+            Code::VacuousCount => "leadscore::vacuous_count",
             Code::SqlRegex => "leadscore::sql_regex",
             Code::SqlColumnClash => "leadscore::sql_column_clash",
             Code::SqlPropertyType => "leadscore::sql_property_type",
@@ -120,7 +122,8 @@ impl Code {
             | Code::NeverFires
             | Code::UnreachableThreshold
             | Code::DecayWithoutEvents
-            | Code::ObjectNotAList => Severity::Warning,
+            | Code::ObjectNotAList
+            | Code::VacuousCount => Severity::Warning,
             Code::Syntax
             | Code::NestingTooDeep
             | Code::BadNumber

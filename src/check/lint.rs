@@ -44,6 +44,29 @@ pub(super) fn lint(model: &Model, cx: &Declarations, _files: &[ast::File]) -> Ve
             );
         }
     }
+    // `visited pricing 0 times` reads as "never" but, like `N times`, means
+    // at least 0: it holds for every lead. `fewer than 0 times` holds for none.
+    for term in &model.terms {
+        let (message, label) = match term.count {
+            ast::Count::Times(0) => (
+                "`0 times` means at least 0 times, which every lead has",
+                "always holds",
+            ),
+            ast::Count::AtLeast(0) => ("`at least 0 times` holds for every lead", "always holds"),
+            ast::Count::FewerThan(0) => ("`fewer than 0 times` holds for no lead", "never holds"),
+            ast::Count::Times(_)
+            | ast::Count::AtLeast(_)
+            | ast::Count::AtMost(_)
+            | ast::Count::MoreThan(_)
+            | ast::Count::FewerThan(_)
+            | ast::Count::Never => continue,
+        };
+        out.push(
+            Diagnostic::new(Code::VacuousCount, message, term.span, label).help(
+                "for no matching events write `never`; for at least one, leave the count out",
+            ),
+        );
+    }
     for g in &model.groups {
         if g.decay.is_some() && g.rules.iter().all(|&r| model.rules[r].terms.is_empty()) {
             out.push(
