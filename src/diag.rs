@@ -221,14 +221,21 @@ impl Diagnostic {
 /// The closest of `candidates` to `name`, if any is close enough to be a
 /// plausible typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let lower = name.to_lowercase();
     candidates
         .into_iter()
         .filter(|c| *c != name)
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1) || c.to_lowercase() == lower)
+        .filter_map(|c| typo_distance(name, c).map(|d| (d, c)))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.to_string())
+}
+
+/// How far `candidate` is from `name` (edits, ignoring case) when it is
+/// close enough to be a plausible typo of it: a third of the longer one's
+/// length, at least one edit.
+pub fn typo_distance(name: &str, candidate: &str) -> Option<usize> {
+    let (a, b) = (name.to_lowercase(), candidate.to_lowercase());
+    let d = strsim::damerau_levenshtein(&a, &b);
+    (d <= (a.len().max(b.len()) / 3).max(1)).then_some(d)
 }
 
 /// "did you mean `x`?" or a fallback help line.

@@ -40,7 +40,7 @@ struct Nearest {
 impl Nearest {
     fn new(id: Option<&str>) -> Nearest {
         Nearest {
-            wanted: id.unwrap_or_default().trim().to_lowercase(),
+            wanted: id.unwrap_or_default().trim().to_string(),
             best: None,
         }
     }
@@ -50,10 +50,10 @@ impl Nearest {
         {
             return;
         }
-        let lower = id.trim().to_lowercase();
-        let d = strsim::damerau_levenshtein(&self.wanted, &lower);
-        let close = d <= (self.wanted.len().max(lower.len()) / 3).max(1);
-        if close && self.best.as_ref().is_none_or(|(b, _)| d < *b) {
+        let Some(d) = leadscore::diag::typo_distance(&self.wanted, id.trim()) else {
+            return;
+        };
+        if self.best.as_ref().is_none_or(|(b, _)| d < *b) {
             self.best = Some((d, id.to_string()));
         }
     }
