@@ -396,6 +396,35 @@ fn csv_in_with_joined_events_and_csv_out() {
     );
 }
 
+/// Spreadsheets set to a language with decimal commas save CSV with `;`
+/// between cells, and many exports are tab-separated: the header says which.
+#[test]
+fn csv_separated_by_semicolons_or_tabs_reads_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let score = |leads: &str, events: &str| {
+        run(
+            &["score", SPEC, leads, "--events", events, "--as-of", "2026-11-01"],
+            None,
+        )
+    };
+    let commas = score(
+        &write("a.csv", "id,title,company.tech\nL1,VP Sales,salesforce;hubspot\nL2,\"CFO, EMEA\",\n"),
+        &write("a-events.csv", "lead_id,type,at,page\nL1,visited,2026-10-20,pricing\nL1,visited,2026-10-30,pricing\n"),
+    );
+    assert_eq!(commas.0, 0, "{}", commas.2);
+    assert!(commas.1.contains("\"fired\": [\"Decision maker\""), "{}", commas.1);
+    let semicolons = score(
+        &write("b.csv", "id;title;company.tech\nL1;VP Sales;\"salesforce;hubspot\"\nL2;\"CFO, EMEA\";\n"),
+        &write("b-events.tsv", "lead_id\ttype\tat\tpage\nL1\tvisited\t2026-10-20\tpricing\nL1\tvisited\t2026-10-30\tpricing\n"),
+    );
+    assert_eq!(semicolons, commas);
+}
+
 #[test]
 fn key_picks_another_id_field() {
     let (code, out, _) = score_stdin(&["--key", "crm.ref"], "{\"crm\": {\"ref\": \"X-9\"}}\n");

@@ -36,9 +36,11 @@ pub enum Format {
 }
 
 impl Format {
-    /// By the file's extension; JSON Lines unless it ends in `.csv`.
+    /// By the file's extension; JSON Lines unless it ends in `.csv` or
+    /// `.tsv` (the separator is read from the header, see [`separator`]).
     pub fn guess(path: &str) -> Format {
-        if path.to_ascii_lowercase().ends_with(".csv") {
+        let path = path.to_ascii_lowercase();
+        if path.ends_with(".csv") || path.ends_with(".tsv") {
             Format::Csv
         } else {
             Format::Jsonl
@@ -365,9 +367,21 @@ pub fn csv_records<R: std::io::Read + Send>(reader: R) -> impl Iterator<Item = R
     par_map(rows, move |row| csv_record(&headers, row))
 }
 
-/// A CSV file's header, as field paths, and its rows, unconverted.
-fn csv_rows<R: std::io::Read>(reader: R) -> (Vec<Vec<String>>, csv::StringRecordsIntoIter<R>) {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+/// A CSV file's header, as field paths, and its rows, unconverted. The
+/// separator is found from the header line ([`separator`]).
+fn csv_rows<R: std::io::Read>(
+    reader: R,
+) -> (
+    Vec<Vec<String>>,
+    csv::StringRecordsIntoIter<std::io::BufReader<R>>,
+) {
+    let mut reader = std::io::BufReader::with_capacity(64 << 10, reader);
+    // A read error here is met again, and reported, by the CSV reader.
+    let sep = reader.fill_buf().map(separator).unwrap_or(b',');
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(sep)
+        .from_reader(reader);
     let headers: Vec<Vec<String>> = match rdr.headers() {
         Ok(h) => h
             .iter()
@@ -376,6 +390,34 @@ fn csv_rows<R: std::io::Read>(reader: R) -> (Vec<Vec<String>>, csv::StringRecord
         Err(_) => Vec::new(),
     };
     (headers, rdr.into_records())
+}
+
+/// The separator of a CSV file, from its header line (the start of `head`):
+/// the one of `,`, `;` and tab that it holds most often outside quotes, so
+/// that files saved by spreadsheets set to a language that writes decimal
+/// commas (`;`) and tab-separated exports read as they are; `,` when none is
+/// there or on a tie with it.
+pub fn separator(head: &[u8]) -> u8 {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let seps = [b',', b';', b'\t'];
+    let mut best = 0;
+    for k in 1..3 {
+        if counts[k] > counts[best] {
+            best = k;
+        }
+    }
+    seps[best]
 }
 
 /// One CSV row as a record: an object of its non-empty cells at their
@@ -497,8 +539,18 @@ fn event_id(v: &Json, line: u64) -> Result<String, DataError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{attach_events, read_events};
+    use super::{attach_events, read_events, separator};
     use serde_json::json;
+
+    #[test]
+    fn the_header_line_tells_the_separator() {
+        assert_eq!(separator(b"id,title,company.tech\nL1;x;y;z"), b',');
+        assert_eq!(separator(b"id;title;\"a,b,c\"\n"), b';');
+        assert_eq!(separator(b"id\ttitle\tnote;s\n"), b'\t');
+        assert_eq!(separator(b"id;title,company\n"), b',', "a tie goes to the comma");
+        assert_eq!(separator(b"id\n"), b',');
+        assert_eq!(separator(b""), b',');
+    }
 
     /// Events go to their type's list, after any the lead already has; a
     /// lead with something else there keeps it; values come back exactly.
