@@ -408,21 +408,107 @@ fn csv_separated_by_semicolons_or_tabs_reads_the_same() {
     };
     let score = |leads: &str, events: &str| {
         run(
-            &["score", SPEC, leads, "--events", events, "--as-of", "2026-11-01"],
+            &[
+                "score",
+                SPEC,
+                leads,
+                "--events",
+                events,
+                "--as-of",
+                "2026-11-01",
+            ],
             None,
         )
     };
     let commas = score(
-        &write("a.csv", "id,title,company.tech\nL1,VP Sales,salesforce;hubspot\nL2,\"CFO, EMEA\",\n"),
-        &write("a-events.csv", "lead_id,type,at,page\nL1,visited,2026-10-20,pricing\nL1,visited,2026-10-30,pricing\n"),
+        &write(
+            "a.csv",
+            "id,title,company.tech\nL1,VP Sales,salesforce;hubspot\nL2,\"CFO, EMEA\",\n",
+        ),
+        &write(
+            "a-events.csv",
+            "lead_id,type,at,page\nL1,visited,2026-10-20,pricing\nL1,visited,2026-10-30,pricing\n",
+        ),
     );
     assert_eq!(commas.0, 0, "{}", commas.2);
-    assert!(commas.1.contains("\"fired\": [\"Decision maker\""), "{}", commas.1);
+    assert!(
+        commas.1.contains("\"fired\": [\"Decision maker\""),
+        "{}",
+        commas.1
+    );
     let semicolons = score(
         &write("b.csv", "id;title;company.tech\nL1;VP Sales;\"salesforce;hubspot\"\nL2;\"CFO, EMEA\";\n"),
         &write("b-events.tsv", "lead_id\ttype\tat\tpage\nL1\tvisited\t2026-10-20\tpricing\nL1\tvisited\t2026-10-30\tpricing\n"),
     );
     assert_eq!(semicolons, commas);
+}
+
+/// A field, an event list or a key that no lead had is named after the
+/// run, with the name the leads use instead; a run whose leads have them
+/// all says nothing more.
+#[test]
+fn what_no_lead_held_is_named_after_the_run() {
+    let leads = concat!(
+        "{\"lead_id\": \"a\", \"Title\": \"VP Sales\", \"company_employees\": 120, \"budget\": null, \"activity\": [{\"type\": \"visited\", \"page\": \"pricing\", \"at\": \"2026-10-30\"}]}\n",
+        "{\"lead_id\": \"b\", \"Title\": \"CFO\", \"email\": \"x@gmail.com\", \"budget\": \"lots\", \"authority\": true}\n",
+    );
+    let (code, _, err) = score_stdin(&["--threads", "1"], leads);
+    assert_eq!(code, 3, "the text budget is a data error: {err}");
+    insta::assert_snapshot!("unseen_after_the_run", err);
+    // The same from a file (read mapped, on all threads) and from CSV.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("leads.jsonl");
+    std::fs::write(&file, leads).unwrap();
+    let file = file.to_str().unwrap();
+    let (_, _, from_file) = run(
+        &[
+            "score",
+            SPEC,
+            file,
+            "--as-of",
+            "2026-11-01",
+            "--threads",
+            "1",
+        ],
+        None,
+    );
+    assert_eq!(from_file, err);
+    let csv = dir.path().join("leads.csv");
+    std::fs::write(&csv, "lead_id,Title,email\na,VP Sales,x@gmail.com\n").unwrap();
+    let (_, _, from_csv) = run(
+        &[
+            "score",
+            SPEC,
+            csv.to_str().unwrap(),
+            "--as-of",
+            "2026-11-01",
+        ],
+        None,
+    );
+    for line in [
+        "help: the leads have `lead_id`: give it with `--key lead_id`",
+        "help: the leads have `Title`;",
+        "help: CSV leads take their events from a second file: `--events FILE`",
+    ] {
+        assert!(from_csv.contains(line), "{line}\n{from_csv}");
+    }
+    // Given its key, the run no longer warns about it.
+    let (_, _, err) = score_stdin(&["--threads", "1", "--key", "lead_id"], leads);
+    assert!(!err.contains("the key"), "{err}");
+    assert!(err.contains("no lead had a value for `title`"), "{err}");
+    // The bundled leads have every field the bundled model reads.
+    let (code, _, err) = run(
+        &[
+            "score",
+            "rules/b2b",
+            "data/b2b-leads.jsonl",
+            "--as-of",
+            "2026-11-01",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
 }
 
 #[test]

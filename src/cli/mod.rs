@@ -11,6 +11,7 @@ mod score_cmd;
 mod serve;
 mod sql_cmd;
 mod test_cmd;
+mod unseen;
 mod value_errors;
 
 use clap::{Parser, Subcommand, ValueEnum};

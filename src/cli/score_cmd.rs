@@ -445,6 +445,10 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
             reporter.printed <= PRINTED_ERRORS,
             rayon::current_num_threads(),
         );
+        let csv_alone = opts.input == Format::Csv && a.events.is_none();
+        for line in super::unseen::lines(&model, &a.key, &summary.unseen, csv_alone) {
+            eprintln!("{line}");
+        }
         if let Some(p) = left_as_it_was {
             eprintln!("`{}` was left as it was", p.display());
         }

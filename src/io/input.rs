@@ -547,7 +547,11 @@ mod tests {
         assert_eq!(separator(b"id,title,company.tech\nL1;x;y;z"), b',');
         assert_eq!(separator(b"id;title;\"a,b,c\"\n"), b';');
         assert_eq!(separator(b"id\ttitle\tnote;s\n"), b'\t');
-        assert_eq!(separator(b"id;title,company\n"), b',', "a tie goes to the comma");
+        assert_eq!(
+            separator(b"id;title,company\n"),
+            b',',
+            "a tie goes to the comma"
+        );
         assert_eq!(separator(b"id\n"), b',');
         assert_eq!(separator(b""), b',');
     }

@@ -12,3 +12,4 @@ pub mod project;
 pub mod record;
 pub mod repeats;
 pub mod scratch;
+pub mod unseen;

@@ -14,6 +14,7 @@ use crate::io::join::{lines_to_join, records_to_join, Events, Join, LineWithEven
 use crate::io::output::{self, Line, Names};
 use crate::io::project::{project_for_scoring, Projection, Scratch};
 use crate::io::record::{lead_from_json, DataError, DataErrorKind};
+use crate::io::unseen::{Seen, Unseen};
 use rayon::prelude::*;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -77,6 +78,10 @@ pub struct Summary {
     pub errors_by_kind: BTreeMap<&'static str, u64>,
     /// True when `strict` stopped the run early.
     pub stopped: bool,
+    /// What no lead held: fields the rules read, event lists, the key
+    /// (see [`crate::io::unseen`]). Empty when no lead was scored.
+    pub unseen: Vec<Unseen>,
+    seen: Seen,
 }
 
 impl Summary {
@@ -107,6 +112,7 @@ struct Part {
     /// Each error, the rejected line if any, and where the output stood
     /// after the lead it belongs to.
     errors: Vec<(DataError, Option<String>, usize)>,
+    seen: Seen,
 }
 
 /// Where a lead's events from `--events` come from, for [`Ctx::read`].
@@ -292,6 +298,7 @@ impl Ctx<'_> {
             .zip(&mut w.lead_errors[..n])
         {
             self.write(&mut w.line, &lead.id, outcome, part);
+            part.seen.note(self.model, lead);
             part.scored += 1;
             part.stages[stage_index(self.model, outcome)] += 1;
             let end = part.out.len();
@@ -358,6 +365,9 @@ impl Ctx<'_> {
         joined: Joined<'_>,
         shortcut: &Shortcut<'_>,
     ) {
+        if part.seen.wants_sample() {
+            part.seen.sample(text.to_string());
+        }
         w.make_room();
         if project_for_scoring(
             &self.projection,
@@ -426,6 +436,7 @@ impl Ctx<'_> {
     fn new_part(&self) -> Part {
         Part {
             stages: vec![0; self.model.stages.len() + 2],
+            seen: Seen::new(self.model),
             ..Part::default()
         }
     }
@@ -717,6 +728,7 @@ fn emit(
         return Ok(false);
     }
     out.write_all(&part.out)?;
+    summary.seen.merge(&part.seen);
     summary.read += part.read;
     summary.blank += part.blank;
     summary.scored += part.scored;
@@ -880,6 +892,9 @@ pub fn score_stream(
             {
                 Record::Lead { line, mut value } => {
                     part.read += 1;
+                    if part.seen.wants_sample() {
+                        part.seen.sample(value.to_string());
+                    }
                     join.attach(&models, &mut value, &opts.key);
                     ctx.value(w, part, line, value);
                     ctx.flush(w, part);
@@ -910,6 +925,10 @@ pub fn score_stream(
         .zip(stage_counts)
         .filter(|(_, n)| *n > 0)
         .collect();
+    // A run stopped early has not seen the rest.
+    if summary.scored > 0 && !summary.stopped {
+        summary.unseen = summary.seen.unseen(model, &opts.key);
+    }
     Ok(summary)
 }
 

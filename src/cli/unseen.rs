@@ -1,0 +1,94 @@
+//! The warnings after a run about what no lead held (see
+//! [`leadscore::io::unseen`]): a field the rules read, an event list, the key.
+
+use leadscore::check::Model;
+use leadscore::io::unseen::{NearEvents, Unseen};
+
+/// The warnings, one line each with its help line when there is one; the
+/// fields with nothing to suggest share one line. `csv_alone`: the leads
+/// were CSV with no `--events`, where events can only come from that file.
+pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut bare = Vec::new();
+    for u in unseen {
+        match u {
+            Unseen::Key { present, near } => {
+                out.push(format!(
+                    "warning: no lead had the key `{key}`, so no result says which lead it is"
+                ));
+                out.push(match (near, present) {
+                    (Some(near), _) => {
+                        format!("  help: the leads have `{near}`: give it with `--key {near}`")
+                    }
+                    (None, true) => {
+                        format!("  help: `{key}` is in the leads, but empty or null in each")
+                    }
+                    (None, false) => {
+                        "  help: give the path of the leads' key with `--key PATH`".to_string()
+                    }
+                });
+            }
+            Unseen::Field {
+                field,
+                present,
+                near,
+            } => {
+                let f = &model.fields[*field];
+                let name = f.name();
+                if *present {
+                    out.push(format!(
+                        "warning: no lead had a value for `{name}`, so no test on it held"
+                    ));
+                    out.push(format!(
+                        "  help: `{name}` is in the leads, but empty, null or not a {} in each",
+                        f.ty.name()
+                    ));
+                } else if let Some(near) = near {
+                    out.push(format!(
+                        "warning: no lead had a value for `{name}`, so no test on it held"
+                    ));
+                    out.push(format!(
+                        "  help: the leads have `{near}`; names must match exactly, case included: name the field after it, or rename it in the data"
+                    ));
+                } else {
+                    bare.push(format!("`{name}`"));
+                }
+            }
+            Unseen::Events { source, near } => {
+                let path = model.event_sources[*source].join(".");
+                out.push(format!(
+                    "warning: no lead had an event of a type the model declares at `{path}`, so no event test held"
+                ));
+                match near {
+                    NearEvents::Types(types) => {
+                        let types: Vec<String> = types.iter().map(|t| format!("`{t}`")).collect();
+                        out.push(format!(
+                            "  help: the leads' events there have the types {}: declare the ones the rules mean",
+                            types.join(", ")
+                        ));
+                    }
+                    NearEvents::List(list) => out.push(format!(
+                        "  help: the leads have a list of objects at `{list}`: `events in {list} {{ … }}` reads events from there"
+                    )),
+                    NearEvents::Nothing if csv_alone => out.push(
+                        "  help: CSV leads take their events from a second file: `--events FILE`"
+                            .to_string(),
+                    ),
+                    NearEvents::Nothing => {}
+                }
+            }
+        }
+    }
+    match bare.len() {
+        0 => {}
+        1 => out.push(format!(
+            "warning: no lead had a value for {}, so no test on it held",
+            bare[0]
+        )),
+        _ => out.push(format!(
+            "warning: no lead had a value for {}, so no test on them held",
+            bare.join(", ")
+        )),
+    }
+    out
+}
