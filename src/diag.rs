@@ -21,6 +21,7 @@ pub enum Code {
     NestingTooDeep,
     BadNumber,
     BadTime,
+    BadFrom,
     // names
     Duplicate,
     DuplicateRuleId,
@@ -74,6 +75,7 @@ impl Code {
             Code::NestingTooDeep => "leadscore::nesting_too_deep",
             Code::BadNumber => "leadscore::bad_number",
             Code::BadTime => "leadscore::bad_time",
+            Code::BadFrom => "leadscore::bad_from",
             Code::Duplicate => "leadscore::duplicate",
             Code::DuplicateRuleId => "leadscore::duplicate_rule_id",
             Code::UnknownField => "leadscore::unknown_field",
@@ -128,6 +130,7 @@ impl Code {
             | Code::NestingTooDeep
             | Code::BadNumber
             | Code::BadTime
+            | Code::BadFrom
             | Code::Duplicate
             | Code::DuplicateRuleId
             | Code::UnknownField

@@ -225,7 +225,11 @@ pub fn format_file(src: &str, file: &File) -> String {
                 p.line_before("", "lead {", start, limit);
                 for f in fields {
                     p.comments_before(f.span.start as usize, "  ");
-                    let text = format!("{}: {}", f.path.node, type_text(&f.ty));
+                    let mut text = format!("{}: {}", f.path.node, type_text(&f.ty));
+                    if let Some(from) = &f.from {
+                        text.push_str(" from ");
+                        text.push_str(&escape_string(&from.node));
+                    }
                     p.line("  ", &text, f.span.end as usize);
                 }
                 p.comments_before(end, "  ");

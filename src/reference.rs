@@ -108,7 +108,8 @@ struct EventDecl {
 }
 
 struct Decls<'a> {
-    fields: HashMap<String, (&'a str, bool)>,
+    /// Per field name: its type, whether a list, and its path in the data.
+    fields: HashMap<String, (&'a str, bool, Vec<String>)>,
     events: HashMap<String, EventDecl>,
     lists: HashMap<String, &'a [ast::Node<Literal>]>,
 }
@@ -222,7 +223,7 @@ fn operand(env: &Env<'_>, o: &Operand) -> V {
                 }
             }
             match env.d.fields.get(&name) {
-                Some((ty, list)) => coerce(ty, *list, json_at(env.lead, &p.0)),
+                Some((ty, list, data)) => coerce(ty, *list, json_at(env.lead, data)),
                 None => V::Missing,
             }
         }
@@ -409,7 +410,7 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
                     for fd in fields {
                         d.fields.insert(
                             fd.path.node.to_string(),
-                            (fd.ty.name.node.as_str(), fd.ty.list_of),
+                            (fd.ty.name.node.as_str(), fd.ty.list_of, fd.data_path()),
                         );
                     }
                 }

@@ -487,7 +487,7 @@ fn what_no_lead_held_is_named_after_the_run() {
     );
     for line in [
         "help: the leads have `lead_id`: give it with `--key lead_id`",
-        "help: the leads have `Title`;",
+        "help: the leads have `Title` (names match exactly, case included): `title: text from \"Title\"` reads it",
         "help: CSV leads take their events from a second file: `--events FILE`",
     ] {
         assert!(from_csv.contains(line), "{line}\n{from_csv}");

@@ -97,6 +97,19 @@ pub enum Item {
 pub struct FieldDecl {
     pub path: Node<Path>,
     pub ty: Node<TypeExpr>,
+    /// Where the data keeps it, when that is not `path` (`from "Job Title"`).
+    pub from: Option<Node<String>>,
+}
+
+impl FieldDecl {
+    /// The path of its value in a lead: `from`'s, split at its dots, or
+    /// its own.
+    pub fn data_path(&self) -> Vec<String> {
+        match &self.from {
+            Some(from) => from.node.split('.').map(str::to_string).collect(),
+            None => self.path.node.0.clone(),
+        }
+    }
 }
 
 /// A type as written; the checker resolves the name (`text`, `number`, …).

@@ -273,6 +273,11 @@ impl Declarations {
                                         path: f.path.node.0.clone(),
                                         ty,
                                         span: f.path.span,
+                                        data: f.node.data_path(),
+                                        data_span: f
+                                            .from
+                                            .as_ref()
+                                            .map_or(f.path.span, |from| from.span),
                                     });
                                 }
                             }
@@ -504,7 +509,73 @@ impl Declarations {
                 }
             }
         }
+        check_data_paths(&d.fields, out);
         d
+    }
+}
+
+/// Fields read `from` another name: the name must be a path, and no two
+/// fields may read the same place, or one read inside the other's value.
+/// (Fields read by their own names are checked as names above.)
+fn check_data_paths(fields: &[Field], out: &mut Vec<Diagnostic>) {
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for (i, f) in fields.iter().enumerate() {
+        let data = f.data_name();
+        if f.data.iter().any(String::is_empty) {
+            out.push(
+                Diagnostic::new(
+                    Code::BadFrom,
+                    format!("`{data}` is not a name a field can be read from"),
+                    f.data_span,
+                    "not a member's name",
+                )
+                .help("give the member's name as the data spells it, with dots between nested names: `from \"Job Title\"`, `from \"properties.jobtitle\"`"),
+            );
+            continue;
+        }
+        match at.get(&data) {
+            Some(&j) if f.data != f.path || fields[j].data != fields[j].path => out.push(
+                Diagnostic::new(
+                    Code::Duplicate,
+                    format!(
+                        "`{data}` is read by two fields, `{}` and `{}`",
+                        fields[j].name(),
+                        f.name()
+                    ),
+                    f.data_span,
+                    "read again here",
+                )
+                .also(fields[j].data_span, "first read here")
+                .help("read it once, and use that field's name in every rule"),
+            ),
+            Some(_) => {}
+            None => {
+                at.insert(data, i);
+            }
+        }
+    }
+    for f in fields {
+        for len in 1..f.data.len() {
+            let prefix = f.data[..len].join(".");
+            let Some(&j) = at.get(&prefix) else { continue };
+            if f.data == f.path && fields[j].data == fields[j].path {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    Code::Duplicate,
+                    format!(
+                        "`{}` reads `{prefix}` as a value, and `{}` reads inside it",
+                        fields[j].name(),
+                        f.name()
+                    ),
+                    f.data_span,
+                    format!("needs `{prefix}` to be an object"),
+                )
+                .also(fields[j].data_span, "reads it as a value")
+                .help("a path can't be both a value and an object: read one of them from another name"),
+            );
+        }
     }
 }
 

@@ -56,14 +56,25 @@ impl Type {
 
 #[derive(Debug, Clone)]
 pub struct Field {
+    /// Its name in rules (a path: `company.employees`).
     pub path: Vec<String>,
     pub ty: Type,
     pub span: Span,
+    /// Where a lead keeps its value: `path`, unless the declaration says
+    /// `from "…"`.
+    pub data: Vec<String>,
+    /// Where `data` is written: the `from` string, or the name.
+    pub data_span: Span,
 }
 
 impl Field {
     pub fn name(&self) -> String {
         self.path.join(".")
+    }
+
+    /// Its path in the data, as data errors and warnings name it.
+    pub fn data_name(&self) -> String {
+        self.data.join(".")
     }
 }
 

@@ -34,24 +34,32 @@ pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Ve
                 near,
             } => {
                 let f = &model.fields[*field];
-                let name = f.name();
+                let name = if f.data == f.path {
+                    format!("`{}`", f.name())
+                } else {
+                    format!("`{}` (read from `{}`)", f.name(), f.data_name())
+                };
+                let data = f.data_name();
                 if *present {
                     out.push(format!(
-                        "warning: no lead had a value for `{name}`, so no test on it held"
+                        "warning: no lead had a value for {name}, so no test on it held"
                     ));
                     out.push(format!(
-                        "  help: `{name}` is in the leads, but empty, null or not a {} in each",
+                        "  help: `{data}` is in the leads, but empty, null or not a {} in each",
                         f.ty.name()
                     ));
                 } else if let Some(near) = near {
                     out.push(format!(
-                        "warning: no lead had a value for `{name}`, so no test on it held"
+                        "warning: no lead had a value for {name}, so no test on it held"
                     ));
                     out.push(format!(
-                        "  help: the leads have `{near}`; names must match exactly, case included: name the field after it, or rename it in the data"
+                        "  help: the leads have `{near}` (names match exactly, case included): `{}: {} from {}` reads it",
+                        f.name(),
+                        f.ty.name(),
+                        serde_json::to_string(near).unwrap_or_default()
                     ));
                 } else {
-                    bare.push(format!("`{name}`"));
+                    bare.push(name);
                 }
             }
             Unseen::Events { source, near } => {

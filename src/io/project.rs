@@ -206,7 +206,7 @@ impl Projection {
     fn with(model: &Model, key: &[String], tag: Option<&[String]>, set: fill::Set) -> Projection {
         let mut root = Node::default();
         for (i, f) in model.fields.iter().enumerate() {
-            insert(&mut root, &f.path, |s| s.field = Some(i));
+            insert(&mut root, &f.data, |s| s.field = Some(i));
         }
         insert(&mut root, key, |s| s.key = true);
         if let Some(tag) = tag {
@@ -733,7 +733,12 @@ fn read_line(
             Some(t) => {
                 if let Err(raw) = set(slot, line, *t, f.ty, &mut s.spare) {
                     fill::replace(slot, Value::Missing, &mut s.spare);
-                    errors.push(crate::io::record::wrong_type(line_no, f.name(), f.ty, &raw));
+                    errors.push(crate::io::record::wrong_type(
+                        line_no,
+                        f.data_name(),
+                        f.ty,
+                        &raw,
+                    ));
                 } else if unread {
                     // Converted only for its data error, if any.
                     fill::replace(slot, Value::Missing, &mut s.spare);

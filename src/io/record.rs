@@ -250,12 +250,12 @@ pub fn lead_from_json(
     let values = model
         .fields
         .iter()
-        .map(|f| match lookup(v, &f.path) {
+        .map(|f| match lookup(v, &f.data) {
             None => Value::Missing,
             Some(raw) => convert(f.ty, raw).unwrap_or_else(|WrongType| {
                 errors.push(DataError {
                     line,
-                    path: f.name(),
+                    path: f.data_name(),
                     kind: DataErrorKind::WrongType {
                         expected: expected_name(f.ty),
                         found: describe(raw),

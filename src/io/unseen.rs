@@ -124,7 +124,7 @@ impl Seen {
         }
         let names = Names::of(&self.samples);
         // The paths the model already reads are no one else's better name.
-        let mut taken: Vec<String> = model.fields.iter().map(|f| f.name()).collect();
+        let mut taken: Vec<String> = model.fields.iter().map(|f| f.data_name()).collect();
         taken.push(key.join("."));
         taken.extend(model.event_sources.iter().map(|p| p.join(".")));
         let free = |p: &&String| !taken.contains(p);
@@ -147,7 +147,7 @@ impl Seen {
             if *seen {
                 continue;
             }
-            let path = model.fields[i].name();
+            let path = model.fields[i].data_name();
             out.push(Unseen::Field {
                 field: i,
                 present: names.paths.contains(&path),

@@ -66,6 +66,7 @@ fn is_keyword(kind: R) -> bool {
             | R::kw_disqualify
             | R::kw_test
             | R::kw_as
+            | R::kw_from
             | R::kw_expect
             | R::kw_fired
             | R::kw_disqualified
@@ -294,7 +295,10 @@ impl Builder {
         let mut it = parts(pair).into_iter();
         let path = self.path(take(&mut it));
         let ty = self.type_expr(take(&mut it));
-        Node::new(FieldDecl { path, ty }, span)
+        let from = it
+            .find(|p| p.as_rule() == R::string)
+            .map(|p| self.string(p));
+        Node::new(FieldDecl { path, ty, from }, span)
     }
 
     fn events_decl(&self, pair: P<'_>) -> EventsDecl {

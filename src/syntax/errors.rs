@@ -78,6 +78,7 @@ fn describe(kind: Rule) -> Option<&'static str> {
         Rule::kw_when => "`when`",
         Rule::kw_and => "`and`",
         Rule::kw_of => "`of`",
+        Rule::kw_from => "`from`",
         Rule::kw_with => "`with`",
         Rule::kw_every => "`every`",
         Rule::kw_times => "`times`",
@@ -192,20 +193,21 @@ pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnos
 
 /// Words that may follow others in the grammar: what a misspelling most
 /// likely meant.
-const OTHER_WORDS: [&str; 13] = [
+const OTHER_WORDS: [&str; 14] = [
     "times", "time", "with", "every", "least", "most", "than", "hours", "days", "weeks", "months",
-    "of", "as",
+    "of", "as", "from",
 ];
 
 /// Can `word` (a keyword or one of [`OTHER_WORDS`]) stand after `prev`?
 /// The words that only ever follow one other are offered only after it:
 /// `least` after `at`, `than` after `more` or `fewer`, `of` after `list`
-/// or `as`.
+/// or `as`, `from` after a field's type.
 fn fits_after(word: &str, prev: &str) -> bool {
     match word {
         "least" | "most" => prev == "at",
         "than" => prev == "more" || prev == "fewer",
         "of" => prev == "list" || prev == "as",
+        "from" => ["text", "number", "bool", "time"].contains(&prev),
         _ => true,
     }
 }

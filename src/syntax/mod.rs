@@ -287,6 +287,29 @@ mod tests {
         );
     }
 
+    /// `from` is offered after a field's type, and only there.
+    #[test]
+    fn a_misspelt_from_is_offered_after_a_type_only() {
+        let help = |text: &str| {
+            parse(FileId(0), text).expect_err(text)[0]
+                .help
+                .clone()
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            help("lead {\n  title: text form \"Job Title\"\n}\n"),
+            "did you mean `from`?"
+        );
+        assert_eq!(
+            help("lead {\n  title: text from Job\n}\n"),
+            "write text in double quotes: `\"Job\"`"
+        );
+        assert_ne!(
+            help_for_rule("visited twice form -> +5"),
+            "did you mean `from`?"
+        );
+    }
+
     /// Habits from spreadsheets, SQL and other tools get the way to write
     /// the same thing here.
     #[test]

@@ -33,13 +33,13 @@ pub const HEADER: &str = r#"
 lead {
   title: text
   email: text
-  country: text
+  country: text from "Country Code"
   company.employees: number
   company.tech: list of text
   scores: list of number
   authority: bool
   created_at: time
-  budget: number
+  budget: number from "deal.budget amount"
 }
 events {
   visited(page)
@@ -369,7 +369,7 @@ pub fn lead(r: &mut Rng, id: usize) -> Json {
     maybe(
         r,
         &mut o,
-        "country",
+        "Country Code",
         &[
             json!("US"),
             json!(" ca "),
@@ -442,10 +442,12 @@ pub fn lead(r: &mut Rng, id: usize) -> Json {
         let t = time_text(r);
         o.insert("created_at".into(), t);
     }
+    // Read `from "deal.budget amount"`.
+    let mut deal = serde_json::Map::new();
     maybe(
         r,
-        &mut o,
-        "budget",
+        &mut deal,
+        "budget amount",
         &[
             json!(20000),
             json!(5000),
@@ -454,6 +456,9 @@ pub fn lead(r: &mut Rng, id: usize) -> Json {
             json!(0),
         ],
     );
+    if !deal.is_empty() {
+        o.insert("deal".into(), Json::Object(deal));
+    }
     if r.chance(90) {
         let mut events = Vec::new();
         for _ in 0..r.below(9) {
