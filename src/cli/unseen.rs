@@ -18,7 +18,10 @@ pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Ve
                 ));
                 out.push(match (near, present) {
                     (Some(near), _) => {
-                        format!("  help: the leads have `{near}`: give it with `--key {near}`")
+                        format!(
+                            "  help: the leads have `{near}`: give it with `--key {}`",
+                            shell_word(near)
+                        )
                     }
                     (None, true) => {
                         format!("  help: `{key}` is in the leads, but empty or null in each")
@@ -99,4 +102,28 @@ pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Ve
         )),
     }
     out
+}
+
+/// `word` as a shell takes it: in single quotes when it holds anything but
+/// letters, digits and `_.-`.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_key_with_spaces_is_quoted_for_the_shell() {
+        assert_eq!(super::shell_word("lead_id"), "lead_id");
+        assert_eq!(super::shell_word("Record ID"), "'Record ID'");
+        assert_eq!(super::shell_word("it's"), r"'it'\''s'");
+    }
 }
