@@ -511,6 +511,88 @@ fn what_no_lead_held_is_named_after_the_run() {
     assert!(!err.contains("warning"), "{err}");
 }
 
+/// A CRM export with its own column names, scored by following the
+/// warnings' suggestions (`from "…"`, `--key`), gives the results the
+/// bundled model gives the bundled leads.
+#[test]
+fn a_crm_export_read_through_from_scores_as_the_bundled_leads() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        ("id", "Record ID"),
+        ("title", "Job Title"),
+        ("company.employees", "Number of Employees"),
+        ("timeline_days", "Timeline (days)"),
+        ("created_at", "Create Date"),
+    ];
+    let leads = std::fs::read_to_string(format!("{ROOT}/data/b2b-leads.csv")).unwrap();
+    let (header, rows) = leads.split_once('\n').unwrap();
+    // The bundled CSV ends its lines as spreadsheets do, with `\r\n`.
+    let header: Vec<&str> = header
+        .trim_end_matches('\r')
+        .split(',')
+        .map(|c| names.iter().find(|(n, _)| *n == c).map_or(c, |(_, to)| to))
+        .collect();
+    let export = dir.path().join("export.csv");
+    std::fs::write(&export, format!("{}\n{rows}", header.join(","))).unwrap();
+    let export = export.to_str().unwrap();
+    let model = dir.path().join("b2b");
+    std::fs::create_dir(&model).unwrap();
+    for entry in std::fs::read_dir(format!("{ROOT}/rules/b2b")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        for (field, column) in &names[1..] {
+            let ty = if *field == "title" {
+                "text"
+            } else if *field == "created_at" {
+                "time"
+            } else {
+                "number"
+            };
+            text = text.replacen(
+                &format!("  {field}: {ty}"),
+                &format!("  {field}: {ty} from \"{column}\""),
+                1,
+            );
+        }
+        std::fs::write(model.join(path.file_name().unwrap()), text).unwrap();
+    }
+    let model = model.to_str().unwrap();
+    let events = "data/b2b-events.csv";
+    let score = |m: &str, l: &str, key: &str| {
+        run(
+            &[
+                "score",
+                m,
+                l,
+                "--events",
+                events,
+                "--key",
+                key,
+                "--as-of",
+                "2026-11-01",
+            ],
+            None,
+        )
+    };
+    let (code, want, _) = score("rules/b2b", "data/b2b-leads.csv", "id");
+    assert_eq!(code, 0);
+    let (code, got, err) = score(model, export, "Record ID");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(got, want);
+    assert!(!err.contains("warning"), "{err}");
+    // Without them, each is named with its column.
+    let (_, _, err) = score("rules/b2b", export, "id");
+    for line in [
+        "give it with `--key 'Record ID'`",
+        "`title: text from \"Job Title\"` reads it",
+        "`company.employees: number from \"Number of Employees\"` reads it",
+        "`timeline_days: number from \"Timeline (days)\"` reads it",
+        "`created_at: time from \"Create Date\"` reads it",
+    ] {
+        assert!(err.contains(line), "{line}\n{err}");
+    }
+}
+
 #[test]
 fn key_picks_another_id_field() {
     let (code, out, _) = score_stdin(&["--key", "crm.ref"], "{\"crm\": {\"ref\": \"X-9\"}}\n");
