@@ -760,7 +760,10 @@ pub fn score_stream(
         projection: Projection::for_scoring(model, &opts.key),
         opts,
     };
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        seen: Seen::new(model),
+        ..Summary::default()
+    };
     let mut stage_counts = vec![0u64; model.stages.len() + 2];
     if opts.output == OutputFormat::Csv {
         let header: Vec<String> = output::csv_header(model);
