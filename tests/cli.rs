@@ -42,6 +42,19 @@ fn score_stdin(more: &[&str], leads: &str) -> (i32, String, String) {
     run(&args, Some(leads))
 }
 
+/// `leadscore score SPEC FILE --as-of 2026-11-01` with more arguments.
+fn score_file(file: &std::path::Path, more: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "score",
+        SPEC,
+        file.to_str().unwrap(),
+        "--as-of",
+        "2026-11-01",
+    ];
+    args.extend_from_slice(more);
+    run(&args, None)
+}
+
 #[test]
 fn score_writes_the_contract_shape_in_input_order() {
     let leads = r#"{"id": "L1", "title": "VP Sales", "events": [{"type": "visited", "page": "pricing", "at": "2026-10-20"}, {"type": "visited", "page": "pricing", "at": "2026-10-30"}]}
@@ -459,32 +472,11 @@ fn what_no_lead_held_is_named_after_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("leads.jsonl");
     std::fs::write(&file, leads).unwrap();
-    let file = file.to_str().unwrap();
-    let (_, _, from_file) = run(
-        &[
-            "score",
-            SPEC,
-            file,
-            "--as-of",
-            "2026-11-01",
-            "--threads",
-            "1",
-        ],
-        None,
-    );
+    let (_, _, from_file) = score_file(&file, &["--threads", "1"]);
     assert_eq!(from_file, err);
     let csv = dir.path().join("leads.csv");
     std::fs::write(&csv, "lead_id,Title,email\na,VP Sales,x@gmail.com\n").unwrap();
-    let (_, _, from_csv) = run(
-        &[
-            "score",
-            SPEC,
-            csv.to_str().unwrap(),
-            "--as-of",
-            "2026-11-01",
-        ],
-        None,
-    );
+    let (_, _, from_csv) = score_file(&csv, &[]);
     for line in [
         "help: the leads have `lead_id`: give it with `--key lead_id`",
         "help: the leads have `Title` (names match exactly, case included): `title: text from \"Title\"` reads it",
@@ -825,16 +817,7 @@ fn a_byte_order_mark_and_windows_line_ends_are_tolerated() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("leads.csv");
     std::fs::write(&csv, "\u{feff}id,title\r\nL1,CEO\r\n").unwrap();
-    let (code, out, err) = run(
-        &[
-            "score",
-            SPEC,
-            csv.to_str().unwrap(),
-            "--as-of",
-            "2026-11-01",
-        ],
-        None,
-    );
+    let (code, out, err) = score_file(&csv, &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("{\"id\": \"L1\", \"score\": 15.0"), "{out}");
     let jsonl = dir.path().join("leads.jsonl");
