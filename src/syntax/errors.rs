@@ -78,7 +78,6 @@ fn describe(kind: Rule) -> Option<&'static str> {
         Rule::kw_when => "`when`",
         Rule::kw_and => "`and`",
         Rule::kw_of => "`of`",
-        Rule::kw_from => "`from`",
         Rule::kw_with => "`with`",
         Rule::kw_every => "`every`",
         Rule::kw_times => "`times`",
