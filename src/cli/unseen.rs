@@ -42,27 +42,30 @@ pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Ve
                 } else {
                     format!("`{}` (read from `{}`)", f.name(), f.data_name())
                 };
-                let data = f.data_name();
-                if *present {
-                    out.push(format!(
-                        "warning: no lead had a value for {name}, so no test on it held"
-                    ));
-                    out.push(format!(
-                        "  help: `{data}` is in the leads, but empty, null or not a {} in each",
+                let help = if *present {
+                    Some(format!(
+                        "`{}` is in the leads, but empty, null or not a {} in each",
+                        f.data_name(),
                         f.ty.name()
-                    ));
-                } else if let Some(near) = near {
-                    out.push(format!(
-                        "warning: no lead had a value for {name}, so no test on it held"
-                    ));
-                    out.push(format!(
-                        "  help: the leads have `{near}` (names match exactly, case included): `{}: {} from {}` reads it",
-                        f.name(),
-                        f.ty.name(),
-                        serde_json::to_string(near).unwrap_or_default()
-                    ));
+                    ))
                 } else {
-                    bare.push(name);
+                    near.as_ref().map(|near| {
+                        format!(
+                            "the leads have `{near}` (names match exactly, case included): `{}: {} from {}` reads it",
+                            f.name(),
+                            f.ty.name(),
+                            serde_json::to_string(near).unwrap_or_default()
+                        )
+                    })
+                };
+                match help {
+                    Some(help) => {
+                        out.push(format!(
+                            "warning: no lead had a value for {name}, so no test on it held"
+                        ));
+                        out.push(format!("  help: {help}"));
+                    }
+                    None => bare.push(name),
                 }
             }
             Unseen::Events { source, near } => {
