@@ -95,9 +95,9 @@ fn coerce(ty: &str, list: bool, v: Option<&Json>) -> V {
             "false" | "no" => V::Bool(false),
             _ => V::Missing,
         },
-        ("time", Json::String(s)) => crate::time::parse_time(s)
-            .map(V::Time)
-            .unwrap_or(V::Missing),
+        ("time", Json::String(_) | Json::Number(_)) => {
+            crate::time::from_json(v).map(V::Time).unwrap_or(V::Missing)
+        }
         _ => V::Missing,
     }
 }
@@ -137,11 +137,7 @@ fn count_events(env: &Env<'_>, e: &ast::EventCond) -> (u64, Option<i64>) {
         if item.get("type").and_then(Json::as_str) != Some(verb.as_str()) {
             continue;
         }
-        let Some(at) = item
-            .get("at")
-            .and_then(Json::as_str)
-            .and_then(crate::time::parse_time)
-        else {
+        let Some(at) = item.get("at").and_then(crate::time::from_json) else {
             continue;
         };
         if at > env.as_of {

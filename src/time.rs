@@ -1,4 +1,5 @@
-//! Reading instants: RFC 3339 or `YYYY-MM-DD` (midnight UTC).
+//! Reading instants: RFC 3339 or `YYYY-MM-DD` (midnight UTC), or a Unix
+//! time in seconds, milliseconds or microseconds ([`parse_unix`]).
 //!
 //! Instants are microseconds since the Unix epoch, UTC, in an `i64`.
 
@@ -13,9 +14,12 @@ pub fn parse_time(text: &str) -> Option<i64> {
     parse_common(text.as_bytes()).or_else(|| parse_general(text))
 }
 
-/// [`parse_time`] without its fast path: chrono's parsers.
+/// [`parse_time`] without its fast path: a Unix time, then chrono's parsers.
 fn parse_general(text: &str) -> Option<i64> {
     let s = text.trim();
+    if s.starts_with(|c: char| c.is_ascii_digit()) && !s.contains('-') {
+        return parse_unix(s);
+    }
     if s.len() == 10 {
         let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
         return Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros());
@@ -33,6 +37,57 @@ fn parse_general(text: &str) -> Option<i64> {
         }
     }
     None
+}
+
+/// The smallest Unix time read in each unit: 100,000,000 seconds, the
+/// same count of thousands of milliseconds, … (all 1973-03-03T09:46:40Z).
+/// Smaller numbers are refused rather than read as 1970: an 8-digit
+/// `20261101` is a date written without dashes, not a Unix time.
+const UNIX_FLOOR: u64 = 100_000_000;
+
+/// A Unix time written as digits, with or without a fraction: `1793491200`
+/// (seconds), `1793491200000` (milliseconds) or `1793491200000000`
+/// (microseconds), the unit told by the size of the whole part: each unit
+/// reads 1973-03-03 to 5138-11-16, so the three ranges meet without
+/// overlapping. Digits of a fraction finer than a microsecond are dropped,
+/// as for RFC 3339 times. A sign, an exponent or anything else: `None`.
+pub fn parse_unix(text: &str) -> Option<i64> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    if whole.len() > 17 || !digits(whole) || !digits(frac) {
+        return None;
+    }
+    let n: u64 = whole.parse().ok()?;
+    // Microseconds in one unit, and the fraction's digits that count.
+    let (unit, places) = match n {
+        _ if n < UNIX_FLOOR => return None,
+        _ if n < UNIX_FLOOR * 1_000 => (1_000_000, 6),
+        _ if n < UNIX_FLOOR * 1_000_000 => (1_000, 3),
+        _ if n < UNIX_FLOOR * 1_000_000_000 => (1, 0),
+        _ => return None,
+    };
+    let kept = frac.get(..places).unwrap_or(frac);
+    let parts = kept.bytes().fold(0u64, |v, c| v * 10 + u64::from(c - b'0'));
+    let parts = parts * 10u64.pow((places - kept.len()) as u32);
+    i64::try_from(n.checked_mul(unit)? + parts).ok()
+}
+
+/// A time as JSON gives it: a string [`parse_time`] reads, or a number, read
+/// as a Unix time ([`parse_unix`]) from its decimal form.
+pub fn from_json(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::String(s) => parse_time(s),
+        // Rust writes a double out in full, never with an exponent.
+        serde_json::Value::Number(n) => match (n.as_u64(), n.as_f64()) {
+            (Some(u), _) => parse_unix(&u.to_string()),
+            (None, Some(f)) => parse_unix(&f.to_string()),
+            (None, None) => None,
+        },
+        serde_json::Value::Null
+        | serde_json::Value::Bool(_)
+        | serde_json::Value::Array(_)
+        | serde_json::Value::Object(_) => None,
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
@@ -349,6 +404,81 @@ mod tests {
             let fast = parse_common(text.as_bytes());
             assert_eq!(fast.map(format_time).unwrap_or_default(), want, "{text}");
             assert!(parse_general(text).is_some(), "{text}");
+        }
+    }
+
+    #[test]
+    fn unix_times_in_seconds_milliseconds_or_microseconds() {
+        let at = |t: &str| parse_time(t).map(format_time);
+        // 2026-11-01T00:00:00Z in each unit, as digits or with a fraction.
+        let midnight = Some("2026-11-01T00:00:00Z".to_string());
+        assert_eq!(at("1793491200"), midnight);
+        assert_eq!(at("1793491200000"), midnight);
+        assert_eq!(at("1793491200000000"), midnight);
+        assert_eq!(at(" 1793491200 "), midnight);
+        assert_eq!(
+            at("1793491200.25").as_deref(),
+            Some("2026-11-01T00:00:00.250Z")
+        );
+        assert_eq!(
+            at("1793491200000.5").as_deref(),
+            Some("2026-11-01T00:00:00.000500Z")
+        );
+        assert_eq!(
+            at("1793491200.1234567").as_deref(),
+            Some("2026-11-01T00:00:00.123456Z")
+        );
+        // Where one unit ends the next begins: the same instant.
+        assert_eq!(at("100000000"), at("100000000000"));
+        assert_eq!(at("100000000").as_deref(), Some("1973-03-03T09:46:40Z"));
+        assert_eq!(at("99999999999").as_deref(), Some("5138-11-16T09:46:39Z"));
+        // A date without dashes, a small count, signs, exponents, too many digits.
+        for refused in [
+            "20261101",
+            "99999999",
+            "0",
+            "-1793491200",
+            "+1793491200",
+            "1.7e12",
+            "1793491200.",
+            ".5",
+            "1793491200.x",
+            "100000000000000000",
+            "1793491200 000",
+        ] {
+            assert_eq!(parse_time(refused), None, "{refused}");
+        }
+        // JSON numbers: integers and doubles alike.
+        let json = |v: serde_json::Value| from_json(&v).map(format_time);
+        assert_eq!(json(serde_json::json!(1793491200)), midnight);
+        assert_eq!(json(serde_json::json!(1.7934912e12)), midnight);
+        assert_eq!(
+            json(serde_json::json!(1793491200.5)).as_deref(),
+            Some("2026-11-01T00:00:00.500Z")
+        );
+        assert_eq!(json(serde_json::json!(-1793491200)), None);
+        assert_eq!(json(serde_json::json!(20261101)), None);
+        assert_eq!(json(serde_json::json!(true)), None);
+    }
+
+    proptest::proptest! {
+        /// Any second from 1973-03-03 to 5138 reads the same as seconds,
+        /// milliseconds and microseconds, and as chrono writes it.
+        #[test]
+        fn a_unix_time_reads_alike_in_every_unit(
+            secs in 100_000_000i64..100_000_000_000,
+            micros in 0i64..1_000_000,
+        ) {
+            let want = secs * 1_000_000 + micros;
+            let chrono = Utc.timestamp_micros(want).single().map(|t| t.timestamp_micros());
+            proptest::prop_assert_eq!(chrono, Some(want));
+            proptest::prop_assert_eq!(parse_time(&format!("{secs}.{micros:06}")), Some(want));
+            proptest::prop_assert_eq!(
+                parse_time(&format!("{}.{:03}", secs * 1000 + micros / 1000, micros % 1000)),
+                Some(want)
+            );
+            proptest::prop_assert_eq!(parse_time(&want.to_string()), Some(want));
+            proptest::prop_assert_eq!(parse_time(&secs.to_string()), Some(secs * 1_000_000));
         }
     }
 

@@ -83,9 +83,9 @@ pub fn outcome_from(line: u64, v: &Json) -> Result<(String, Outcome), OutcomeErr
     let scored_at = match v.get("scored_at") {
         None | Some(Json::Null) => None,
         Some(Json::String(s)) if s.trim().is_empty() => None,
-        Some(Json::String(s)) => match crate::time::parse_time(s) {
+        Some(t @ (Json::String(_) | Json::Number(_))) => match crate::time::from_json(t) {
             Some(t) => Some(t),
-            None => return Err(error(format!("`scored_at` {s:?} is not a time"))),
+            None => return Err(error(format!("`scored_at` {t} is not a time"))),
         },
         Some(other) => return Err(error(format!("`scored_at` {other} is not a time"))),
     };

@@ -206,7 +206,7 @@ enum Command {
         model: PathBuf,
         /// JSON Lines or CSV file of leads; `-` reads standard input.
         leads: String,
-        /// Score as of this time (RFC 3339 or YYYY-MM-DD); default now.
+        /// Score as of this time (RFC 3339, YYYY-MM-DD or a Unix time); default now.
         #[arg(long)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value = "json")]

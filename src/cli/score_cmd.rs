@@ -28,12 +28,12 @@ pub struct ScoreArgs {
     pub quiet: bool,
 }
 
-/// Parses `--as-of` (RFC 3339 or YYYY-MM-DD), or now.
+/// Parses `--as-of` (RFC 3339, YYYY-MM-DD or a Unix time), or now.
 pub fn as_of(arg: Option<&str>) -> Result<i64, i32> {
     match arg {
         None => Ok(leadscore::time::now()),
         Some(s) => leadscore::time::parse_time(s).ok_or_else(|| {
-            eprintln!("error: `--as-of {s}` is not a time; use RFC 3339 (`2026-11-01T09:30:00Z`) or `YYYY-MM-DD`");
+            eprintln!("error: `--as-of {s}` is not a time; use RFC 3339 (`2026-11-01T09:30:00Z`), `YYYY-MM-DD` or a Unix time (`1793491200`)");
             exit::USAGE
         }),
     }

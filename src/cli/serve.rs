@@ -230,7 +230,7 @@ async fn score(
             None => {
                 return error(
                     StatusCode::BAD_REQUEST,
-                    json!({"error": format!("`as_of` {t:?} is not a time: use RFC 3339 or YYYY-MM-DD")}),
+                    json!({"error": format!("`as_of` {t:?} is not a time: use RFC 3339, YYYY-MM-DD or a Unix time")}),
                 )
             }
         },

@@ -50,7 +50,7 @@ pub struct SqlArgs {
     model: PathBuf,
     #[arg(long, value_enum, default_value = "duckdb")]
     dialect: DialectArg,
-    /// Score as of this time (RFC 3339 or YYYY-MM-DD); default: the
+    /// Score as of this time (RFC 3339, YYYY-MM-DD or a Unix time); default: the
     /// engine's current time when the query runs.
     #[arg(long)]
     as_of: Option<String>,

@@ -802,9 +802,7 @@ fn read_line(
                 if t.plain {
                     s.dates.parse(fill::inner(line, t))
                 } else {
-                    fill::json_of(line, t)
-                        .as_str()
-                        .and_then(crate::time::parse_time)
+                    crate::time::from_json(&fill::json_of(line, t))
                 }
             });
             let Some(at_value) = at_value else {

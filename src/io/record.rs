@@ -56,7 +56,7 @@ impl std::fmt::Display for DataError {
             ),
             DataErrorKind::EventTime => write!(
                 f,
-                "line {}: `{}` is not a time (RFC 3339 or YYYY-MM-DD); the event is ignored",
+                "line {}: `{}` is not a time (RFC 3339, YYYY-MM-DD or a Unix time); the event is ignored",
                 self.line, self.path
             ),
             DataErrorKind::BadEvent => write!(
@@ -153,8 +153,8 @@ pub fn convert(ty: Type, v: &Json) -> Result<Value, WrongType> {
         (Type::Number, Json::String(s)) => number_from_text(s).map(Value::Number).ok_or(WrongType),
         (Type::Bool, Json::Bool(b)) => Ok(Value::Bool(*b)),
         (Type::Bool, Json::String(s)) => bool_from_text(s).map(Value::Bool).ok_or(WrongType),
-        (Type::Time, Json::String(s)) => {
-            crate::time::parse_time(s).map(Value::Time).ok_or(WrongType)
+        (Type::Time, Json::String(_) | Json::Number(_)) => {
+            crate::time::from_json(v).map(Value::Time).ok_or(WrongType)
         }
         (Type::TextList, Json::Array(items)) => {
             let mut out = Vec::new();
@@ -349,10 +349,7 @@ pub(crate) fn read_event_members<'a>(
     else {
         return;
     };
-    let at = match obj("at") {
-        Some(Json::String(s)) => crate::time::parse_time(s),
-        _ => None,
-    };
+    let at = obj("at").and_then(crate::time::from_json);
     let Some(at) = at else {
         errors.push(DataError {
             line,

@@ -319,8 +319,12 @@ fn time_text(r: &mut Rng) -> Json {
     let day = r.below(90) as i64 - 75; // mostly before 2026-11-01, some after
     let base = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
     let date = base + chrono::Duration::days(day);
-    match r.below(6) {
+    let unix = date.and_hms_opt(9, 0, 0).unwrap().and_utc().timestamp();
+    match r.below(8) {
         0 => json!(date.format("%Y-%m-%d").to_string()),
+        6 if r.chance(50) => json!(unix),
+        6 => json!(format!("{unix}000")),
+        7 => json!(unix as f64 * 1000.0 + 0.5),
         1 => json!(format!(
             "{}T{:02}:30:00Z",
             date.format("%Y-%m-%d"),
@@ -537,6 +541,10 @@ pub fn messy_event(r: &mut Rng) -> String {
         "\"2024-01-01\"",
         "\"not a time\"",
         "null",
+        "1792922400",
+        "\"1792922400000\"",
+        "1792922400.5",
+        "20261025",
     ]);
     let page = *r.pick(&[
         "\"/pricing\"",
