@@ -454,6 +454,29 @@ fn csv_separated_by_semicolons_or_tabs_reads_the_same() {
         &write("b-events.tsv", "lead_id\ttype\tat\tpage\nL1\tvisited\t2026-10-20\tpricing\nL1\tvisited\t2026-10-30\tpricing\n"),
     );
     assert_eq!(semicolons, commas);
+    // Excel's `sep=` first line, after a byte order mark, names the
+    // separator; it is not a header, and rows keep the file's line numbers.
+    let excel = score(
+        &write("c.csv", "\u{feff}sep=;\r\nid;title;company.tech\r\nL1;VP Sales;\"salesforce;hubspot\"\r\nL2;\"CFO, EMEA\";\r\n"),
+        &write("c-events.csv", "sep=,\nlead_id,type,at,page\nL1,visited,2026-10-20,pricing\nL1,visited,2026-10-30,pricing\n"),
+    );
+    assert_eq!(excel, commas);
+    let bad = score(
+        &write("d.csv", "sep=;\nid;company.employees\nL1;12\nL2;many\n"),
+        &write("d-events.csv", "sep=;\nlead_id;type;at\nL1;visited;1\n"),
+    );
+    assert_eq!(bad.0, 3, "{}", bad.2);
+    assert!(
+        bad.2
+            .contains("line 4: `company.employees` should be a number"),
+        "{}",
+        bad.2
+    );
+    assert!(
+        bad.2.contains("line 3: `events[0].at` is not a time"),
+        "{}",
+        bad.2
+    );
 }
 
 /// A field, an event list or a key that no lead had is named after the

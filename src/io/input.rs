@@ -363,33 +363,64 @@ pub fn jsonl_records<R: BufRead + Send>(reader: R) -> impl Iterator<Item = Recor
 /// Reads CSV records (header = field paths) into JSON objects of text,
 /// made on all threads (see [`crate::io::par`]).
 pub fn csv_records<R: std::io::Read + Send>(reader: R) -> impl Iterator<Item = Record> + Send {
-    let (headers, rows) = csv_rows(reader);
-    par_map(rows, move |row| csv_record(&headers, row))
+    let (header, rows) = csv_rows(reader);
+    par_map(rows, move |row| csv_record(&header, row))
 }
 
-/// A CSV file's header, as field paths, and its rows, unconverted. The
-/// separator is found from the header line ([`separator`]).
+/// A CSV file's header: its columns as field paths, and how many lines
+/// came before it (an Excel `sep=` line), so that rows keep the line
+/// numbers of the file.
+struct Header {
+    paths: Vec<Vec<String>>,
+    skipped: u64,
+}
+
+/// A CSV file's header and its rows, unconverted. The separator is the one
+/// an Excel `sep=;` first line names ([`excel_separator`]), or else the one
+/// the header line uses most ([`separator`]).
 fn csv_rows<R: std::io::Read>(
     reader: R,
-) -> (
-    Vec<Vec<String>>,
-    csv::StringRecordsIntoIter<std::io::BufReader<R>>,
-) {
+) -> (Header, csv::StringRecordsIntoIter<std::io::BufReader<R>>) {
     let mut reader = std::io::BufReader::with_capacity(64 << 10, reader);
     // A read error here is met again, and reported, by the CSV reader.
-    let sep = reader.fill_buf().map(separator).unwrap_or(b',');
+    let (sep, skipped) = match reader.fill_buf().map(excel_separator) {
+        Ok(Some((sep, used))) => {
+            reader.consume(used);
+            (sep, 1)
+        }
+        Ok(None) => (reader.fill_buf().map(separator).unwrap_or(b','), 0),
+        Err(_) => (b',', 0),
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .delimiter(sep)
         .from_reader(reader);
-    let headers: Vec<Vec<String>> = match rdr.headers() {
+    let paths: Vec<Vec<String>> = match rdr.headers() {
         Ok(h) => h
             .iter()
             .map(|c| c.trim().split('.').map(str::to_string).collect())
             .collect(),
         Err(_) => Vec::new(),
     };
-    (headers, rdr.into_records())
+    (Header { paths, skipped }, rdr.into_records())
+}
+
+/// The separator an Excel `sep=;` first line names (after a byte order
+/// mark, if any), and the bytes that line takes, line break included. Excel
+/// writes it, and reads it, so that a file opens the same in any language
+/// setting; it is not a header. `None` when the first line is not one.
+pub fn excel_separator(head: &[u8]) -> Option<(u8, usize)> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let bom = if head.starts_with(BOM) { BOM.len() } else { 0 };
+    let rest = head[bom..].strip_prefix(b"sep=")?;
+    let (&sep, after) = rest.split_first()?;
+    let brk = match after {
+        [b'\n', ..] => 1,
+        [b'\r', b'\n', ..] => 2,
+        _ => return None,
+    };
+    let usable = sep.is_ascii() && !matches!(sep, b'"' | b'\n' | b'\r');
+    usable.then_some((sep, bom + 4 + 1 + brk))
 }
 
 /// The separator of a CSV file, from its header line (the start of `head`):
@@ -422,12 +453,12 @@ pub fn separator(head: &[u8]) -> u8 {
 
 /// One CSV row as a record: an object of its non-empty cells at their
 /// columns' paths.
-fn csv_record(headers: &[Vec<String>], row: csv::Result<csv::StringRecord>) -> Record {
+fn csv_record(header: &Header, row: csv::Result<csv::StringRecord>) -> Record {
     match row {
         Ok(rec) => {
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            let line = rec.position().map(|p| p.line()).unwrap_or(0) + header.skipped;
             let mut obj = Map::new();
-            for (h, cell) in headers.iter().zip(rec.iter()) {
+            for (h, cell) in header.paths.iter().zip(rec.iter()) {
                 if !cell.is_empty() {
                     set_path(&mut obj, h, Json::String(cell.to_string()));
                 }
@@ -438,7 +469,7 @@ fn csv_record(headers: &[Vec<String>], row: csv::Result<csv::StringRecord>) -> R
             }
         }
         Err(e) => {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e.position().map(|p| p.line()).unwrap_or(0) + header.skipped;
             Record::Rejected {
                 line,
                 text: String::new(),
@@ -486,8 +517,8 @@ pub fn each_event(
     type Event = Option<Result<(String, String), DataError>>;
     let events: Box<dyn Iterator<Item = Event>> = match Format::guess(path) {
         Format::Csv => {
-            let (headers, rows) = csv_rows(reader);
-            Box::new(par_map(rows, move |row| match csv_record(&headers, row) {
+            let (header, rows) = csv_rows(reader);
+            Box::new(par_map(rows, move |row| match csv_record(&header, row) {
                 Record::Lead { line, value } => {
                     Some(event_id(&value, line).map(|id| (id, value.to_string())))
                 }
@@ -539,8 +570,24 @@ fn event_id(v: &Json, line: u64) -> Result<String, DataError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{attach_events, read_events, separator};
+    use super::{attach_events, excel_separator, read_events, separator};
     use serde_json::json;
+
+    #[test]
+    fn an_excel_sep_line_names_the_separator() {
+        assert_eq!(excel_separator(b"sep=;\nid;title\n"), Some((b';', 6)));
+        assert_eq!(
+            excel_separator(b"\xEF\xBB\xBFsep=\t\r\nid\n"),
+            Some((b'\t', 10))
+        );
+        assert_eq!(excel_separator(b"sep=,\n"), Some((b',', 6)));
+        // A header that starts with `sep`, a line cut short, a quote.
+        assert_eq!(excel_separator(b"sep=;,id\n"), None);
+        assert_eq!(excel_separator(b"sepal,id\n"), None);
+        assert_eq!(excel_separator(b"sep=;"), None);
+        assert_eq!(excel_separator(b"sep=\"\n"), None);
+        assert_eq!(excel_separator(b""), None);
+    }
 
     #[test]
     fn the_header_line_tells_the_separator() {
