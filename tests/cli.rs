@@ -479,6 +479,38 @@ fn csv_separated_by_semicolons_or_tabs_reads_the_same() {
     );
 }
 
+/// `explain` names what the rules read that this one lead spells another
+/// way (a field, the key, the events' list), in text, Markdown and JSON.
+#[test]
+fn explain_names_what_one_lead_spells_otherwise() {
+    let lead = "{\"Lead ID\": \"a\", \"Title\": \"VP Sales\", \"employees\": 5000, \"activity\": [{\"type\": \"visited\", \"page\": \"pricing\", \"at\": \"2026-10-30\"}]}\n";
+    let explain = |format: &str| {
+        let (code, out, err) = run(
+            &[
+                "explain",
+                SPEC,
+                "-",
+                "--as-of",
+                "2026-11-01",
+                "--format",
+                format,
+            ],
+            Some(lead),
+        );
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    insta::assert_snapshot!("explain_spelt_otherwise", explain("text"));
+    let md = explain("markdown");
+    assert!(md.contains("**Names the rules read that this lead spells otherwise**\n\n- no key `id`, and the lead has `Lead ID`: give it with `--key 'Lead ID'`\n"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&explain("json")).unwrap();
+    assert_eq!(
+        json["spelt_otherwise"].as_array().map(Vec::len),
+        Some(4),
+        "{json}"
+    );
+}
+
 /// A field, an event list or a key that no lead had is named after the
 /// run, with the name the leads use instead; a run whose leads have them
 /// all says nothing more.

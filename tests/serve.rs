@@ -133,6 +133,24 @@ fn scores_batches_and_explains() {
         "title = \"CEO\" (title is \"CEO\")"
     );
     assert_eq!(v["explanation"]["stage_because"][0], "score >= 10 (has 10)");
+    assert_eq!(v["explanation"]["spelt_otherwise"], serde_json::json!([]));
+
+    // A lead that spells a field otherwise is told so; the key is always
+    // `id` here, so a lead without one gets no `--key` advice.
+    let (status, body) = http(
+        &srv.addr,
+        "POST",
+        "/v1/score?as_of=2026-11-01&explain=true",
+        r#"{"lead_id": "a", "Title": "CEO"}"#,
+    );
+    assert_eq!(status, 200);
+    let v = json(&body);
+    assert_eq!(
+        v["explanation"]["spelt_otherwise"],
+        serde_json::json!([
+            "no value for `title`, and the lead has `Title` (names match exactly, case included): `title: text from \"Title\"` reads it"
+        ])
+    );
 }
 
 #[test]

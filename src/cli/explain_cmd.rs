@@ -6,6 +6,7 @@ use leadscore::explain::{explain, render};
 use leadscore::io::input::{csv_records, parse_json_line, Format, Record};
 use leadscore::io::output::id_text;
 use leadscore::io::record::{lead_from_json, lookup};
+use leadscore::io::unseen::Seen;
 use serde_json::Value as Json;
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -173,13 +174,17 @@ pub fn run(a: ExplainArgs) -> i32 {
     let mut errors = Vec::new();
     let lead = lead_from_json(&model, &value, &key, line, &mut errors);
     let notes: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    let e = explain(
+    let mut e = explain(
         &leadscore::eval::Evaluator::new(&model),
         &lead,
         as_of,
         a.all,
         notes,
     );
+    let mut seen = Seen::new(&model);
+    seen.note(&model, &lead);
+    seen.sample(value.to_string());
+    e.spelt_otherwise = super::unseen::for_one_lead(&model, &a.key, &seen.unseen(&model, &key));
     print!(
         "{}",
         match a.format {

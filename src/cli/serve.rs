@@ -15,6 +15,7 @@ use leadscore::diag::Severity;
 use leadscore::eval::{Evaluator, Memo, Outcome};
 use leadscore::io::output::{Line, Names};
 use leadscore::io::record::lead_from_json;
+use leadscore::io::unseen::{Seen, Unseen};
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -259,7 +260,7 @@ async fn score(
     ev.evaluate_batch(&read, as_of, &mut outcomes, &mut Memo::default());
     // One line buffer for the whole request, as each scoring worker keeps.
     let mut out = Line::default();
-    for ((lead, o), errors) in read.iter().zip(&outcomes).zip(&errors) {
+    for (((lead, o), errors), v) in read.iter().zip(&outcomes).zip(&errors).zip(&leads) {
         out.clear();
         out.result(&loaded.names, &lead.id, o);
         let mut line = String::from_utf8_lossy(out.bytes()).into_owned();
@@ -271,7 +272,17 @@ async fn score(
             }
             if q.explain {
                 let notes = errors.iter().map(|e| e.to_string()).collect();
-                let x = leadscore::explain::explain(&ev, lead, as_of, true, notes);
+                let mut x = leadscore::explain::explain(&ev, lead, as_of, true, notes);
+                // The key is always `id` here: no `--key` to suggest.
+                let mut seen = Seen::new(model);
+                seen.note(model, lead);
+                seen.sample(v.to_string());
+                let unseen = seen.unseen(model, &key);
+                let unseen: Vec<_> = unseen
+                    .into_iter()
+                    .filter(|u| !matches!(u, Unseen::Key { .. }))
+                    .collect();
+                x.spelt_otherwise = super::unseen::for_one_lead(model, "id", &unseen);
                 obj["explanation"] = serde_json::to_value(&x).unwrap_or(Json::Null);
             }
             line = obj.to_string();

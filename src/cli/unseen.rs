@@ -17,12 +17,7 @@ pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Ve
                     "warning: no lead had the key `{key}`, so no result says which lead it is"
                 ));
                 out.push(match (near, present) {
-                    (Some(near), _) => {
-                        format!(
-                            "  help: the leads have `{near}`: give it with `--key {}`",
-                            shell_word(near)
-                        )
-                    }
+                    (Some(near), _) => format!("  help: the leads have {}", key_help(near)),
                     (None, true) => {
                         format!("  help: `{key}` is in the leads, but empty or null in each")
                     }
@@ -37,11 +32,7 @@ pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Ve
                 near,
             } => {
                 let f = &model.fields[*field];
-                let name = if f.data == f.path {
-                    format!("`{}`", f.name())
-                } else {
-                    format!("`{}` (read from `{}`)", f.name(), f.data_name())
-                };
+                let name = field_name(model, *field);
                 let help = if *present {
                     Some(format!(
                         "`{}` is in the leads, but empty, null or not a {} in each",
@@ -49,14 +40,8 @@ pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Ve
                         f.ty.name()
                     ))
                 } else {
-                    near.as_ref().map(|near| {
-                        format!(
-                            "the leads have `{near}` (names match exactly, case included): `{}: {} from {}` reads it",
-                            f.name(),
-                            f.ty.name(),
-                            serde_json::to_string(near).unwrap_or_default()
-                        )
-                    })
+                    near.as_ref()
+                        .map(|near| format!("the leads have {}", field_help(model, *field, near)))
                 };
                 match help {
                     Some(help) => {
@@ -81,9 +66,9 @@ pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Ve
                             types.join(", ")
                         ));
                     }
-                    NearEvents::List(list) => out.push(format!(
-                        "  help: the leads have a list of objects at `{list}`: `events in {list} {{ … }}` reads events from there"
-                    )),
+                    NearEvents::List(list) => {
+                        out.push(format!("  help: the leads have {}", list_help(list)))
+                    }
                     NearEvents::Nothing if csv_alone => out.push(
                         "  help: CSV leads take their events from a second file: `--events FILE`"
                             .to_string(),
@@ -105,6 +90,73 @@ pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Ve
         )),
     }
     out
+}
+
+/// For `explain`: what the rules read that this one lead spells another
+/// way, one line each. Only names with a near match are told: one lead
+/// lacking a field, or holding only events the model ignores, is ordinary.
+pub fn for_one_lead(model: &Model, key: &str, unseen: &[Unseen]) -> Vec<String> {
+    let mut out = Vec::new();
+    for u in unseen {
+        match u {
+            Unseen::Key {
+                near: Some(near), ..
+            } => out.push(format!(
+                "no key `{key}`, and the lead has {}",
+                key_help(near)
+            )),
+            Unseen::Field {
+                field,
+                present: false,
+                near: Some(near),
+            } => out.push(format!(
+                "no value for {}, and the lead has {}",
+                field_name(model, *field),
+                field_help(model, *field, near)
+            )),
+            Unseen::Events {
+                source,
+                near: NearEvents::List(list),
+            } => out.push(format!(
+                "no events at `{}`, and the lead has {}",
+                model.event_sources[*source].join("."),
+                list_help(list)
+            )),
+            Unseen::Key { .. } | Unseen::Field { .. } | Unseen::Events { .. } => {}
+        }
+    }
+    out
+}
+
+/// A field as the warnings name it: with the data's name when it differs.
+fn field_name(model: &Model, field: usize) -> String {
+    let f = &model.fields[field];
+    if f.data == f.path {
+        format!("`{}`", f.name())
+    } else {
+        format!("`{}` (read from `{}`)", f.name(), f.data_name())
+    }
+}
+
+/// How to read a field from the name the data gives it.
+fn field_help(model: &Model, field: usize, near: &str) -> String {
+    let f = &model.fields[field];
+    format!(
+        "`{near}` (names match exactly, case included): `{}: {} from {}` reads it",
+        f.name(),
+        f.ty.name(),
+        serde_json::to_string(near).unwrap_or_default()
+    )
+}
+
+/// How to take the key from the name the data gives it.
+fn key_help(near: &str) -> String {
+    format!("`{near}`: give it with `--key {}`", shell_word(near))
+}
+
+/// How to read events from the list the data has.
+fn list_help(list: &str) -> String {
+    format!("a list of objects at `{list}`: `events in {list} {{ … }}` reads events from there")
 }
 
 /// `word` as a shell takes it: in single quotes when it holds anything but

@@ -87,6 +87,9 @@ pub struct Explanation {
     pub higher_stages: Vec<StageGap>,
     /// Problems with the lead's data (values treated as missing).
     pub data_errors: Vec<String>,
+    /// What the rules read that the lead holds under another name (filled
+    /// in by the caller, which knows the lead as written).
+    pub spelt_otherwise: Vec<String>,
 }
 
 fn f(cents: i64) -> f64 {
@@ -404,5 +407,6 @@ pub fn explain(
         not_fired,
         higher_stages,
         data_errors,
+        spelt_otherwise: Vec::new(),
     }
 }

@@ -126,6 +126,12 @@ pub fn text(e: &Explanation) -> String {
             out.push_str(&format!("  {d}\n"));
         }
     }
+    if !e.spelt_otherwise.is_empty() {
+        out.push_str("\nNames the rules read that this lead spells otherwise:\n");
+        for d in &e.spelt_otherwise {
+            out.push_str(&format!("  {d}\n"));
+        }
+    }
     out
 }
 
@@ -251,6 +257,12 @@ pub fn markdown(e: &Explanation) -> String {
     if !e.data_errors.is_empty() {
         out.push_str("\n**Data problems** (treated as missing)\n\n");
         for d in &e.data_errors {
+            out.push_str(&format!("- {d}\n"));
+        }
+    }
+    if !e.spelt_otherwise.is_empty() {
+        out.push_str("\n**Names the rules read that this lead spells otherwise**\n\n");
+        for d in &e.spelt_otherwise {
             out.push_str(&format!("- {d}\n"));
         }
     }
