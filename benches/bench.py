@@ -150,6 +150,25 @@ def sql(leads_path):
                 f"WHEN json_type({x}) = 'VARCHAR' AND regexp_full_match(trim({x}->>'$'), '[+-]?[0-9.]+') "
                 f"THEN TRY_CAST(trim({x}->>'$') AS DOUBLE) END")
 
+    def unix_or_date(x):
+        # A date, or a Unix time as leadscore reads one (a number, or digits
+        # with an optional fraction; the unit from the size of the whole
+        # part, under 10^8 refused). The messy leads hold 1700000000 here.
+        text = f"trim({x}->>'$')"
+        whole = f"TRY_CAST(split_part({text}, '.', 1) AS BIGINT)"
+        frac = f"split_part({text}, '.', 2)"
+        part = lambda k: f"coalesce(TRY_CAST(rpad(left({frac}, {k}), {k}, '0') AS BIGINT), 0)"
+        micros = (f"CASE WHEN {whole} < 100000000 THEN NULL "
+                  f"WHEN {whole} < 100000000000 THEN {whole} * 1000000 + {part(6)} "
+                  f"WHEN {whole} < 100000000000000 THEN {whole} * 1000 + {part(3)} "
+                  f"WHEN {whole} < 100000000000000000 THEN {whole} END")
+        unix = (f"CASE WHEN regexp_full_match({text}, '[0-9]{{1,17}}(\\.[0-9]+)?') "
+                f"THEN make_timestamp({micros})::TIMESTAMPTZ END")
+        # Dates first, so that the digits' test is only made for the rest.
+        date = f"TRY_CAST({x}->>'$' AS DATE)"
+        return (f"CASE WHEN json_type({x}) = 'VARCHAR' AND {date} IS NOT NULL THEN {date}::TIMESTAMPTZ "
+                f"WHEN json_type({x}) IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') THEN {unix} END")
+
     columns = ("{'id': 'VARCHAR', 'title': 'VARCHAR', 'email': 'VARCHAR', 'country': 'VARCHAR', "
                "'company': 'STRUCT(employees JSON, industry VARCHAR, tech VARCHAR[])', "
                "'budget': 'JSON', 'authority': 'JSON', 'need': 'VARCHAR', 'timeline_days': 'JSON', "
@@ -202,7 +221,7 @@ WITH leads AS (
          WHEN lower(trim(authority->>'$')) IN ('true', 'yes') AND json_type(authority) = 'VARCHAR' THEN true
          WHEN lower(trim(authority->>'$')) IN ('false', 'no') AND json_type(authority) = 'VARCHAR' THEN false END AS authority,
     list_transform(company.tech, lambda x: lower(trim(x))) AS tech,
-    CASE WHEN json_type(created_at) = 'VARCHAR' THEN TRY_CAST(created_at->>'$' AS DATE) END AS created_at,
+    {unix_or_date('created_at')} AS created_at,
     -- Events after the as-of time, or with a time that is not one, never count.
     list_filter(list_transform(events, lambda e: {{'t': e.type, 'at': TRY_CAST(e.at AS TIMESTAMPTZ),
         'page': {norm('e.page')}, 'asset': {norm('e.asset')},
@@ -213,7 +232,7 @@ WITH leads AS (
 ), lists AS (
   SELECT * EXCLUDE (evs),
     nullif(trim(regexp_extract(email, '@([^@]*)$', 1)), '') AS domain,
-    floor((epoch({asof}) - epoch(created_at::TIMESTAMPTZ)) / 86400) AS days_since_created,
+    floor((epoch({asof}) - epoch(created_at)) / 86400) AS days_since_created,
     {term_select}
   FROM leads
 ), joined AS (
