@@ -479,6 +479,60 @@ fn csv_separated_by_semicolons_or_tabs_reads_the_same() {
     );
 }
 
+/// Gzip-compressed leads and events read as the plain files do, whatever
+/// they are called (the bytes tell), streams written one after another
+/// included; one cut short is an error that names it.
+#[test]
+fn gzip_input_reads_as_the_plain_file() {
+    use flate2::{write::GzEncoder, Compression};
+    let dir = tempfile::tempdir().unwrap();
+    let gzip = |text: &[u8]| {
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(text).unwrap();
+        e.finish().unwrap()
+    };
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let plain_text = std::fs::read(format!("{ROOT}/data/b2b-leads.jsonl")).unwrap();
+    let score = |leads: &str, more: &[&str]| {
+        let mut args = vec!["score", "rules/b2b", leads, "--as-of", "2026-11-01"];
+        args.extend_from_slice(more);
+        run(&args, None)
+    };
+    let plain = score("data/b2b-leads.jsonl", &[]);
+    assert_eq!(plain.0, 0, "{}", plain.2);
+    assert_eq!(plain.1.lines().count(), 40);
+    assert_eq!(
+        score(&write("leads.jsonl.gz", &gzip(&plain_text)), &[]),
+        plain
+    );
+    assert_eq!(score(&write("leads.jsonl", &gzip(&plain_text)), &[]), plain);
+    let half = plain_text.len() / 2;
+    let cut = half + plain_text[half..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut two = gzip(&plain_text[..cut]);
+    two.extend(gzip(&plain_text[cut..]));
+    assert_eq!(score(&write("two.jsonl.gz", &two), &[]), plain);
+
+    let csv = |name: &str| std::fs::read(format!("{ROOT}/data/{name}")).unwrap();
+    let plain_csv = score("data/b2b-leads.csv", &["--events", "data/b2b-events.csv"]);
+    assert_eq!(plain_csv.0, 0, "{}", plain_csv.2);
+    let leads = write("leads.csv.gz", &gzip(&csv("b2b-leads.csv")));
+    let events = write("events.csv.gz", &gzip(&csv("b2b-events.csv")));
+    assert_eq!(score(&leads, &["--events", &events]), plain_csv);
+
+    let whole = gzip(&plain_text);
+    let short = write("short.jsonl.gz", &whole[..whole.len() / 2]);
+    let (code, _, err) = score(&short, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("error: can't decompress `{short}` (gzip): ")),
+        "{err}"
+    );
+}
+
 /// `explain` names what the rules read that this one lead spells another
 /// way (a field, the key, the events' list), in text, Markdown and JSON.
 #[test]

@@ -50,6 +50,7 @@ pub fn load_events(path: Option<&str>) -> Result<(Option<Events>, u64), i32> {
     let budget = events_budget()?;
     let size = match path {
         "-" => None,
+        _ if is_gzip(path) => None,
         _ => std::fs::metadata(path).ok().map(|m| m.len()),
     };
     let mut bad = 0;
@@ -110,15 +111,65 @@ const INPUT_BUFFER: usize = 64 << 10;
 /// Opens a path for reading; `-` is standard input.
 pub fn open_input(path: &str) -> Result<Box<dyn BufRead + Send>, i32> {
     if path == "-" {
-        return Ok(Box::new(BufReader::with_capacity(
-            INPUT_BUFFER,
-            std::io::stdin(),
-        )));
+        return Ok(gunzipped(
+            "standard input",
+            Box::new(BufReader::with_capacity(INPUT_BUFFER, std::io::stdin())),
+        ));
     }
-    Ok(Box::new(BufReader::with_capacity(
-        INPUT_BUFFER,
-        open_file(path)?,
-    )))
+    Ok(gunzipped(
+        &format!("`{path}`"),
+        Box::new(BufReader::with_capacity(INPUT_BUFFER, open_file(path)?)),
+    ))
+}
+
+/// The two bytes every gzip stream starts with.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// `input`, decompressed when it is gzip (it starts with gzip's magic
+/// bytes, whatever the file is called): exports and archives are often
+/// `.jsonl.gz`. Streams written one after another (`cat a.gz b.gz`) read
+/// as one. A read error here is met again, and reported, by the reader.
+/// `name` says what it is in errors (`\`leads.jsonl.gz\``).
+fn gunzipped(name: &str, mut input: Box<dyn BufRead + Send>) -> Box<dyn BufRead + Send> {
+    match input.fill_buf() {
+        Ok(head) if head.starts_with(&GZIP_MAGIC) => Box::new(BufReader::with_capacity(
+            INPUT_BUFFER,
+            Gunzip {
+                name: name.to_string(),
+                inner: flate2::bufread::MultiGzDecoder::new(input),
+            },
+        )),
+        Ok(_) | Err(_) => input,
+    }
+}
+
+/// A gzip stream being decompressed, whose errors (a file cut short, a
+/// corrupt block) name the input they come from.
+struct Gunzip {
+    name: String,
+    inner: flate2::bufread::MultiGzDecoder<Box<dyn BufRead + Send>>,
+}
+
+impl std::io::Read for Gunzip {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("can't decompress {} (gzip): {e}", self.name),
+            )
+        })
+    }
+}
+
+/// Is the file at `path` gzip? Its size then says nothing of what it holds.
+fn is_gzip(path: &str) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 2];
+    path != "-"
+        && std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok()
+        && head == GZIP_MAGIC
 }
 
 fn open_file(path: &str) -> Result<std::fs::File, i32> {
@@ -139,7 +190,7 @@ fn open_file(path: &str) -> Result<std::fs::File, i32> {
 /// lose its writer): a file is handed over as one, and the pipeline maps
 /// it when it is a regular file.
 fn open_leads(path: &str) -> Result<Input, i32> {
-    if path == "-" {
+    if path == "-" || is_gzip(path) {
         return open_input(path).map(Input::Reader);
     }
     open_file(path).map(Input::File)
@@ -273,7 +324,7 @@ fn progress_bar(leads: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
-    let size = (leads != "-")
+    let size = (leads != "-" && !is_gzip(leads))
         .then(|| std::fs::metadata(leads).ok().map(|m| m.len()))
         .flatten();
     let bar = match size {

@@ -37,9 +37,11 @@ pub enum Format {
 
 impl Format {
     /// By the file's extension; JSON Lines unless it ends in `.csv` or
-    /// `.tsv` (the separator is read from the header, see [`separator`]).
+    /// `.tsv` (the separator is read from the header, see [`separator`]),
+    /// with or without `.gz` after it.
     pub fn guess(path: &str) -> Format {
         let path = path.to_ascii_lowercase();
+        let path = path.strip_suffix(".gz").unwrap_or(&path);
         if path.ends_with(".csv") || path.ends_with(".tsv") {
             Format::Csv
         } else {
