@@ -161,15 +161,26 @@ fn report_files_are_replaced_whole_and_write_failures_are_errors() {
 }
 
 /// Leads from a named pipe are read as a stream (only a regular file is
-/// mapped) and score as the same file does.
+/// mapped) and score as the same file does, gzip-compressed or not: the
+/// pipe is opened once, and the bytes that tell gzip are not lost.
 #[cfg(target_os = "linux")]
 #[test]
 fn leads_from_a_named_pipe_score_as_the_file_does() {
+    let plain = std::fs::read(format!("{ROOT}/data/b2b-leads.jsonl")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).unwrap();
+    let gz = gz.finish().unwrap();
+    for leads in [plain, gz] {
+        through_a_named_pipe(leads);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn through_a_named_pipe(leads: Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("leads");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
-    let leads = std::fs::read(format!("{ROOT}/data/b2b-leads.jsonl")).unwrap();
     let writer = {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::write(fifo, leads))

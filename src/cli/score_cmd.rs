@@ -161,11 +161,13 @@ impl std::io::Read for Gunzip {
     }
 }
 
-/// Is the file at `path` gzip? Its size then says nothing of what it holds.
+/// Is the file at `path` a regular file, and gzip? Its size then says
+/// nothing of what it holds. Anything else is not opened here: a named pipe
+/// opened twice would lose its writer (and the bytes read to look).
 fn is_gzip(path: &str) -> bool {
     use std::io::Read;
     let mut head = [0u8; 2];
-    path != "-"
+    is_regular(path)
         && std::fs::File::open(path)
             .and_then(|mut f| f.read_exact(&mut head))
             .is_ok()
@@ -190,10 +192,15 @@ fn open_file(path: &str) -> Result<std::fs::File, i32> {
 /// lose its writer): a file is handed over as one, and the pipeline maps
 /// it when it is a regular file.
 fn open_leads(path: &str) -> Result<Input, i32> {
-    if path == "-" || is_gzip(path) {
+    if !is_regular(path) || is_gzip(path) {
         return open_input(path).map(Input::Reader);
     }
     open_file(path).map(Input::File)
+}
+
+/// Is `path` a regular file (not `-`, a pipe, a device or a directory)?
+fn is_regular(path: &str) -> bool {
+    path != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// The file to read for `path`. When `path` is `-` (standard input) and
@@ -324,7 +331,7 @@ fn progress_bar(leads: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
-    let size = (leads != "-" && !is_gzip(leads))
+    let size = (is_regular(leads) && !is_gzip(leads))
         .then(|| std::fs::metadata(leads).ok().map(|m| m.len()))
         .flatten();
     let bar = match size {
