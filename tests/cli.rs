@@ -492,7 +492,8 @@ fn csv_separated_by_semicolons_or_tabs_reads_the_same() {
 
 /// Gzip-compressed leads and events read as the plain files do, whatever
 /// they are called (the bytes tell), streams written one after another
-/// included; one cut short is an error that names it.
+/// included; one cut short is an error that names it. Output to a `.gz`
+/// name is compressed.
 #[test]
 fn gzip_input_reads_as_the_plain_file() {
     use flate2::{write::GzEncoder, Compression};
@@ -533,6 +534,21 @@ fn gzip_input_reads_as_the_plain_file() {
     let leads = write("leads.csv.gz", &gzip(&csv("b2b-leads.csv")));
     let events = write("events.csv.gz", &gzip(&csv("b2b-events.csv")));
     assert_eq!(score(&leads, &["--events", &events]), plain_csv);
+
+    // Results (and reports) to a name ending in `.gz` are written gzipped.
+    let out = dir.path().join("results.jsonl.gz");
+    let rejects = dir.path().join("rejects.jsonl.GZ");
+    let to = [out.to_str().unwrap(), rejects.to_str().unwrap()];
+    let gunzip = |p: &std::path::Path| {
+        let mut text = String::new();
+        let file = std::fs::File::open(p).unwrap();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text).unwrap();
+        text
+    };
+    let written = score("data/b2b-leads.jsonl", &["-o", to[0], "--rejects", to[1]]);
+    assert_eq!((written.0, written.1.as_str()), (0, ""), "{}", written.2);
+    assert_eq!(gunzip(&out), plain.1);
+    assert_eq!(gunzip(&rejects), "");
 
     let whole = gzip(&plain_text);
     let short = write("short.jsonl.gz", &whole[..whole.len() / 2]);

@@ -128,18 +128,60 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// `input`, decompressed when it is gzip (it starts with gzip's magic
 /// bytes, whatever the file is called): exports and archives are often
 /// `.jsonl.gz`. Streams written one after another (`cat a.gz b.gz`) read
-/// as one. A read error here is met again, and reported, by the reader.
-/// `name` says what it is in errors (`\`leads.jsonl.gz\``).
-fn gunzipped(name: &str, mut input: Box<dyn BufRead + Send>) -> Box<dyn BufRead + Send> {
-    match input.fill_buf() {
-        Ok(head) if head.starts_with(&GZIP_MAGIC) => Box::new(BufReader::with_capacity(
-            INPUT_BUFFER,
-            Gunzip {
-                name: name.to_string(),
-                inner: flate2::bufread::MultiGzDecoder::new(input),
-            },
-        )),
-        Ok(_) | Err(_) => input,
+/// as one. `name` says what it is in errors (`\`leads.jsonl.gz\``).
+fn gunzipped(name: &str, input: Box<dyn BufRead + Send>) -> Box<dyn BufRead + Send> {
+    Box::new(Sniffing {
+        name: name.to_string(),
+        pending: Some(input),
+        input: Box::new(std::io::empty()),
+    })
+}
+
+/// An input that looks at its first bytes when it is first read, not when
+/// it is opened: a run whose leads come from a pipe that has not written
+/// yet loads its model and its `--events` meanwhile.
+struct Sniffing {
+    name: String,
+    /// The input, until it is first read.
+    pending: Option<Box<dyn BufRead + Send>>,
+    /// Then the input, or its decompressed bytes.
+    input: Box<dyn BufRead + Send>,
+}
+
+impl Sniffing {
+    fn decided(&mut self) -> &mut (dyn BufRead + Send) {
+        if let Some(mut input) = self.pending.take() {
+            // A read error here is met again, and reported, by the reader.
+            let gzip = matches!(input.fill_buf(), Ok(head) if head.starts_with(&GZIP_MAGIC));
+            self.input = if gzip {
+                Box::new(BufReader::with_capacity(
+                    INPUT_BUFFER,
+                    Gunzip {
+                        name: std::mem::take(&mut self.name),
+                        inner: flate2::bufread::MultiGzDecoder::new(input),
+                    },
+                ))
+            } else {
+                input
+            };
+        }
+        &mut *self.input
+    }
+}
+
+impl std::io::Read for Sniffing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.decided().read(buf)
+    }
+}
+
+impl BufRead for Sniffing {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.decided().fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.decided().consume(amount)
     }
 }
 
