@@ -558,6 +558,9 @@ fn gzip_input_reads_as_the_plain_file() {
         err.contains(&format!("error: can't decompress `{short}` (gzip): ")),
         "{err}"
     );
+    let (code, _, err) = run(&["explain", "rules/b2b", &short, "--id", "L39"], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("(gzip): "), "{err}");
 }
 
 /// `explain` names what the rules read that this one lead spells another

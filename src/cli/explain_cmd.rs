@@ -64,6 +64,13 @@ impl Nearest {
 /// for, the nearest id seen.
 type Found = (Option<(u64, Json)>, Option<String>);
 
+/// Why the lead could not be looked for: the input could not be read (a
+/// gzip stream cut short, say), or the line asked for is not a lead.
+enum NotRead {
+    Input(String),
+    Line(String),
+}
+
 /// Finds the lead: by id, by line, or the first one. With an id that is
 /// not there, the nearest one seen, if any is near.
 fn find(
@@ -72,7 +79,7 @@ fn find(
     key: &[String],
     id: Option<&str>,
     line: Option<u64>,
-) -> Result<Found, String> {
+) -> Result<Found, NotRead> {
     let mut nearest = Nearest::new(id);
     let mut wanted = |n: u64, v: &Json| match (id, line) {
         (Some(id), _) => {
@@ -90,7 +97,7 @@ fn find(
         Format::Jsonl => {
             for (i, text) in input.lines().enumerate() {
                 let n = i as u64 + 1;
-                let text = text.map_err(|e| e.to_string())?;
+                let text = text.map_err(|e| NotRead::Input(e.to_string()))?;
                 if text.trim().is_empty() {
                     continue;
                 }
@@ -99,7 +106,7 @@ fn find(
                         Ok(v) if wanted(n, &v) => return Ok((Some((n, v)), None)),
                         Ok(_) => {}
                         Err(e) if line == Some(n) || (id.is_none() && line.is_none()) => {
-                            return Err(e.to_string())
+                            return Err(NotRead::Line(e.to_string()))
                         }
                         Err(_) => {}
                     }
@@ -141,7 +148,11 @@ pub fn run(a: ExplainArgs) -> i32 {
         a.line,
     ) {
         Ok(f) => f,
-        Err(e) => {
+        Err(NotRead::Input(e)) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+        Err(NotRead::Line(e)) => {
             eprintln!("error: {e}");
             return exit::DATA;
         }
