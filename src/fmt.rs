@@ -236,9 +236,18 @@ pub fn format_file(src: &str, file: &File) -> String {
                 p.line("", "}", end);
             }
             Item::Events(ev) => {
+                let members: Vec<String> = ev
+                    .members
+                    .iter()
+                    .map(|m| format!("{} from {}", m.member.node, escape_string(&m.from.node)))
+                    .collect();
+                let members = match members.is_empty() {
+                    true => String::new(),
+                    false => format!("({}) ", members.join(", ")),
+                };
                 let head = match &ev.path {
-                    Some(path) => format!("events in {} {{", path.node),
-                    None => "events {".to_string(),
+                    Some(path) => format!("events in {} {members}{{", path.node),
+                    None => format!("events {members}{{"),
                 };
                 let limit = ev
                     .types

@@ -104,6 +104,9 @@ fn coerce(ty: &str, list: bool, v: Option<&Json>) -> V {
 
 struct EventDecl {
     source: Vec<String>,
+    /// The members holding its type and its time.
+    ty: String,
+    at: String,
     props: Vec<(String, String)>,
 }
 
@@ -134,10 +137,10 @@ fn count_events(env: &Env<'_>, e: &ast::EventCond) -> (u64, Option<i64>) {
     let mut n = 0;
     let mut newest: Option<i64> = None;
     for item in items {
-        if item.get("type").and_then(Json::as_str) != Some(verb.as_str()) {
+        if item.get(&decl.ty).and_then(Json::as_str) != Some(verb.as_str()) {
             continue;
         }
-        let Some(at) = item.get("at").and_then(crate::time::from_json) else {
+        let Some(at) = item.get(&decl.at).and_then(crate::time::from_json) else {
             continue;
         };
         if at > env.as_of {
@@ -399,6 +402,27 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
     let mut otherwise = "none".to_string();
     let mut disq = Vec::new();
     let mut order = Vec::new();
+    let source_of = |ev: &ast::EventsDecl| -> Vec<String> {
+        ev.path
+            .as_ref()
+            .map(|p| p.node.0.clone())
+            .unwrap_or_else(|| vec!["events".into()])
+    };
+    // Members named in any block of a source hold for all its blocks.
+    let mut members: HashMap<Vec<String>, (String, String)> = HashMap::new();
+    for item in files.iter().flat_map(|f| &f.items) {
+        if let Item::Events(ev) = &item.node {
+            let named = members
+                .entry(source_of(ev))
+                .or_insert_with(|| ("type".into(), "at".into()));
+            for m in &ev.members {
+                match m.member.node.as_str() {
+                    "type" => named.0 = m.from.node.clone(),
+                    _ => named.1 = m.from.node.clone(),
+                }
+            }
+        }
+    }
     for f in files {
         for item in &f.items {
             match &item.node {
@@ -411,11 +435,8 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
                     }
                 }
                 Item::Events(ev) => {
-                    let source = ev
-                        .path
-                        .as_ref()
-                        .map(|p| p.node.0.clone())
-                        .unwrap_or_else(|| vec!["events".into()]);
+                    let source = source_of(ev);
+                    let (ty, at) = members.get(&source).cloned().unwrap_or_default();
                     for t in &ev.types {
                         let props = t
                             .props
@@ -433,6 +454,8 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
                             t.name.node.clone(),
                             EventDecl {
                                 source: source.clone(),
+                                ty: ty.clone(),
+                                at: at.clone(),
                                 props,
                             },
                         );

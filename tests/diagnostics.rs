@@ -25,7 +25,11 @@ fn expected_code(stem: &str) -> String {
         .or_else(|| stem.starts_with("syntax_").then_some("syntax"))
         .unwrap_or(stem);
     let kind = match kind {
-        "duplicate_field" | "duplicate_across_files" | "duplicate_from" => "duplicate",
+        "duplicate_field"
+        | "duplicate_across_files"
+        | "duplicate_from"
+        | "duplicate_event_members" => "duplicate",
+        "bad_event_member" => "bad_from",
         "test_missing_as_of" => "test_as_of",
         "test_missing_lead" => "test_lead",
         other => other

@@ -176,7 +176,11 @@ fn variants(r: &mut Rng, line: &str) -> Vec<String> {
 
 /// The generator's model with one rule, keyed by `id`, and its projection.
 fn generated_model() -> (leadscore::check::Model, Vec<String>, Projection) {
-    let text = format!("{}\n\"x\": title is known -> +1\n", gen::HEADER);
+    let text = format!(
+        "{}{}\n\"x\": title is known -> +1\n",
+        gen::HEADER,
+        gen::APP_EVENTS
+    );
     let model = leadscore::load::check_text("gen.rules", &text)
         .model
         .expect("header checks");

@@ -123,7 +123,17 @@ pub struct TypeExpr {
 pub struct EventsDecl {
     /// `events in PATH { … }`; `None` means the field `events`.
     pub path: Option<Node<Path>>,
+    /// `(type from "event", at from "timestamp")`: each member renamed
+    /// (`type` or `at` if well formed) and the name the data gives it.
+    pub members: Vec<Node<EventMember>>,
     pub types: Vec<Node<EventTypeDecl>>,
+}
+
+/// `type from "event"`: an event's member, read under another name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventMember {
+    pub member: Node<String>,
+    pub from: Node<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,7 @@
 //! First pass: every declaration of every file, with duplicates reported at
 //! both places.
 
-use super::{DecaySpec, EventType, Field, Group, List, ListValues, Prop, Type};
+use super::{DecaySpec, EventMembers, EventType, Field, Group, List, ListValues, Prop, Type};
 use crate::ast::{self, Item, Literal, Node};
 use crate::diag::{did_you_mean, suggest, Code, Diagnostic};
 use crate::num::Decimal;
@@ -22,6 +22,9 @@ pub(super) struct Declarations {
     /// them are not reported again.
     pub poisoned_fields: HashSet<String>,
     pub event_sources: Vec<Vec<String>>,
+    /// Per event source: its members, and where an `events` block named
+    /// them (`None` while no block has).
+    pub event_members: Vec<(EventMembers, Option<Span>)>,
     pub event_types: Vec<EventType>,
     pub event_index: HashMap<String, usize>,
     pub lists: Vec<List>,
@@ -231,6 +234,7 @@ impl Declarations {
             field_index: HashMap::new(),
             poisoned_fields: HashSet::new(),
             event_sources: Vec::new(),
+            event_members: Vec::new(),
             event_types: Vec::new(),
             event_index: HashMap::new(),
             lists: Vec::new(),
@@ -293,9 +297,31 @@ impl Declarations {
                             Some(i) => i,
                             None => {
                                 d.event_sources.push(path);
+                                d.event_members.push((EventMembers::default(), None));
                                 d.event_sources.len() - 1
                             }
                         };
+                        if let Some((members, span)) = event_members(ev, out) {
+                            match &d.event_members[source] {
+                                (_, None) => d.event_members[source] = (members, Some(span)),
+                                (earlier, Some(_)) if *earlier == members => {}
+                                (earlier, Some(first)) => out.push(
+                                    Diagnostic::new(
+                                        Code::Duplicate,
+                                        format!(
+                                            "the events at `{}` are read from other members in another `events` block (`type` from `{}`, `at` from `{}`)",
+                                            d.event_sources[source].join("."),
+                                            earlier.ty,
+                                            earlier.at
+                                        ),
+                                        span,
+                                        "other members here",
+                                    )
+                                    .also(*first, "first named here")
+                                    .help("name an event source's members once, in one of its `events` blocks"),
+                                ),
+                            }
+                        }
                         for t in &ev.types {
                             let mut props = Vec::new();
                             let mut seen_props = Seen::new("property");
@@ -606,4 +632,75 @@ pub fn rule_id(rule: &ast::Rule) -> String {
         Some(label) => label.node.clone(),
         None => ast::print_condition(&rule.cond),
     }
+}
+
+/// The members an `events` block names (`(type from "event", at from
+/// "ts")`), with the list's span; `None` when it names none, or when one is
+/// wrong (reported).
+fn event_members(ev: &ast::EventsDecl, out: &mut Vec<Diagnostic>) -> Option<(EventMembers, Span)> {
+    let (first, last) = (ev.members.first()?, ev.members.last()?);
+    let span = first.span.to(last.span);
+    let mut members = EventMembers::default();
+    let mut seen = Seen::new("member");
+    let mut ok = true;
+    for m in &ev.members {
+        let name = m.member.node.as_str();
+        let slot = match name {
+            "type" => &mut members.ty,
+            "at" => &mut members.at,
+            _ => {
+                let mut d = Diagnostic::new(
+                    Code::BadFrom,
+                    format!("`{name}` is not a member an event can read from another name"),
+                    m.member.span,
+                    "not `type` or `at`",
+                )
+                .help("an event's type and time can be read from other members: `(type from \"event\", at from \"timestamp\")`; its properties are read under their own names");
+                if let Some(near) = ["type", "at"]
+                    .into_iter()
+                    .find(|w| crate::diag::typo_distance(name, w).is_some())
+                {
+                    d = d.help(format!("did you mean `{near}`?"));
+                }
+                out.push(d);
+                ok = false;
+                continue;
+            }
+        };
+        if !seen.insert(name, m.member.span, out) {
+            ok = false;
+            continue;
+        }
+        let from = m.from.node.as_str();
+        if from.trim().is_empty() {
+            out.push(
+                Diagnostic::new(
+                    Code::BadFrom,
+                    format!("an event's `{name}` can't be read from an empty name"),
+                    m.from.span,
+                    "no name",
+                )
+                .help("give the member's name as the events spell it: `type from \"event\"`"),
+            );
+            ok = false;
+            continue;
+        }
+        *slot = from.to_string();
+    }
+    if ok && members.ty == members.at {
+        out.push(
+            Diagnostic::new(
+                Code::Duplicate,
+                format!(
+                    "an event's `type` and `at` are both read from `{}`",
+                    members.ty
+                ),
+                span,
+                "one member for both",
+            )
+            .help("an event keeps its type and its time in two different members"),
+        );
+        ok = false;
+    }
+    ok.then_some((members, span))
 }

@@ -84,6 +84,24 @@ pub struct Prop {
     pub ty: Type,
 }
 
+/// The members an event of one source keeps its type and its time in:
+/// `type` and `at` unless the source says otherwise
+/// (`events in activity (type from "event") { … }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventMembers {
+    pub ty: String,
+    pub at: String,
+}
+
+impl Default for EventMembers {
+    fn default() -> Self {
+        EventMembers {
+            ty: "type".to_string(),
+            at: "at".to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EventType {
     pub name: String,
@@ -258,6 +276,8 @@ pub struct Model {
     pub fields: Vec<Field>,
     /// Array fields that hold events (`events`, or `events in PATH`).
     pub event_sources: Vec<Vec<String>>,
+    /// Per event source: the members its events keep their type and time in.
+    pub event_members: Vec<EventMembers>,
     pub event_types: Vec<EventType>,
     pub lists: Vec<List>,
     pub groups: Vec<Group>,

@@ -98,6 +98,7 @@ pub(super) fn resolve(cx: &mut Declarations, sources: &Sources, files: &[ast::Fi
         sources: Sources::default(),
         fields: r.cx.fields.clone(),
         event_sources: r.cx.event_sources.clone(),
+        event_members: r.cx.event_members.iter().map(|(m, _)| m.clone()).collect(),
         event_types: r.cx.event_types.clone(),
         lists: r.cx.lists.clone(),
         groups,

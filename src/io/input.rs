@@ -260,13 +260,17 @@ pub(crate) fn attach_texts_for(models: &[&Model], lead: &mut Json, texts: &[Box<
     let default = ["events".to_string()];
     let mut paths: Vec<&[String]> = Vec::with_capacity(models.len());
     for event in texts.iter().map(|text| event_of(text)) {
-        let type_name = event.get("type").and_then(Json::as_str).unwrap_or("");
         paths.clear();
         for model in models {
+            // The type is where the type's source keeps it (`type`, unless
+            // renamed).
             let source = model
                 .event_types
                 .iter()
-                .find(|t| t.name == type_name)
+                .find(|t| {
+                    let key = model.event_members.get(t.source).map_or("type", |m| &m.ty);
+                    event.get(key).and_then(Json::as_str) == Some(&t.name)
+                })
                 .map(|t| t.source)
                 .unwrap_or(0);
             let path = model
@@ -564,7 +568,9 @@ fn event_id(v: &Json, line: u64) -> Result<String, DataError> {
         return Err(DataError {
             line,
             path: "lead_id".into(),
-            kind: DataErrorKind::BadEvent,
+            kind: DataErrorKind::BadEvent {
+                member: "lead_id".into(),
+            },
         });
     }
     Ok(id)

@@ -218,11 +218,11 @@ impl Projection {
         let mut once = 0;
         root.number(&mut once);
         let mut sources: Vec<Source> = model
-            .event_sources
+            .event_members
             .iter()
-            .map(|_| Source {
+            .map(|m| Source {
                 props: Vec::new(),
-                members: vec![(Key::new("type"), Role::Type), (Key::new("at"), Role::At)],
+                members: vec![(Key::new(&m.ty), Role::Type), (Key::new(&m.at), Role::At)],
                 types: Vec::new(),
             })
             .collect();
@@ -769,7 +769,9 @@ fn read_line(
             let bad_event = || DataError {
                 line: line_no,
                 path: at_path(),
-                kind: DataErrorKind::BadEvent,
+                kind: DataErrorKind::BadEvent {
+                    member: model.event_members[source].ty.clone(),
+                },
             };
             if e.bad {
                 errors.push(bad_event());
@@ -808,7 +810,7 @@ fn read_line(
             let Some(at_value) = at_value else {
                 errors.push(DataError {
                     line: line_no,
-                    path: format!("{}.at", at_path()),
+                    path: format!("{}.{}", at_path(), model.event_members[source].at),
                     kind: DataErrorKind::EventTime,
                 });
                 continue;

@@ -17,8 +17,10 @@ pub enum DataErrorKind {
     },
     /// An event without a readable `at` time (the event is ignored).
     EventTime,
-    /// An event entry that is not an object with a `type` (ignored).
-    BadEvent,
+    /// An event entry that is not an object with its type (ignored), or
+    /// an event of an `--events` file without its lead: `member` is what it
+    /// lacks (`type`, or the name its source reads the type from; `lead_id`).
+    BadEvent { member: String },
     /// The line is not valid JSON, or not a JSON object (the lead is skipped).
     InvalidJson { message: String },
 }
@@ -29,7 +31,7 @@ impl DataErrorKind {
         match self {
             DataErrorKind::WrongType { .. } => "wrong_type",
             DataErrorKind::EventTime => "bad_event_time",
-            DataErrorKind::BadEvent => "bad_event",
+            DataErrorKind::BadEvent { .. } => "bad_event",
             DataErrorKind::InvalidJson { .. } => "invalid_json",
         }
     }
@@ -59,9 +61,9 @@ impl std::fmt::Display for DataError {
                 "line {}: `{}` is not a time (RFC 3339, YYYY-MM-DD or a Unix time); the event is ignored",
                 self.line, self.path
             ),
-            DataErrorKind::BadEvent => write!(
+            DataErrorKind::BadEvent { member } => write!(
                 f,
-                "line {}: `{}` is not an event (an object with a `type`); ignored",
+                "line {}: `{}` is not an event (an object with a `{member}`); ignored",
                 self.line, self.path
             ),
             DataErrorKind::InvalidJson { message } => {
@@ -308,7 +310,9 @@ fn read_event(
         errors.push(DataError {
             line,
             path: at_path(),
-            kind: DataErrorKind::BadEvent,
+            kind: DataErrorKind::BadEvent {
+                member: model.event_members[source].ty.clone(),
+            },
         });
         return;
     };
@@ -333,11 +337,14 @@ pub(crate) fn read_event_members<'a>(
     errors: &mut Vec<DataError>,
     events: &mut Vec<Event>,
 ) {
-    let Some(type_name) = obj("type").and_then(Json::as_str) else {
+    let members = &model.event_members[source];
+    let Some(type_name) = obj(&members.ty).and_then(Json::as_str) else {
         errors.push(DataError {
             line,
             path: at_path(),
-            kind: DataErrorKind::BadEvent,
+            kind: DataErrorKind::BadEvent {
+                member: members.ty.clone(),
+            },
         });
         return;
     };
@@ -349,11 +356,11 @@ pub(crate) fn read_event_members<'a>(
     else {
         return;
     };
-    let at = obj("at").and_then(crate::time::from_json);
+    let at = obj(&members.at).and_then(crate::time::from_json);
     let Some(at) = at else {
         errors.push(DataError {
             line,
-            path: format!("{}.at", at_path()),
+            path: format!("{}.{}", at_path(), members.at),
             kind: DataErrorKind::EventTime,
         });
         return;

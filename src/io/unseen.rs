@@ -117,7 +117,16 @@ impl Seen {
         if self.left == 0 {
             return Vec::new();
         }
-        let names = Names::of(&self.samples);
+        // A list of events keeps their types where its source says.
+        let type_key = |path: &str| -> String {
+            model
+                .event_sources
+                .iter()
+                .position(|p| p.join(".") == path)
+                .map_or("type", |i| model.event_members[i].ty.as_str())
+                .to_string()
+        };
+        let names = Names::of(&self.samples, &type_key);
         // The paths the model already reads are no one else's better name.
         let mut taken: Vec<String> = model.fields.iter().map(|f| f.data_name()).collect();
         taken.push(key.join("."));
@@ -220,7 +229,8 @@ pub enum NearEvents {
 }
 
 /// The names in the kept leads: every member's path (through objects), and
-/// every list of objects with the `type`s of its objects.
+/// every list of objects with the types of its objects (in `type`, or
+/// where the model's source at that path keeps them).
 #[derive(Default)]
 struct Names {
     paths: Vec<String>,
@@ -228,17 +238,23 @@ struct Names {
 }
 
 impl Names {
-    fn of(samples: &[String]) -> Names {
+    fn of(samples: &[String], type_key: &dyn Fn(&str) -> String) -> Names {
         let mut names = Names::default();
         for s in samples {
             if let Ok(Json::Object(o)) = serde_json::from_str::<Json>(s) {
-                names.walk(&o, "", 0);
+                names.walk(&o, "", 0, type_key);
             }
         }
         names
     }
 
-    fn walk(&mut self, o: &Map<String, Json>, prefix: &str, depth: usize) {
+    fn walk(
+        &mut self,
+        o: &Map<String, Json>,
+        prefix: &str,
+        depth: usize,
+        type_key: &dyn Fn(&str) -> String,
+    ) {
         for (k, v) in o {
             let path = if prefix.is_empty() {
                 k.clone()
@@ -246,7 +262,7 @@ impl Names {
                 format!("{prefix}.{k}")
             };
             match v {
-                Json::Object(inner) if depth < 4 => self.walk(inner, &path, depth + 1),
+                Json::Object(inner) if depth < 4 => self.walk(inner, &path, depth + 1, type_key),
                 Json::Array(items) if items.iter().any(Json::is_object) => {
                     let at = match self.arrays.iter().position(|(p, _)| *p == path) {
                         Some(at) => at,
@@ -256,7 +272,8 @@ impl Names {
                         }
                     };
                     let types = &mut self.arrays[at].1;
-                    for t in items.iter().filter_map(|e| e.get("type")?.as_str()) {
+                    let key = type_key(&path);
+                    for t in items.iter().filter_map(|e| e.get(&key)?.as_str()) {
                         if !types.iter().any(|x| x == t) {
                             types.push(t.to_string());
                         }
@@ -440,5 +457,26 @@ mod tests {
             source: 0,
             near: NearEvents::Types(vec!["page_view".into(), "form_fill".into()])
         }));
+    }
+
+    /// A source that keeps its events' type elsewhere is quoted from there.
+    #[test]
+    fn a_renamed_type_is_read_where_the_source_keeps_it() {
+        let m = crate::load::check_text(
+            "m.rules",
+            "events in tracks (type from \"event\") {\n  signed_up\n}\n\"new\": signed_up -> +1\n",
+        )
+        .model
+        .unwrap();
+        let mut seen = Seen::new(&m);
+        seen.sample(r#"{"id": "a", "tracks": [{"event": "Signed Up", "type": "track"}]}"#.into());
+        let unseen = seen.unseen(&m, &["id".to_string()]);
+        assert!(
+            unseen.contains(&Unseen::Events {
+                source: 0,
+                near: NearEvents::Types(vec!["Signed Up".into()])
+            }),
+            "{unseen:?}"
+        );
     }
 }

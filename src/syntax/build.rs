@@ -303,10 +303,27 @@ impl Builder {
 
     fn events_decl(&self, pair: P<'_>) -> EventsDecl {
         let mut path = None;
+        let mut members = Vec::new();
         let mut types = Vec::new();
         for p in parts(pair) {
             match p.as_rule() {
                 R::path => path = Some(self.path(p)),
+                R::event_members => {
+                    for m in parts(p)
+                        .into_iter()
+                        .filter(|m| m.as_rule() == R::event_member)
+                    {
+                        let span = self.span(&m);
+                        // `at` is a keyword, which `parts` leaves out.
+                        let mut it = m.into_inner().collect::<Vec<_>>().into_iter();
+                        let member = self.ident(take(&mut it));
+                        let from = match it.find(|p| p.as_rule() == R::string) {
+                            Some(s) => self.string(s),
+                            None => Node::new(String::new(), span),
+                        };
+                        members.push(Node::new(EventMember { member, from }, span));
+                    }
+                }
                 R::event_type_decl => {
                     let span = self.span(&p);
                     let mut it = parts(p).into_iter();
@@ -325,7 +342,11 @@ impl Builder {
                 other => unreachable!("in events: {other:?}"),
             }
         }
-        EventsDecl { path, types }
+        EventsDecl {
+            path,
+            members,
+            types,
+        }
     }
 
     fn list_literal(&mut self, pair: P<'_>) -> Vec<Node<Literal>> {

@@ -47,6 +47,8 @@ fn describe(kind: Rule) -> Option<&'static str> {
         Rule::type_expr => "a type",
         Rule::event_type_decl => "an event type",
         Rule::prop_decl => "a property name",
+        Rule::event_member => "`type from \"…\"` or `at from \"…\"`",
+        Rule::member_sep | Rule::member_close => "`,` or `)`",
         Rule::list_literal => "a list (`[\"a\", \"b\"]`)",
         Rule::list_ref => "a list name or a list (`[\"a\", \"b\"]`)",
         Rule::group_max | Rule::group_min | Rule::decay => "`max`, `min` or `decay`",
@@ -125,6 +127,12 @@ pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnos
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
     let mut expected: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
+    // `from` is not offered beside other forms (after a field's type it
+    // would read as the thing missing); where nothing else fits, as after
+    // an event's `type`, it is.
+    if positives == [Rule::kw_from] {
+        expected.push("`from`");
+    }
     expected.dedup();
     let mut seen = std::collections::HashSet::new();
     expected.retain(|e| seen.insert(*e));

@@ -29,6 +29,28 @@ impl Rng {
     }
 }
 
+/// The second event source of generated models: product events that keep
+/// their type in `event` and their time in `ts`.
+pub const APP_EVENTS: &str = r#"
+events in app (type from "event", at from "ts") {
+  used(feature)
+}
+"#;
+
+thread_local! {
+    /// Generate models with one event source only ([`model_one_source`]).
+    static ONE_SOURCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A model with only the `events` source: what joining events from a file
+/// on the fast path takes.
+pub fn model_one_source(r: &mut Rng) -> String {
+    ONE_SOURCE.with(|one| one.set(true));
+    let text = model(r);
+    ONE_SOURCE.with(|one| one.set(false));
+    text
+}
+
 pub const HEADER: &str = r#"
 lead {
   title: text
@@ -156,7 +178,7 @@ fn window(r: &mut Rng) -> String {
 }
 
 pub fn event_term(r: &mut Rng) -> String {
-    let (verb, object, filter) = match r.below(4) {
+    let (verb, object, filter) = match r.below(5) {
         0 => (
             "visited",
             *r.pick(&["", " pricing", " pages", " \"/plans\"", " \" Pricing \""]),
@@ -182,7 +204,13 @@ pub fn event_term(r: &mut Rng) -> String {
             *r.pick(&["", " demo"]),
             *r.pick(&["", " where what contains \"trial\""]),
         ),
-        _ => ("unsubscribed", "", ""),
+        3 => ("unsubscribed", "", ""),
+        _ if ONE_SOURCE.with(|one| one.get()) => ("unsubscribed", "", ""),
+        _ => (
+            "used",
+            *r.pick(&["", " export", " \"Reports\""]),
+            *r.pick(&["", " where feature starts with \"rep\""]),
+        ),
     };
     format!("{verb}{object}{filter}{}{}", count(r), window(r))
 }
@@ -249,6 +277,9 @@ fn rule(r: &mut Rng, n: usize) -> String {
 /// A random model that uses every construct of the language.
 pub fn model(r: &mut Rng) -> String {
     let mut out = String::from(HEADER);
+    if !ONE_SOURCE.with(|one| one.get()) {
+        out.push_str(APP_EVENTS);
+    }
     let mut n = 0;
     let groups = 1 + r.below(3);
     let mut names = Vec::new();
@@ -526,6 +557,37 @@ pub fn lead(r: &mut Rng, id: usize) -> Json {
         }
         o.insert("events".into(), Json::Array(events));
     }
+    // Product events, their type in `event` and their time in `ts`; some
+    // written with `type` and `at`, which this source does not read.
+    if r.chance(60) {
+        let mut app = Vec::new();
+        for _ in 0..r.below(6) {
+            let (ty, at) = if r.chance(90) {
+                ("event", "ts")
+            } else {
+                ("type", "at")
+            };
+            let mut e = serde_json::Map::new();
+            e.insert(ty.into(), json!(*r.pick(&["used", "used", "signed_in"])));
+            if r.chance(95) {
+                let t = time_text(r);
+                e.insert(at.into(), t);
+            }
+            maybe(
+                r,
+                &mut e,
+                "feature",
+                &[
+                    json!("export"),
+                    json!(" Reports"),
+                    json!("reports"),
+                    json!(3),
+                ],
+            );
+            app.push(Json::Object(e));
+        }
+        o.insert("app".into(), Json::Array(app));
+    }
     Json::Object(o)
 }
 
@@ -573,17 +635,36 @@ pub fn messy_event(r: &mut Rng) -> String {
     }
 }
 
-/// A generated lead's line, its events replaced by `events`.
+/// A product event of the `app` source (see `gen::HEADER`), its type in
+/// `event` and its time in `ts`, or now and then in `type` and `at`, which
+/// that source does not read.
+pub fn messy_app_event(r: &mut Rng) -> String {
+    let ts = *r.pick(&["\"2026-10-30\"", "1792922400", "\"soon\"", "null"]);
+    let feature = *r.pick(&["\"export\"", "\" Reports \"", "7", "null"]);
+    match r.below(6) {
+        0 | 1 => format!(r#"{{"event":"used","feature":{feature},"ts":{ts}}}"#),
+        2 => format!(r#"{{"ts":{ts},"event":"used"}}"#),
+        3 => format!(r#"{{"event":"signed_in","ts":{ts}}}"#),
+        4 => format!(r#"{{"type":"used","feature":{feature},"at":{ts}}}"#),
+        _ => format!(r#"{{"event":"used","feature":{feature}}}"#),
+    }
+}
+
+/// A generated lead's line, its events replaced by `events` and its
+/// product events by messy ones.
 pub fn messy_line(r: &mut Rng, i: usize) -> String {
     let mut lead = lead(r, i);
     if let Some(o) = lead.as_object_mut() {
         o.remove("events");
+        o.remove("app");
     }
     let events: Vec<String> = (0..r.below(10)).map(|_| messy_event(r)).collect();
+    let app: Vec<String> = (0..r.below(4)).map(|_| messy_app_event(r)).collect();
     let text = lead.to_string();
     format!(
-        "{},\"events\":[{}]}}",
+        "{},\"events\":[{}],\"app\":[{}]}}",
         &text[..text.len() - 1],
-        events.join(",")
+        events.join(","),
+        app.join(",")
     )
 }
