@@ -764,15 +764,19 @@ fn read_line(
         let Some((begin, end)) = s.ranges[source] else {
             continue;
         };
+        // Only for errors: where an event is, and the one that is not one.
+        let members = &model.event_members[source];
+        let event_path = |i: usize| format!("{}[{i}]", path.join("."));
+        let not_an_event = |i: usize| DataError {
+            line: line_no,
+            path: event_path(i),
+            kind: DataErrorKind::BadEvent {
+                member: members.ty.clone(),
+            },
+        };
         for (i, e) in s.events[begin..end].iter().enumerate() {
-            let at_path = || format!("{}[{i}]", path.join("."));
-            let bad_event = || DataError {
-                line: line_no,
-                path: at_path(),
-                kind: DataErrorKind::BadEvent {
-                    member: model.event_members[source].ty.clone(),
-                },
-            };
+            let at_path = || event_path(i);
+            let bad_event = || not_an_event(i);
             if e.bad {
                 errors.push(bad_event());
                 continue;
@@ -810,7 +814,7 @@ fn read_line(
             let Some(at_value) = at_value else {
                 errors.push(DataError {
                     line: line_no,
-                    path: format!("{}.{}", at_path(), model.event_members[source].at),
+                    path: format!("{}.{}", at_path(), members.at),
                     kind: DataErrorKind::EventTime,
                 });
                 continue;
