@@ -42,6 +42,14 @@ fn score_stdin(more: &[&str], leads: &str) -> (i32, String, String) {
     run(&args, Some(leads))
 }
 
+/// `leadscore score rules/b2b LEADS --as-of 2026-11-01` with more
+/// arguments: the bundled model on any leads.
+fn score_b2b(leads: &str, more: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["score", "rules/b2b", leads, "--as-of", "2026-11-01"];
+    args.extend_from_slice(more);
+    run(&args, None)
+}
+
 /// `leadscore score SPEC FILE --as-of 2026-11-01` with more arguments.
 fn score_file(file: &std::path::Path, more: &[&str]) -> (i32, String, String) {
     let mut args = vec![
@@ -509,31 +517,29 @@ fn gzip_input_reads_as_the_plain_file() {
         p.to_str().unwrap().to_string()
     };
     let plain_text = std::fs::read(format!("{ROOT}/data/b2b-leads.jsonl")).unwrap();
-    let score = |leads: &str, more: &[&str]| {
-        let mut args = vec!["score", "rules/b2b", leads, "--as-of", "2026-11-01"];
-        args.extend_from_slice(more);
-        run(&args, None)
-    };
-    let plain = score("data/b2b-leads.jsonl", &[]);
+    let plain = score_b2b("data/b2b-leads.jsonl", &[]);
     assert_eq!(plain.0, 0, "{}", plain.2);
     assert_eq!(plain.1.lines().count(), 40);
     assert_eq!(
-        score(&write("leads.jsonl.gz", &gzip(&plain_text)), &[]),
+        score_b2b(&write("leads.jsonl.gz", &gzip(&plain_text)), &[]),
         plain
     );
-    assert_eq!(score(&write("leads.jsonl", &gzip(&plain_text)), &[]), plain);
+    assert_eq!(
+        score_b2b(&write("leads.jsonl", &gzip(&plain_text)), &[]),
+        plain
+    );
     let half = plain_text.len() / 2;
     let cut = half + plain_text[half..].iter().position(|&b| b == b'\n').unwrap() + 1;
     let mut two = gzip(&plain_text[..cut]);
     two.extend(gzip(&plain_text[cut..]));
-    assert_eq!(score(&write("two.jsonl.gz", &two), &[]), plain);
+    assert_eq!(score_b2b(&write("two.jsonl.gz", &two), &[]), plain);
 
     let csv = |name: &str| std::fs::read(format!("{ROOT}/data/{name}")).unwrap();
-    let plain_csv = score("data/b2b-leads.csv", &["--events", "data/b2b-events.csv"]);
+    let plain_csv = score_b2b("data/b2b-leads.csv", &["--events", "data/b2b-events.csv"]);
     assert_eq!(plain_csv.0, 0, "{}", plain_csv.2);
     let leads = write("leads.csv.gz", &gzip(&csv("b2b-leads.csv")));
     let events = write("events.csv.gz", &gzip(&csv("b2b-events.csv")));
-    assert_eq!(score(&leads, &["--events", &events]), plain_csv);
+    assert_eq!(score_b2b(&leads, &["--events", &events]), plain_csv);
 
     // Results (and reports) to a name ending in `.gz` are written gzipped.
     let out = dir.path().join("results.jsonl.gz");
@@ -545,14 +551,14 @@ fn gzip_input_reads_as_the_plain_file() {
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text).unwrap();
         text
     };
-    let written = score("data/b2b-leads.jsonl", &["-o", to[0], "--rejects", to[1]]);
+    let written = score_b2b("data/b2b-leads.jsonl", &["-o", to[0], "--rejects", to[1]]);
     assert_eq!((written.0, written.1.as_str()), (0, ""), "{}", written.2);
     assert_eq!(gunzip(&out), plain.1);
     assert_eq!(gunzip(&rejects), "");
 
     let whole = gzip(&plain_text);
     let short = write("short.jsonl.gz", &whole[..whole.len() / 2]);
-    let (code, _, err) = score(&short, &[]);
+    let (code, _, err) = score_b2b(&short, &[]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains(&format!("error: can't decompress `{short}` (gzip): ")),
@@ -561,6 +567,36 @@ fn gzip_input_reads_as_the_plain_file() {
     let (code, _, err) = run(&["explain", "rules/b2b", &short, "--id", "L39"], None);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("(gzip): "), "{err}");
+}
+
+/// A source that reads its events' type and time from other members names
+/// them in its data errors.
+#[test]
+fn renamed_event_members_are_named_in_data_errors() {
+    let lead = concat!(
+        "{\"id\": \"a\", \"tracks\": [{\"type\": \"invited\", \"at\": \"2026-10-30\"}, ",
+        "{\"event\": \"invited\", \"ts\": \"2026-10-30\"}, {\"event\": \"invited\", \"timestamp\": \"2026-10-30\"}]}\n"
+    );
+    let (code, out, err) = run(
+        &[
+            "score",
+            "tests/cases/event_members.rules",
+            "-",
+            "--as-of",
+            "2026-11-01",
+        ],
+        Some(lead),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(out.contains("\"score\": 0.0"), "{out}");
+    assert!(
+        err.contains("line 1: `tracks[0]` is not an event (an object with a `event`); ignored"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 1: `tracks[1].timestamp` is not a time"),
+        "{err}"
+    );
 }
 
 /// `explain` names what the rules read that this one lead spells another
@@ -628,16 +664,7 @@ fn what_no_lead_held_is_named_after_the_run() {
     assert!(!err.contains("the key"), "{err}");
     assert!(err.contains("no lead had a value for `title`"), "{err}");
     // The bundled leads have every field the bundled model reads.
-    let (code, _, err) = run(
-        &[
-            "score",
-            "rules/b2b",
-            "data/b2b-leads.jsonl",
-            "--as-of",
-            "2026-11-01",
-        ],
-        None,
-    );
+    let (code, _, err) = score_b2b("data/b2b-leads.jsonl", &[]);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("warning"), "{err}");
 }
@@ -735,18 +762,7 @@ fn key_picks_another_id_field() {
 fn output_file_and_csv_output_header() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("out.jsonl");
-    let (code, out, _) = run(
-        &[
-            "score",
-            "rules/b2b",
-            "data/b2b-leads.jsonl",
-            "--as-of",
-            "2026-11-01",
-            "-o",
-            out_file.to_str().unwrap(),
-        ],
-        None,
-    );
+    let (code, out, _) = score_b2b("data/b2b-leads.jsonl", &["-o", out_file.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(out.is_empty());
     let written = std::fs::read_to_string(&out_file).unwrap();
@@ -826,36 +842,14 @@ fn an_output_file_is_replaced_only_by_a_finished_run() {
 #[cfg(unix)]
 #[test]
 fn devices_and_links_are_written_in_place() {
-    let (code, out, _) = run(
-        &[
-            "score",
-            "rules/b2b",
-            "data/b2b-leads.jsonl",
-            "--as-of",
-            "2026-11-01",
-            "-o",
-            "/dev/null",
-        ],
-        None,
-    );
+    let (code, out, _) = score_b2b("data/b2b-leads.jsonl", &["-o", "/dev/null"]);
     assert_eq!(code, 0);
     assert!(out.is_empty());
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("results.jsonl");
     let link = dir.path().join("latest.jsonl");
     std::os::unix::fs::symlink(&target, &link).unwrap();
-    let (code, _, err) = run(
-        &[
-            "score",
-            "rules/b2b",
-            "data/b2b-leads.jsonl",
-            "--as-of",
-            "2026-11-01",
-            "-o",
-            link.to_str().unwrap(),
-        ],
-        None,
-    );
+    let (code, _, err) = score_b2b("data/b2b-leads.jsonl", &["-o", link.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(std::fs::symlink_metadata(&link)
         .unwrap()

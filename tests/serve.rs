@@ -76,58 +76,53 @@ fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
 }
 
+/// A `POST` to `path` that must succeed, and its answer.
+fn post_ok(addr: &str, path: &str, body: &str) -> serde_json::Value {
+    let (status, answer) = http(addr, "POST", path, body);
+    assert_eq!(status, 200, "{answer}");
+    json(&answer)
+}
+
 #[test]
 fn scores_batches_and_explains() {
     let srv = start();
-    let (status, body) = http(
+    let v = post_ok(
         &srv.addr,
-        "POST",
         "/v1/score?as_of=2026-11-01",
         r#"{"id": "a", "title": "ceo", "events": [{"type": "visited", "page": "pricing", "at": "2026-10-30"}]}"#,
     );
-    assert_eq!(status, 200);
-    let v = json(&body);
     assert_eq!(
         (v["id"].as_str(), v["score"].as_f64(), v["stage"].as_str()),
         (Some("a"), Some(15.0), Some("hot"))
     );
     assert_eq!(v["fired"], serde_json::json!(["Exec", "Pricing"]));
 
-    let (status, body) = http(
+    let v = post_ok(
         &srv.addr,
-        "POST",
         "/v1/score?as_of=2026-11-01",
         r#"[{"id": 1, "title": "CEO"}, {"id": 2}]"#,
     );
-    assert_eq!(status, 200);
-    let v = json(&body);
     assert_eq!(
         (v[0]["score"].as_f64(), v[1]["stage"].as_str()),
         (Some(10.0), Some("cold"))
     );
 
-    let (status, body) = http(
+    let v = post_ok(
         &srv.addr,
-        "POST",
         "/v1/score?as_of=2026-11-01",
         "{\"id\": 1, \"title\": \"CEO\"}\n{\"id\": 2, \"budget\": \"lots\"}\n",
     );
-    assert_eq!(status, 200);
-    let v = json(&body);
     assert_eq!(v.as_array().unwrap().len(), 2);
     assert_eq!(
         v[1]["warnings"][0],
         "line 2: `budget` should be a number but is the text \"lots\"; treated as missing"
     );
 
-    let (status, body) = http(
+    let v = post_ok(
         &srv.addr,
-        "POST",
         "/v1/score?as_of=2026-11-01&explain=true",
         r#"{"id": "a", "title": "CEO"}"#,
     );
-    assert_eq!(status, 200);
-    let v = json(&body);
     assert_eq!(
         v["explanation"]["groups"][0]["rules"][0]["because"][0],
         "title = \"CEO\" (title is \"CEO\")"
@@ -137,14 +132,11 @@ fn scores_batches_and_explains() {
 
     // A lead that spells a field otherwise is told so; the key is always
     // `id` here, so a lead without one gets no `--key` advice.
-    let (status, body) = http(
+    let v = post_ok(
         &srv.addr,
-        "POST",
         "/v1/score?as_of=2026-11-01&explain=true",
         r#"{"lead_id": "a", "Title": "CEO"}"#,
     );
-    assert_eq!(status, 200);
-    let v = json(&body);
     assert_eq!(
         v["explanation"]["spelt_otherwise"],
         serde_json::json!([

@@ -507,3 +507,35 @@ impl<'m> Backtest<'m> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::outcome_from;
+    use serde_json::json;
+
+    /// `scored_at` takes the times lead data takes, Unix times included.
+    #[test]
+    fn scored_at_reads_dates_and_unix_times() {
+        let at = |v: serde_json::Value| {
+            outcome_from(
+                1,
+                &json!({"lead_id": "a", "converted": true, "scored_at": v}),
+            )
+            .map(|(_, o)| o.scored_at)
+            .map_err(|e| e.message)
+        };
+        let midnight = crate::time::parse_time("2026-11-01").unwrap();
+        assert_eq!(at(json!("2026-11-01")), Ok(Some(midnight)));
+        assert_eq!(at(json!(1793491200)), Ok(Some(midnight)));
+        assert_eq!(at(json!("1793491200000")), Ok(Some(midnight)));
+        assert_eq!(at(json!(" ")), Ok(None));
+        assert_eq!(
+            at(json!(20261101)),
+            Err("`scored_at` 20261101 is not a time".into())
+        );
+        assert_eq!(
+            at(json!(true)),
+            Err("`scored_at` true is not a time".into())
+        );
+    }
+}

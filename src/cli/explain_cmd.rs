@@ -192,10 +192,8 @@ pub fn run(a: ExplainArgs) -> i32 {
         a.all,
         notes,
     );
-    let mut seen = Seen::new(&model);
-    seen.note(&model, &lead);
-    seen.sample(value.to_string());
-    e.spelt_otherwise = super::unseen::for_one_lead(&model, &a.key, &seen.unseen(&model, &key));
+    let unseen = Seen::in_one_lead(&model, &lead, value.to_string(), &key);
+    e.spelt_otherwise = super::unseen::for_one_lead(&model, &a.key, &unseen);
     print!(
         "{}",
         match a.format {

@@ -274,11 +274,7 @@ async fn score(
                 let notes = errors.iter().map(|e| e.to_string()).collect();
                 let mut x = leadscore::explain::explain(&ev, lead, as_of, true, notes);
                 // The key is always `id` here: no `--key` to suggest.
-                let mut seen = Seen::new(model);
-                seen.note(model, lead);
-                seen.sample(v.to_string());
-                let unseen = seen.unseen(model, &key);
-                let unseen: Vec<_> = unseen
+                let unseen: Vec<_> = Seen::in_one_lead(model, lead, v.to_string(), &key)
                     .into_iter()
                     .filter(|u| !matches!(u, Unseen::Key { .. }))
                     .collect();

@@ -111,6 +111,15 @@ impl Seen {
             .extend(other.samples.iter().take(room).cloned());
     }
 
+    /// What one lead lacks (`explain`): [`Seen::unseen`] over it alone,
+    /// `written` being its JSON text.
+    pub fn in_one_lead(model: &Model, lead: &Lead, written: String, key: &[String]) -> Vec<Unseen> {
+        let mut seen = Seen::new(model);
+        seen.note(model, lead);
+        seen.sample(written);
+        seen.unseen(model, key)
+    }
+
     /// What no lead held, with the names the kept leads suggest instead.
     /// `key` is the path of the leads' key.
     pub fn unseen(&self, model: &Model, key: &[String]) -> Vec<Unseen> {

@@ -388,6 +388,11 @@ fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
     if let Some(help) = habit_help(positives, found, text, pos) {
         return help;
     }
+    // Inside `events in tracks ( … )`: the one form the list takes.
+    let in_members = [Rule::event_member, Rule::member_sep, Rule::member_close];
+    if positives == [Rule::kw_from] || positives.iter().any(|r| in_members.contains(r)) {
+        return "an `events` block names its events' members as `(type from \"event\", at from \"timestamp\")`, separated by commas".into();
+    }
     let prev = previous_line(text, pos);
     // The previous line stopped short: `otherwise` with no name, say.
     if first_on_line(text, pos) && wants_name {
