@@ -262,12 +262,21 @@ pub fn format_file(src: &str, file: &File) -> String {
                         let props: Vec<String> = t
                             .props
                             .iter()
-                            .map(|pr| match &pr.ty {
-                                Some(ty) => format!("{}: {}", pr.name.node, type_text(ty)),
-                                None => pr.name.node.clone(),
+                            .map(|pr| {
+                                let mut prop = match &pr.ty {
+                                    Some(ty) => format!("{}: {}", pr.name.node, type_text(ty)),
+                                    None => pr.name.node.clone(),
+                                };
+                                if let Some(from) = &pr.from {
+                                    prop.push_str(&format!(" from {}", escape_string(&from.node)));
+                                }
+                                prop
                             })
                             .collect();
                         text.push_str(&format!("({})", props.join(", ")));
+                    }
+                    if let Some(from) = &t.from {
+                        text.push_str(&format!(" from {}", escape_string(&from.node)));
                     }
                     p.line("  ", &text, t.span.end as usize);
                 }

@@ -107,7 +107,10 @@ struct EventDecl {
     /// The members holding its type and its time.
     ty: String,
     at: String,
-    props: Vec<(String, String)>,
+    /// The type as the data writes it.
+    data: String,
+    /// Per property: its name, its type and the member holding it.
+    props: Vec<(String, String, String)>,
 }
 
 struct Decls<'a> {
@@ -137,7 +140,7 @@ fn count_events(env: &Env<'_>, e: &ast::EventCond) -> (u64, Option<i64>) {
     let mut n = 0;
     let mut newest: Option<i64> = None;
     for item in items {
-        if item.get(&decl.ty).and_then(Json::as_str) != Some(verb.as_str()) {
+        if item.get(&decl.ty).and_then(Json::as_str) != Some(decl.data.as_str()) {
             continue;
         }
         let Some(at) = item.get(&decl.at).and_then(crate::time::from_json) else {
@@ -155,7 +158,7 @@ fn count_events(env: &Env<'_>, e: &ast::EventCond) -> (u64, Option<i64>) {
             let first = decl
                 .props
                 .first()
-                .map(|(name, ty)| coerce(ty, false, item.get(name)));
+                .map(|(_, ty, data)| coerce(ty, false, item.get(data)));
             let Some(V::Text(value)) = first else {
                 continue;
             };
@@ -208,8 +211,8 @@ fn operand(env: &Env<'_>, o: &Operand) -> V {
         Operand::Path(p) => {
             let name = p.to_string();
             if let Some((ev, decl)) = env.event {
-                return match decl.props.iter().find(|(n, _)| *n == name) {
-                    Some((n, ty)) => coerce(ty, false, ev.get(n)),
+                return match decl.props.iter().find(|(n, _, _)| *n == name) {
+                    Some((_, ty, data)) => coerce(ty, false, ev.get(data)),
                     None => V::Missing,
                 };
             }
@@ -447,6 +450,7 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
                                     p.ty.as_ref()
                                         .map(|t| t.name.node.clone())
                                         .unwrap_or_else(|| "text".into()),
+                                    p.from.as_ref().unwrap_or(&p.name).node.clone(),
                                 )
                             })
                             .collect();
@@ -456,6 +460,7 @@ pub fn evaluate(files: &[ast::File], lead: &Json, as_of: i64) -> RefOutcome {
                                 source: source.clone(),
                                 ty: ty.clone(),
                                 at: at.clone(),
+                                data: t.from.as_ref().unwrap_or(&t.name).node.clone(),
                                 props,
                             },
                         );

@@ -428,6 +428,49 @@ fn csv_in_with_joined_events_and_csv_out() {
     );
 }
 
+/// Lines of an `--events` file that can't be joined are data errors like a
+/// bad lead's: named by their line in that file, counted, and the run exits
+/// 3 with every lead scored; `--quiet` prints none of it.
+#[test]
+fn bad_event_lines_are_counted_and_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let leads = dir.path().join("leads.csv");
+    let events = dir.path().join("events.csv");
+    std::fs::write(&leads, "id,title\nL1,VP Sales\nL2,Intern\n").unwrap();
+    std::fs::write(
+        &events,
+        "lead_id,type,at,page\nL1,visited,2026-10-20,pricing\n,visited,2026-10-30,pricing\nL1,visited,2026-10-30,pricing\n",
+    )
+    .unwrap();
+    let args = [
+        "score",
+        SPEC,
+        leads.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--as-of",
+        "2026-11-01",
+    ];
+    let (code, out, err) = run(&args, None);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.contains("\"fired\": [\"Decision maker\", \"visited pricing twice and title in decision_makers\"]"), "{out}");
+    assert!(
+        err.contains("line 3: the event has no `lead_id`, so it can't be joined to a lead; skipped"),
+        "{err}"
+    );
+    assert!(err.contains("events: 1 line of `"), "{err}");
+    let (code, _, err) = run(&[&args[..], &["--quiet"]].concat(), None);
+    assert_eq!((code, err.as_str()), (3, ""));
+    // The line might have been this lead's: `explain` exits 3 too.
+    let mut explain = args.to_vec();
+    explain[0] = "explain";
+    let (code, out, err) = run(&explain, None);
+    assert_eq!(code, 3, "{err}");
+    assert!(out.contains("Lead L1: score"), "{out}");
+    assert!(err.contains("line 3: the event has no `lead_id`"), "{err}");
+}
+
 /// Spreadsheets set to a language with decimal commas save CSV with `;`
 /// between cells, and many exports are tab-separated: the header says which.
 #[test]
@@ -595,6 +638,43 @@ fn renamed_event_members_are_named_in_data_errors() {
     );
     assert!(
         err.contains("line 1: `tracks[1].timestamp` is not a time"),
+        "{err}"
+    );
+}
+
+/// Event types and properties read `from` the data's names score through
+/// `score`'s reader as the case file's tests expect, and a wrong value is
+/// named by the member the data holds it in.
+#[test]
+fn event_types_and_properties_read_from_other_names_score() {
+    let leads = concat!(
+        "{\"id\": \"a\", \"activities\": [{\"activityType\": \"Visit Webpage\", \"activityDate\": \"2026-10-20\", \"primaryAttributeValue\": \"/pricing\"}, ",
+        "{\"activityType\": \"Fill Out Form\", \"activityDate\": \"2026-10-21\", \"primaryAttributeValue\": \"Demo Request\", \"Campaign Name\": \"Q4 webinar\"}]}\n",
+        "{\"id\": \"b\", \"activities\": [{\"activityType\": \"visited\", \"activityDate\": \"2026-10-20\", \"primaryAttributeValue\": \"/pricing\"}, ",
+        "{\"activityType\": \"Fill Out Form\", \"activityDate\": \"2026-10-21\", \"primaryAttributeValue\": {\"form\": 1}}]}\n",
+    );
+    let (code, out, err) = run(
+        &[
+            "score",
+            "tests/cases/event_names.rules",
+            "-",
+            "--as-of",
+            "2026-11-01",
+        ],
+        Some(leads),
+    );
+    assert_eq!(code, 3, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].contains("\"score\": 40.0")
+            && lines[0].contains("\"fired\": [\"Pricing\", \"Demo form\", \"Webinar campaign\"]"),
+        "{out}"
+    );
+    assert!(lines[1].contains("\"score\": 0.0"), "{out}");
+    assert!(
+        err.contains(
+            "line 2: `activities[1].primaryAttributeValue` should be text but is an object"
+        ),
         "{err}"
     );
 }

@@ -28,8 +28,11 @@ fn expected_code(stem: &str) -> String {
         "duplicate_field"
         | "duplicate_across_files"
         | "duplicate_from"
-        | "duplicate_event_members" => "duplicate",
-        "bad_event_member" => "bad_from",
+        | "duplicate_event_members"
+        | "duplicate_event_type_from"
+        | "duplicate_property_member"
+        | "property_reads_event_type" => "duplicate",
+        "bad_event_member" | "bad_event_from" => "bad_from",
         "test_missing_as_of" => "test_as_of",
         "test_missing_lead" => "test_lead",
         other => other

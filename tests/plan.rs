@@ -86,6 +86,8 @@ fn plan_dumps() {
     for (name, path) in [
         ("plan_small", "tests/data/plan.rules"),
         ("plan_b2b", "rules/b2b"),
+        // where each event type is read from, when the data names it otherwise
+        ("plan_event_names", "tests/cases/event_names.rules"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_leadscore"))
             .args(["plan", path])

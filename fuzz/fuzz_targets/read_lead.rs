@@ -1,6 +1,6 @@
 //! Any input line against the bundled B2B model (plus a source with renamed
-//! event members): reading, scoring and
-//! explaining never panic; CSV input neither; the fast projecting reader
+//! event members, an event type and a property read from other names):
+//! reading, scoring and explaining never panic; CSV input neither; the fast projecting reader
 //! reads every line it accepts exactly as the general path does; and
 //! scoring's reader, which skips the properties of events it knows, gives
 //! every line it accepts the general path's outcome and data errors.
@@ -10,8 +10,9 @@ use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
 /// The bundled B2B model, plus a source whose events keep their type and
-/// time under other names (`event`, `timestamp`), so that both readers'
-/// handling of renamed members is compared too.
+/// time under other names (`event`, `timestamp`) and write a type and a
+/// property as people read them (`Signed Up`, `Plan Name`), so that both
+/// readers' handling of names read `from` others is compared too.
 fn model() -> &'static leadscore::check::Model {
     static MODEL: OnceLock<leadscore::check::Model> = OnceLock::new();
     MODEL.get_or_init(|| {
@@ -19,7 +20,7 @@ fn model() -> &'static leadscore::check::Model {
         let mut sources = leadscore::load::read_sources(std::path::Path::new(dir)).unwrap();
         sources.add(leadscore::source::SourceFile::new(
             "tracks.rules",
-            "events in tracks (type from \"event\", at from \"timestamp\") {\n  signed_up(plan)\n  invited\n}\n\"Team\": invited at least twice -> +5\n\"Pro\": signed_up \"pro\" -> +10\n",
+            "events in tracks (type from \"event\", at from \"timestamp\") {\n  signed_up(plan from \"Plan Name\") from \"Signed Up\"\n  invited\n}\n\"Team\": invited at least twice -> +5\n\"Pro\": signed_up \"pro\" -> +10\n",
         ));
         leadscore::load::check_sources(sources).model.unwrap()
     })

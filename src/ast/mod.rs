@@ -140,6 +140,8 @@ pub struct EventMember {
 pub struct EventTypeDecl {
     pub name: Node<String>,
     pub props: Vec<Node<PropDecl>>,
+    /// `from "Visit Webpage"`: the type's name as the data writes it.
+    pub from: Option<Node<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -147,6 +149,8 @@ pub struct PropDecl {
     pub name: Node<String>,
     /// Properties are text unless annotated: `visited(page, seconds: number)`.
     pub ty: Option<Node<TypeExpr>>,
+    /// `page from "url"`: the member of the event that holds it.
+    pub from: Option<Node<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

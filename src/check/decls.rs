@@ -341,18 +341,23 @@ impl Declarations {
                                         .help("give the property a `text`, `number`, `bool` or `time` type"),
                                     );
                                 }
+                                let data = data_name(p.from.as_ref(), &p.name, "a property", out);
                                 if seen_props.insert(&p.name.node, p.name.span, out) {
                                     props.push(Prop {
                                         name: p.name.node.clone(),
                                         ty: ty.unwrap_or(Type::Text),
+                                        data: data.node,
+                                        span: data.span,
                                     });
                                 }
                             }
+                            let data = data_name(t.from.as_ref(), &t.name, "an event type", out);
                             if seen_events.insert(&t.name.node, t.name.span, out) {
                                 d.event_index
                                     .insert(t.name.node.clone(), d.event_types.len());
                                 d.event_types.push(EventType {
                                     name: t.name.node.clone(),
+                                    data: data.node,
                                     source,
                                     props,
                                     span: t.name.span,
@@ -536,7 +541,107 @@ impl Declarations {
             }
         }
         check_data_paths(&d.fields, out);
+        let mut found = Vec::new();
+        check_event_data_names(&d, &mut found);
+        d.diagnostics.extend(found);
         d
+    }
+}
+
+/// The name the data gives an event type or a property: the `from` string
+/// when there is one (an empty one is reported and the own name kept), else
+/// its own name; with the span that names it.
+fn data_name(
+    from: Option<&Node<String>>,
+    name: &Node<String>,
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Node<String> {
+    match from {
+        Some(f) if f.node.trim().is_empty() => {
+            out.push(
+                Diagnostic::new(
+                    Code::BadFrom,
+                    format!("{what} can't be read from an empty name"),
+                    f.span,
+                    "no name",
+                )
+                .help("give the name as the events spell it: `visited(page from \"url\") from \"Visit Webpage\"`"),
+            );
+            name.clone()
+        }
+        Some(f) => f.clone(),
+        None => name.clone(),
+    }
+}
+
+/// What events are read by: in one source, no two event types may read the
+/// same type as written; in one event type, no two properties the same
+/// member, and none the member its source keeps the type or the time in.
+fn check_event_data_names(d: &Declarations, out: &mut Vec<Diagnostic>) {
+    for (i, t) in d.event_types.iter().enumerate() {
+        let source = &d.event_sources[t.source];
+        if let Some(first) = d.event_types[..i]
+            .iter()
+            .find(|e| e.source == t.source && e.data == t.data)
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::Duplicate,
+                    format!(
+                        "the event types `{}` and `{}` both read the events at `{}` of type `{}`",
+                        first.name,
+                        t.name,
+                        source.join("."),
+                        t.data
+                    ),
+                    t.span,
+                    format!("`{}` reads them here", t.name),
+                )
+                .also(first.span, format!("`{}` reads them here", first.name))
+                .help("an event is of one event type: remove one of the two, or read it `from` another type name"),
+            );
+        }
+        let members = &d.event_members[t.source].0;
+        for (j, p) in t.props.iter().enumerate() {
+            if let Some(q) = t.props[..j].iter().find(|q| q.data == p.data) {
+                out.push(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        format!(
+                            "the properties `{}` and `{}` of `{}` both read the member `{}`",
+                            q.name, p.name, t.name, p.data
+                        ),
+                        p.span,
+                        format!("`{}` reads it here", p.name),
+                    )
+                    .also(q.span, format!("`{}` reads it here", q.name))
+                    .help("each property reads its own member of the event: remove one, or read it `from` another member"),
+                );
+            }
+            let keeps = if p.data == members.ty {
+                "type"
+            } else if p.data == members.at {
+                "time"
+            } else {
+                continue;
+            };
+            out.push(
+                Diagnostic::new(
+                    Code::Duplicate,
+                    format!(
+                        "the property `{}` of `{}` would read `{}`, the member the events keep their {keeps} in",
+                        p.name, t.name, p.data
+                    ),
+                    p.span,
+                    format!("the event's {keeps}"),
+                )
+                .help(format!(
+                    "read the property `from` the member that holds it: `{} from \"…\"`",
+                    p.name
+                )),
+            );
+        }
     }
 }
 

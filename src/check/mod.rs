@@ -82,6 +82,11 @@ impl Field {
 pub struct Prop {
     pub name: String,
     pub ty: Type,
+    /// The event's member that holds it: its name unless read `from`
+    /// another (`page from "url"`).
+    pub data: String,
+    /// Where that member is named: the `from` string, or the name.
+    pub span: Span,
 }
 
 /// The members an event of one source keeps its type and its time in:
@@ -105,6 +110,9 @@ impl Default for EventMembers {
 #[derive(Debug, Clone)]
 pub struct EventType {
     pub name: String,
+    /// The type as the data writes it: its name unless read `from`
+    /// another (`visited from "Visit Webpage"`).
+    pub data: String,
     /// Index into [`Model::event_sources`]: which array field holds it.
     pub source: usize,
     pub props: Vec<Prop>,

@@ -132,7 +132,7 @@ pub fn run(a: BacktestArgs) -> i32 {
         by: by.clone(),
         min_leads: a.min_leads,
     };
-    let events = match load_events(a.events.as_deref()) {
+    let events = match load_events(a.events.as_deref(), false) {
         Ok((events, bad_events)) => {
             bad += bad_events;
             events

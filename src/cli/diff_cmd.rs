@@ -97,7 +97,7 @@ pub fn run(a: DiffArgs) -> i32 {
         Err(code) => return code,
     };
     let key: Vec<String> = a.key.split('.').map(str::to_string).collect();
-    let (events, event_errors) = match load_events(a.events.as_deref()) {
+    let (events, event_errors) = match load_events(a.events.as_deref(), false) {
         Ok(e) => e,
         Err(code) => return code,
     };

@@ -170,7 +170,9 @@ pub fn run(a: ExplainArgs) -> i32 {
         }
         return exit::USAGE;
     };
-    // Only this lead's events are kept.
+    // Only this lead's events are kept. A line that can't be joined may
+    // have been one of them: a data error, as in `score`.
+    let mut bad_events = 0;
     if let Some(path) = a.events.as_deref() {
         let input = match open_input(path) {
             Ok(i) => i,
@@ -178,6 +180,7 @@ pub fn run(a: ExplainArgs) -> i32 {
         };
         let id = leadscore::io::input::lead_id(&value, &key);
         let events = leadscore::io::join::read_events_of(path, input, &id, |e| {
+            bad_events += 1;
             eprintln!("data error in `{path}`: {e}")
         });
         leadscore::io::input::attach_events(&model, &mut value, &key, &events);
@@ -202,7 +205,7 @@ pub fn run(a: ExplainArgs) -> i32 {
             ExplainFormat::Markdown => render::markdown(&e),
         }
     );
-    if errors.is_empty() {
+    if errors.is_empty() && bad_events == 0 {
         exit::OK
     } else {
         exit::DATA

@@ -39,11 +39,12 @@ pub fn as_of(arg: Option<&str>) -> Result<i64, i32> {
     }
 }
 
-/// Reads `--events FILE` when it is given, printing each line it could not
-/// read: the events, and how many lines were bad. Past a budget of memory
+/// Reads `--events FILE` when it is given, printing the first lines it could
+/// not read (and how many there were, when more): the events, and how many
+/// lines were bad; with `quiet`, printing nothing. Past a budget of memory
 /// (`LEADSCORE_EVENTS_MEMORY`, 64 MB unless set) the events are spilled to
 /// temporary files.
-pub fn load_events(path: Option<&str>) -> Result<(Option<Events>, u64), i32> {
+pub fn load_events(path: Option<&str>, quiet: bool) -> Result<(Option<Events>, u64), i32> {
     let Some(path) = path else {
         return Ok((None, 0));
     };
@@ -56,12 +57,19 @@ pub fn load_events(path: Option<&str>) -> Result<(Option<Events>, u64), i32> {
     let mut bad = 0;
     let events = read_events_within(path, open_input(path)?, budget, size, |e| {
         bad += 1;
-        eprintln!("data error in `{path}`: {e}");
+        if bad <= PRINTED_ERRORS && !quiet {
+            eprintln!("data error in `{path}`: {e}");
+        }
     })
     .map_err(|e| {
         eprintln!("error: can't write the events of `{path}` to temporary files: {e}");
         exit::USAGE
     })?;
+    if bad > PRINTED_ERRORS && !quiet {
+        eprintln!(
+            "data errors in `{path}`: {bad} lines skipped (the first {PRINTED_ERRORS} above)"
+        );
+    }
     Ok((Some(events), bad))
 }
 
@@ -470,7 +478,7 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     let model = load_model(&a.model)?;
     let as_of = as_of(a.as_of.as_deref())?;
     let input = open_leads(&a.leads)?;
-    let (events, bad_events) = load_events(a.events.as_deref())?;
+    let (events, bad_events) = load_events(a.events.as_deref(), a.quiet)?;
     if bad_events > 0 && a.strict {
         return Err(exit::DATA);
     }
@@ -556,7 +564,12 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     if !reports_written {
         return Err(exit::USAGE);
     }
-    Ok(if summary.data_errors() > 0 {
+    if bad_events > 0 && !a.quiet {
+        let path = a.events.as_deref().unwrap_or_default();
+        let plural = if bad_events == 1 { "" } else { "s" };
+        eprintln!("events: {bad_events} line{plural} of `{path}` skipped");
+    }
+    Ok(if summary.data_errors() > 0 || bad_events > 0 {
         exit::DATA
     } else {
         exit::OK

@@ -193,7 +193,7 @@ pub fn export(a: ExportArgs) -> i32 {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let (events, event_errors) = match load_events(a.events.as_deref()) {
+    let (events, event_errors) = match load_events(a.events.as_deref(), false) {
         Ok(e) => e,
         Err(code) => return code,
     };

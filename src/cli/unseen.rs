@@ -60,9 +60,22 @@ pub fn lines(model: &Model, key: &str, unseen: &[Unseen], csv_alone: bool) -> Ve
                 ));
                 match near {
                     NearEvents::Types(types) => {
+                        let example = model
+                            .event_types
+                            .iter()
+                            .find(|t| t.source == *source)
+                            .zip(types.first())
+                            .map(|(t, data)| {
+                                format!(
+                                    ", or read a declared type from one of them (`{} from {}`)",
+                                    t.name,
+                                    serde_json::json!(data)
+                                )
+                            })
+                            .unwrap_or_default();
                         let types: Vec<String> = types.iter().map(|t| format!("`{t}`")).collect();
                         out.push(format!(
-                            "  help: the leads' events there have the types {}: declare the ones the rules mean",
+                            "  help: the leads' events there have the types {}: declare the ones the rules mean{example}",
                             types.join(", ")
                         ));
                     }

@@ -269,7 +269,7 @@ pub(crate) fn attach_texts_for(models: &[&Model], lead: &mut Json, texts: &[Box<
                 .iter()
                 .find(|t| {
                     let key = model.event_members.get(t.source).map_or("type", |m| &m.ty);
-                    event.get(key).and_then(Json::as_str) == Some(&t.name)
+                    event.get(key).and_then(Json::as_str) == Some(&t.data)
                 })
                 .map(|t| t.source)
                 .unwrap_or(0);
@@ -568,9 +568,7 @@ fn event_id(v: &Json, line: u64) -> Result<String, DataError> {
         return Err(DataError {
             line,
             path: "lead_id".into(),
-            kind: DataErrorKind::BadEvent {
-                member: "lead_id".into(),
-            },
+            kind: DataErrorKind::NoLeadId,
         });
     }
     Ok(id)

@@ -229,16 +229,16 @@ impl Projection {
         let mut type_props = Vec::new();
         for (ti, t) in model.event_types.iter().enumerate() {
             let source = &mut sources[t.source];
-            source.types.push((Key::new(&t.name), ti));
+            source.types.push((Key::new(&t.data), ti));
             let mut indices = Vec::new();
             for p in &t.props {
-                let pi = match source.props.iter().position(|n| **n == *p.name) {
+                let pi = match source.props.iter().position(|n| **n == *p.data) {
                     Some(pi) => pi,
                     None => {
-                        source.props.push(p.name.as_str().into());
+                        source.props.push(p.data.as_str().into());
                         source
                             .members
-                            .push((Key::new(&p.name), Role::Prop(source.props.len() - 1)));
+                            .push((Key::new(&p.data), Role::Prop(source.props.len() - 1)));
                         source.props.len() - 1
                     }
                 };
@@ -873,7 +873,7 @@ fn read_line(
                             fill::replace(value, Value::Missing, &mut s.spare);
                             errors.push(crate::io::record::wrong_type(
                                 line_no,
-                                format!("{}.{}", at_path(), prop.name),
+                                format!("{}.{}", at_path(), prop.data),
                                 prop.ty,
                                 &raw,
                             ));

@@ -17,10 +17,12 @@ pub enum DataErrorKind {
     },
     /// An event without a readable `at` time (the event is ignored).
     EventTime,
-    /// An event entry that is not an object with its type (ignored), or
-    /// an event of an `--events` file without its lead: `member` is what it
-    /// lacks (`type`, or the name its source reads the type from; `lead_id`).
+    /// An event entry that is not an object with its type (ignored):
+    /// `member` is what it lacks (`type`, or the name its source reads the
+    /// type from).
     BadEvent { member: String },
+    /// An event of an `--events` file without a `lead_id` (skipped).
+    NoLeadId,
     /// The line is not valid JSON, or not a JSON object (the lead is skipped).
     InvalidJson { message: String },
 }
@@ -32,6 +34,7 @@ impl DataErrorKind {
             DataErrorKind::WrongType { .. } => "wrong_type",
             DataErrorKind::EventTime => "bad_event_time",
             DataErrorKind::BadEvent { .. } => "bad_event",
+            DataErrorKind::NoLeadId => "no_lead_id",
             DataErrorKind::InvalidJson { .. } => "invalid_json",
         }
     }
@@ -64,6 +67,11 @@ impl std::fmt::Display for DataError {
             DataErrorKind::BadEvent { member } => write!(
                 f,
                 "line {}: `{}` is not an event (an object with a `{member}`); ignored",
+                self.line, self.path
+            ),
+            DataErrorKind::NoLeadId => write!(
+                f,
+                "line {}: the event has no `{}`, so it can't be joined to a lead; skipped",
                 self.line, self.path
             ),
             DataErrorKind::InvalidJson { message } => {
@@ -352,7 +360,7 @@ pub(crate) fn read_event_members<'a>(
     let Some(ty) = model
         .event_types
         .iter()
-        .position(|t| t.source == source && t.name == type_name)
+        .position(|t| t.source == source && t.data == type_name)
     else {
         return;
     };
@@ -368,12 +376,12 @@ pub(crate) fn read_event_members<'a>(
     let props = model.event_types[ty]
         .props
         .iter()
-        .map(|p| match obj(&p.name) {
+        .map(|p| match obj(&p.data) {
             None => Value::Missing,
             Some(raw) => convert(p.ty, raw).unwrap_or_else(|WrongType| {
                 errors.push(DataError {
                     line,
-                    path: format!("{}.{}", at_path(), p.name),
+                    path: format!("{}.{}", at_path(), p.data),
                     kind: DataErrorKind::WrongType {
                         expected: expected_name(p.ty),
                         found: describe(raw),

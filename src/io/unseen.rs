@@ -178,7 +178,7 @@ impl Seen {
                         model
                             .event_types
                             .iter()
-                            .any(|d| d.source == i && d.name == *t)
+                            .any(|d| d.source == i && d.data == *t)
                     };
                     let others: Vec<String> = types
                         .iter()

@@ -58,6 +58,36 @@ fn bounds(max: Option<i64>, min: Option<i64>) -> String {
     s
 }
 
+/// Where the events of a type are read from, when the model says so: its
+/// list when not `events`, its type, time and properties when the data
+/// names them otherwise.
+fn reads(model: &Model, ty: usize) -> String {
+    let t = &model.event_types[ty];
+    let members = &model.event_members[t.source];
+    let defaults = crate::check::EventMembers::default();
+    let mut parts = Vec::new();
+    if t.data != t.name || members.ty != defaults.ty {
+        parts.push(format!(
+            "type {} in `{}`",
+            serde_json::json!(t.data),
+            members.ty
+        ));
+    }
+    if members.at != defaults.at {
+        parts.push(format!("time in `{}`", members.at));
+    }
+    for p in t.props.iter().filter(|p| p.data != p.name) {
+        parts.push(format!("{} in `{}`", p.name, p.data));
+    }
+    let source = model.event_sources[t.source].join(".");
+    match (source == "events", parts.is_empty()) {
+        (true, true) => String::new(),
+        (true, false) => format!("  (read: {})", parts.join(", ")),
+        (false, true) => format!("  (read from `{source}`)"),
+        (false, false) => format!("  (read from `{source}`: {})", parts.join(", ")),
+    }
+}
+
 pub fn print(model: &Model, plan: &Plan) -> String {
     let mut out = format!(
         "plan: {} rules ({} left out), {} shared predicates, {} event terms\n",
@@ -72,7 +102,11 @@ pub fn print(model: &Model, plan: &Plan) -> String {
         if terms.is_empty() {
             continue;
         }
-        out.push_str(&format!("  {}\n", model.event_types[ty].name));
+        out.push_str(&format!(
+            "  {}{}\n",
+            model.event_types[ty].name,
+            reads(model, ty)
+        ));
         for &t in terms {
             let term = &model.terms[t];
             // A term whose object and filter another term of the type tests

@@ -328,16 +328,16 @@ impl Builder {
                     let span = self.span(&p);
                     let mut it = parts(p).into_iter();
                     let name = self.ident(take(&mut it));
-                    let props = it
-                        .map(|prop| {
-                            let span = self.span(&prop);
-                            let mut pit = parts(prop).into_iter();
-                            let name = self.ident(take(&mut pit));
-                            let ty = pit.next().map(|t| self.type_expr(t));
-                            Node::new(PropDecl { name, ty }, span)
-                        })
-                        .collect();
-                    types.push(Node::new(EventTypeDecl { name, props }, span));
+                    let mut props = Vec::new();
+                    let mut from = None;
+                    for q in it {
+                        match q.as_rule() {
+                            R::prop_decl => props.push(self.prop_decl(q)),
+                            R::string => from = Some(self.string(q)),
+                            other => unreachable!("in an event type: {other:?}"),
+                        }
+                    }
+                    types.push(Node::new(EventTypeDecl { name, props, from }, span));
                 }
                 other => unreachable!("in events: {other:?}"),
             }
@@ -347,6 +347,22 @@ impl Builder {
             members,
             types,
         }
+    }
+
+    fn prop_decl(&self, pair: P<'_>) -> Node<PropDecl> {
+        let span = self.span(&pair);
+        let mut it = parts(pair).into_iter();
+        let name = self.ident(take(&mut it));
+        let mut ty = None;
+        let mut from = None;
+        for q in it {
+            match q.as_rule() {
+                R::type_expr => ty = Some(self.type_expr(q)),
+                R::string => from = Some(self.string(q)),
+                other => unreachable!("in a property: {other:?}"),
+            }
+        }
+        Node::new(PropDecl { name, ty, from }, span)
     }
 
     fn list_literal(&mut self, pair: P<'_>) -> Vec<Node<Literal>> {

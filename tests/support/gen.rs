@@ -30,10 +30,11 @@ impl Rng {
 }
 
 /// The second event source of generated models: product events that keep
-/// their type in `event` and their time in `ts`.
+/// their type in `event` and their time in `ts`, write the type `used` as
+/// `Feature Used` and keep its `feature` in `name`.
 pub const APP_EVENTS: &str = r#"
 events in app (type from "event", at from "ts") {
-  used(feature)
+  used(feature from "name") from "Feature Used"
 }
 "#;
 
@@ -568,15 +569,19 @@ pub fn lead(r: &mut Rng, id: usize) -> Json {
                 ("type", "at")
             };
             let mut e = serde_json::Map::new();
-            e.insert(ty.into(), json!(*r.pick(&["used", "used", "signed_in"])));
+            // `used` is the model's name for `Feature Used`: not read.
+            let name = *r.pick(&["Feature Used", "Feature Used", "signed_in", "used"]);
+            e.insert(ty.into(), json!(name));
             if r.chance(95) {
                 let t = time_text(r);
                 e.insert(at.into(), t);
             }
+            // The property's own name is not read either.
+            let member = if r.chance(85) { "name" } else { "feature" };
             maybe(
                 r,
                 &mut e,
-                "feature",
+                member,
                 &[
                     json!("export"),
                     json!(" Reports"),
@@ -635,18 +640,21 @@ pub fn messy_event(r: &mut Rng) -> String {
     }
 }
 
-/// A product event of the `app` source (see `gen::HEADER`), its type in
+/// A product event of the `app` source (see [`APP_EVENTS`]), its type in
 /// `event` and its time in `ts`, or now and then in `type` and `at`, which
-/// that source does not read.
+/// that source does not read; now and then the model's own names for the
+/// type and its property, which are not read either.
 pub fn messy_app_event(r: &mut Rng) -> String {
     let ts = *r.pick(&["\"2026-10-30\"", "1792922400", "\"soon\"", "null"]);
     let feature = *r.pick(&["\"export\"", "\" Reports \"", "7", "null"]);
-    match r.below(6) {
-        0 | 1 => format!(r#"{{"event":"used","feature":{feature},"ts":{ts}}}"#),
-        2 => format!(r#"{{"ts":{ts},"event":"used"}}"#),
+    match r.below(8) {
+        0 | 1 => format!(r#"{{"event":"Feature Used","name":{feature},"ts":{ts}}}"#),
+        2 => format!(r#"{{"ts":{ts},"event":"Feature Used"}}"#),
         3 => format!(r#"{{"event":"signed_in","ts":{ts}}}"#),
-        4 => format!(r#"{{"type":"used","feature":{feature},"at":{ts}}}"#),
-        _ => format!(r#"{{"event":"used","feature":{feature}}}"#),
+        4 => format!(r#"{{"type":"Feature Used","name":{feature},"at":{ts}}}"#),
+        5 => format!(r#"{{"event":"used","name":{feature},"ts":{ts}}}"#),
+        6 => format!(r#"{{"event":"Feature Used","feature":{feature},"ts":{ts}}}"#),
+        _ => format!(r#"{{"event":"Feature Used","name":{feature}}}"#),
     }
 }
 
