@@ -456,7 +456,9 @@ fn bad_event_lines_are_counted_and_exit_3() {
     assert_eq!(out.lines().count(), 2, "{out}");
     assert!(out.contains("\"fired\": [\"Decision maker\", \"visited pricing twice and title in decision_makers\"]"), "{out}");
     assert!(
-        err.contains("line 3: the event has no `lead_id`, so it can't be joined to a lead; skipped"),
+        err.contains(
+            "line 3: the event has no `lead_id`, so it can't be joined to a lead; skipped"
+        ),
         "{err}"
     );
     assert!(err.contains("events: 1 line of `"), "{err}");

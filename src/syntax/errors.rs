@@ -131,6 +131,11 @@ pub(super) fn from_pest(file: FileId, text: &str, error: Error<Rule>) -> Diagnos
     // would read as the thing missing); where nothing else fits, as after
     // an event's `type`, it is.
     if positives == [Rule::kw_from] {
+        // After a property: the list goes on, ends, or names where the
+        // data keeps it.
+        if in_property_list(text, pos) {
+            expected.extend(["`,`", "`)`"]);
+        }
         expected.push("`from`");
     }
     expected.dedup();
@@ -227,6 +232,18 @@ fn previous_line(text: &str, pos: usize) -> Option<&str> {
         .rev()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .find(|l| !l.is_empty())
+}
+
+/// Is `pos` inside an event type's property list left open
+/// (`downloaded(asset` and then another line)? The nearest bracket before
+/// it is a `(` on a line that does not start an `events` block (whose
+/// brackets hold the members it renames).
+fn in_property_list(text: &str, pos: usize) -> bool {
+    let Some(open) = text[..pos].rfind(['(', ')']) else {
+        return false;
+    };
+    let line_start = text[..open].rfind('\n').map_or(0, |i| i + 1);
+    text.as_bytes()[open] == b'(' && !text[line_start..open].trim_start().starts_with("events")
 }
 
 fn first_on_line(text: &str, pos: usize) -> bool {
@@ -387,6 +404,9 @@ fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> String {
     }
     if let Some(help) = habit_help(positives, found, text, pos) {
         return help;
+    }
+    if positives == [Rule::kw_from] && in_property_list(text, pos) {
+        return "an event type's properties go in parentheses, separated by commas: `visited(page, seconds: number)`; one the data names otherwise is read `from` that name: `page from \"url\"`".into();
     }
     // Inside `events in tracks ( … )`: the one form the list takes.
     let in_members = [Rule::event_member, Rule::member_sep, Rule::member_close];
