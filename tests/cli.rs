@@ -429,8 +429,9 @@ fn csv_in_with_joined_events_and_csv_out() {
 }
 
 /// Lines of an `--events` file that can't be joined are data errors like a
-/// bad lead's: named by their line in that file, counted, and the run exits
-/// 3 with every lead scored; `--quiet` prints none of it.
+/// bad lead's: named by their line in that file, counted, listed by
+/// `--errors` with their file, and the run exits 3 with every lead scored;
+/// `--quiet` prints none of it.
 #[test]
 fn bad_event_lines_are_counted_and_exit_3() {
     let dir = tempfile::tempdir().unwrap();
@@ -462,8 +463,23 @@ fn bad_event_lines_are_counted_and_exit_3() {
         "{err}"
     );
     assert!(err.contains("events: 1 line of `"), "{err}");
-    let (code, _, err) = run(&[&args[..], &["--quiet"]].concat(), None);
+    let errors = dir.path().join("errors.jsonl");
+    let (code, _, err) = run(
+        &[
+            &args[..],
+            &["--quiet", "--errors", errors.to_str().unwrap()],
+        ]
+        .concat(),
+        None,
+    );
     assert_eq!((code, err.as_str()), (3, ""));
+    let listed = std::fs::read_to_string(&errors).unwrap();
+    let listed: serde_json::Value = serde_json::from_str(listed.trim()).unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!({"line": 3, "path": "lead_id", "kind": "no_lead_id",
+            "file": events.to_str().unwrap()})
+    );
     // The line might have been this lead's: `explain` exits 3 too.
     let mut explain = args.to_vec();
     explain[0] = "explain";

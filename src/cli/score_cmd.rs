@@ -45,6 +45,15 @@ pub fn as_of(arg: Option<&str>) -> Result<i64, i32> {
 /// (`LEADSCORE_EVENTS_MEMORY`, 64 MB unless set) the events are spilled to
 /// temporary files.
 pub fn load_events(path: Option<&str>, quiet: bool) -> Result<(Option<Events>, u64), i32> {
+    load_events_noting(path, quiet, |_| {})
+}
+
+/// [`load_events`], also handing each line it could not read to `note`.
+fn load_events_noting(
+    path: Option<&str>,
+    quiet: bool,
+    mut note: impl FnMut(&DataError),
+) -> Result<(Option<Events>, u64), i32> {
     let Some(path) = path else {
         return Ok((None, 0));
     };
@@ -60,6 +69,7 @@ pub fn load_events(path: Option<&str>, quiet: bool) -> Result<(Option<Events>, u
         if bad <= PRINTED_ERRORS && !quiet {
             eprintln!("data error in `{path}`: {e}");
         }
+        note(&e);
     })
     .map_err(|e| {
         eprintln!("error: can't write the events of `{path}` to temporary files: {e}");
@@ -478,8 +488,23 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     let model = load_model(&a.model)?;
     let as_of = as_of(a.as_of.as_deref())?;
     let input = open_leads(&a.leads)?;
-    let (events, bad_events) = load_events(a.events.as_deref(), a.quiet)?;
+    // The events' errors go to `--errors` too, each naming its file.
+    let mut errors = a.errors.as_deref().map(Report::create).transpose()?;
+    let (events, bad_events) = load_events_noting(a.events.as_deref(), a.quiet, |e| {
+        if let (Some(w), Ok(serde_json::Value::Object(mut o))) =
+            (&mut errors, serde_json::to_value(e))
+        {
+            o.insert(
+                "file".into(),
+                a.events.as_deref().unwrap_or_default().into(),
+            );
+            w.line(&serde_json::Value::Object(o).to_string());
+        }
+    })?;
     if bad_events > 0 && a.strict {
+        if let Some(w) = errors {
+            w.finish();
+        }
         return Err(exit::DATA);
     }
     let opts = ScoreOptions {
@@ -495,7 +520,7 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         printed: 0,
         quiet: a.quiet,
         rejects: a.rejects.as_deref().map(Report::create).transpose()?,
-        errors: a.errors.as_deref().map(Report::create).transpose()?,
+        errors,
         progress: progress_bar(&a.leads, a.quiet),
     };
     // To a file: written beside it and put in its place when the run ends.
