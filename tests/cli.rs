@@ -480,6 +480,24 @@ fn bad_event_lines_are_counted_and_exit_3() {
         serde_json::json!({"line": 3, "path": "lead_id", "kind": "no_lead_id",
             "file": events.to_str().unwrap()})
     );
+    // `--strict` stops before scoring, the list written.
+    std::fs::remove_file(&errors).unwrap();
+    let (code, out, err) = run(
+        &[
+            &args[..],
+            &["--strict", "--errors", errors.to_str().unwrap()],
+        ]
+        .concat(),
+        None,
+    );
+    assert_eq!((code, out.as_str()), (3, ""), "{err}");
+    assert!(
+        err.ends_with("stopped at the first data error (--strict)\n"),
+        "{err}"
+    );
+    assert!(std::fs::read_to_string(&errors)
+        .unwrap()
+        .contains("no_lead_id"));
     // The line might have been this lead's: `explain` exits 3 too.
     let mut explain = args.to_vec();
     explain[0] = "explain";

@@ -502,10 +502,13 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
         }
     })?;
     if bad_events > 0 && a.strict {
-        if let Some(w) = errors {
-            w.finish();
+        if !a.quiet {
+            eprintln!("stopped at the first data error (--strict)");
         }
-        return Err(exit::DATA);
+        return match errors.is_none_or(Report::finish) {
+            true => Err(exit::DATA),
+            false => Err(exit::USAGE),
+        };
     }
     let opts = ScoreOptions {
         as_of,
@@ -578,6 +581,11 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
             reporter.printed <= PRINTED_ERRORS,
             rayon::current_num_threads(),
         );
+        if bad_events > 0 {
+            let path = a.events.as_deref().unwrap_or_default();
+            let plural = if bad_events == 1 { "" } else { "s" };
+            eprintln!("events: {bad_events} line{plural} of `{path}` skipped");
+        }
         let csv_alone = opts.input == Format::Csv && a.events.is_none();
         for line in super::unseen::lines(&model, &a.key, &summary.unseen, csv_alone) {
             eprintln!("{line}");
@@ -588,11 +596,6 @@ fn run_inner(a: ScoreArgs) -> Result<i32, i32> {
     }
     if !reports_written {
         return Err(exit::USAGE);
-    }
-    if bad_events > 0 && !a.quiet {
-        let path = a.events.as_deref().unwrap_or_default();
-        let plural = if bad_events == 1 { "" } else { "s" };
-        eprintln!("events: {bad_events} line{plural} of `{path}` skipped");
     }
     Ok(if summary.data_errors() > 0 || bad_events > 0 {
         exit::DATA
