@@ -40,6 +40,11 @@ fn norm(s: &str) -> String {
         .to_lowercase()
 }
 
+/// An event's member by the name the model reads it from: dots nest.
+fn in_event<'a>(event: &'a Json, name: &str) -> Option<&'a Json> {
+    name.split('.').try_fold(event, |cur, seg| cur.get(seg))
+}
+
 fn json_at<'a>(v: &'a Json, path: &[String]) -> Option<&'a Json> {
     path.iter()
         .try_fold(v, |cur, seg| cur.as_object().and_then(|o| o.get(seg)))
@@ -140,10 +145,10 @@ fn count_events(env: &Env<'_>, e: &ast::EventCond) -> (u64, Option<i64>) {
     let mut n = 0;
     let mut newest: Option<i64> = None;
     for item in items {
-        if item.get(&decl.ty).and_then(Json::as_str) != Some(decl.data.as_str()) {
+        if in_event(item, &decl.ty).and_then(Json::as_str) != Some(decl.data.as_str()) {
             continue;
         }
-        let Some(at) = item.get(&decl.at).and_then(crate::time::from_json) else {
+        let Some(at) = in_event(item, &decl.at).and_then(crate::time::from_json) else {
             continue;
         };
         if at > env.as_of {
@@ -158,7 +163,7 @@ fn count_events(env: &Env<'_>, e: &ast::EventCond) -> (u64, Option<i64>) {
             let first = decl
                 .props
                 .first()
-                .map(|(_, ty, data)| coerce(ty, false, item.get(data)));
+                .map(|(_, ty, data)| coerce(ty, false, in_event(item, data)));
             let Some(V::Text(value)) = first else {
                 continue;
             };
@@ -212,7 +217,7 @@ fn operand(env: &Env<'_>, o: &Operand) -> V {
             let name = p.to_string();
             if let Some((ev, decl)) = env.event {
                 return match decl.props.iter().find(|(n, _, _)| *n == name) {
-                    Some((_, ty, data)) => coerce(ty, false, ev.get(data)),
+                    Some((_, ty, data)) => coerce(ty, false, in_event(ev, data)),
                     None => V::Missing,
                 };
             }

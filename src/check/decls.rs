@@ -341,7 +341,7 @@ impl Declarations {
                                         .help("give the property a `text`, `number`, `bool` or `time` type"),
                                     );
                                 }
-                                let data = data_name(p.from.as_ref(), &p.name, "a property", out);
+                                let data = data_name(p.from.as_ref(), &p.name, true, out);
                                 if seen_props.insert(&p.name.node, p.name.span, out) {
                                     props.push(Prop {
                                         name: p.name.node.clone(),
@@ -351,7 +351,7 @@ impl Declarations {
                                     });
                                 }
                             }
-                            let data = data_name(t.from.as_ref(), &t.name, "an event type", out);
+                            let data = data_name(t.from.as_ref(), &t.name, false, out);
                             if seen_events.insert(&t.name.node, t.name.span, out) {
                                 d.event_index
                                     .insert(t.name.node.clone(), d.event_types.len());
@@ -548,31 +548,56 @@ impl Declarations {
     }
 }
 
-/// The name the data gives an event type or a property: the `from` string
-/// when there is one (an empty one is reported and the own name kept), else
-/// its own name; with the span that names it.
+/// The name the data gives a property (`is_path`: a path into the event,
+/// where dots nest) or an event type (a value): the `from` string when there
+/// is one (an empty one is reported and the own name kept), else its own
+/// name; with the span that names it.
 fn data_name(
     from: Option<&Node<String>>,
     name: &Node<String>,
-    what: &str,
+    is_path: bool,
     out: &mut Vec<Diagnostic>,
 ) -> Node<String> {
+    let what = if is_path {
+        "a property"
+    } else {
+        "an event type"
+    };
     match from {
-        Some(f) if f.node.trim().is_empty() => {
+        Some(f) if f.node.trim().is_empty() || (is_path && empty_part(&f.node)) => {
             out.push(
                 Diagnostic::new(
                     Code::BadFrom,
-                    format!("{what} can't be read from an empty name"),
+                    match is_path {
+                        true => format!("{what} can't be read from an empty name or an empty part between dots"),
+                        false => format!("{what} can't be read from an empty name"),
+                    },
                     f.span,
-                    "no name",
+                    empty_label(&f.node),
                 )
-                .help("give the name as the events spell it: `visited(page from \"url\") from \"Visit Webpage\"`"),
+                .help(match is_path {
+                    true => "give the member's name as the events spell it: `page from \"url\"`; dots nest: `plan from \"properties.plan\"`",
+                    false => "give the type's name as the events spell it: `visited from \"Visit Webpage\"`",
+                }),
             );
             name.clone()
         }
         Some(f) => f.clone(),
         None => name.clone(),
     }
+}
+
+/// What a label says of a name [`empty_part`] refuses.
+fn empty_label(name: &str) -> &'static str {
+    match name.trim().is_empty() {
+        true => "no name",
+        false => "an empty part",
+    }
+}
+
+/// A member name that is empty, or has an empty part between its dots.
+fn empty_part(name: &str) -> bool {
+    name.split('.').any(|part| part.trim().is_empty())
 }
 
 /// What events are read by: in one source, no two event types may read the
@@ -777,15 +802,15 @@ fn event_members(ev: &ast::EventsDecl, out: &mut Vec<Diagnostic>) -> Option<(Eve
             continue;
         }
         let from = m.from.node.as_str();
-        if from.trim().is_empty() {
+        if empty_part(from) {
             out.push(
                 Diagnostic::new(
                     Code::BadFrom,
-                    format!("an event's `{name}` can't be read from an empty name"),
+                    format!("an event's `{name}` can't be read from an empty name or an empty part between dots"),
                     m.from.span,
-                    "no name",
+                    empty_label(from),
                 )
-                .help("give the member's name as the events spell it: `type from \"event\"`"),
+                .help("give the member's name as the events spell it: `type from \"event\"`; dots nest: `at from \"properties.time\"`"),
             );
             ok = false;
             continue;

@@ -269,7 +269,8 @@ pub(crate) fn attach_texts_for(models: &[&Model], lead: &mut Json, texts: &[Box<
                 .iter()
                 .find(|t| {
                     let key = model.event_members.get(t.source).map_or("type", |m| &m.ty);
-                    event.get(key).and_then(Json::as_str) == Some(&t.data)
+                    crate::io::record::member_of(&event, key).and_then(Json::as_str)
+                        == Some(&t.data)
                 })
                 .map(|t| t.source)
                 .unwrap_or(0);

@@ -167,6 +167,10 @@ pub struct Projection {
     /// Tells projections apart: a [`Scratch`] keeps event templates for
     /// one projection only.
     id: u64,
+    /// Some event member is read inside another (`at from
+    /// "properties.time"`): this reader does not go into event members, so
+    /// it leaves every line to the general path.
+    nested: bool,
 }
 
 fn insert(root: &mut Node, path: &[String], mut set: impl FnMut(&mut Slot)) {
@@ -255,6 +259,14 @@ impl Projection {
             set,
             unread: model.fields_read().iter().map(|read| !read).collect(),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            nested: model
+                .event_members
+                .iter()
+                .any(|m| m.ty.contains('.') || m.at.contains('.'))
+                || model
+                    .event_types
+                    .iter()
+                    .any(|t| t.props.iter().any(|p| p.data.contains('.'))),
         }
     }
 }
@@ -697,6 +709,9 @@ fn read_line(
     errors: &mut Vec<DataError>,
     shortcut: Option<&Shortcut<'_>>,
 ) -> bool {
+    if p.nested {
+        return false;
+    }
     let set = p.set;
     s.reset(p, model);
     let mut c = Cursor::new(line.as_bytes());

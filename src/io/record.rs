@@ -226,6 +226,22 @@ pub fn convert(ty: Type, v: &Json) -> Result<Value, WrongType> {
 }
 
 /// Looks a dotted path up in nested objects.
+/// An event's member at `name`, where dots nest (`properties.plan` is
+/// `plan` inside `properties`), given a lookup of its top-level members.
+pub(crate) fn member<'a>(obj: &dyn Fn(&str) -> Option<&'a Json>, name: &str) -> Option<&'a Json> {
+    let mut parts = name.split('.');
+    let mut cur = obj(parts.next()?)?;
+    for seg in parts {
+        cur = cur.as_object()?.get(seg)?;
+    }
+    Some(cur)
+}
+
+/// [`member`] of an event object.
+pub(crate) fn member_of<'a>(event: &'a Json, name: &str) -> Option<&'a Json> {
+    member(&|first| event.get(first), name)
+}
+
 pub fn lookup<'a>(v: &'a Json, path: &[String]) -> Option<&'a Json> {
     let mut cur = v;
     for seg in path {
@@ -346,7 +362,7 @@ pub(crate) fn read_event_members<'a>(
     events: &mut Vec<Event>,
 ) {
     let members = &model.event_members[source];
-    let Some(type_name) = obj(&members.ty).and_then(Json::as_str) else {
+    let Some(type_name) = member(obj, &members.ty).and_then(Json::as_str) else {
         errors.push(DataError {
             line,
             path: at_path(),
@@ -364,7 +380,7 @@ pub(crate) fn read_event_members<'a>(
     else {
         return;
     };
-    let at = obj(&members.at).and_then(crate::time::from_json);
+    let at = member(obj, &members.at).and_then(crate::time::from_json);
     let Some(at) = at else {
         errors.push(DataError {
             line,
@@ -376,7 +392,7 @@ pub(crate) fn read_event_members<'a>(
     let props = model.event_types[ty]
         .props
         .iter()
-        .map(|p| match obj(&p.data) {
+        .map(|p| match member(obj, &p.data) {
             None => Value::Missing,
             Some(raw) => convert(p.ty, raw).unwrap_or_else(|WrongType| {
                 errors.push(DataError {

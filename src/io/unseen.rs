@@ -282,7 +282,10 @@ impl Names {
                     };
                     let types = &mut self.arrays[at].1;
                     let key = type_key(&path);
-                    for t in items.iter().filter_map(|e| e.get(&key)?.as_str()) {
+                    for t in items
+                        .iter()
+                        .filter_map(|e| crate::io::record::member_of(e, &key)?.as_str())
+                    {
                         if !types.iter().any(|x| x == t) {
                             types.push(t.to_string());
                         }

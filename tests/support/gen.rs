@@ -38,9 +38,28 @@ events in app (type from "event", at from "ts") {
 }
 "#;
 
+/// [`APP_EVENTS`] read inside the events' objects: the time in `meta`, the
+/// feature in `props` (as Mixpanel and Segment nest them).
+pub const APP_EVENTS_NESTED: &str = r#"
+events in app (type from "event", at from "meta.ts") {
+  used(feature from "props.name") from "Feature Used"
+}
+"#;
+
 thread_local! {
     /// Generate models with one event source only ([`model_one_source`]).
     static ONE_SOURCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Generate models whose second source is [`APP_EVENTS_NESTED`].
+    static NESTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A model whose product events are read inside their objects
+/// ([`APP_EVENTS_NESTED`]), which only the general reader reads.
+pub fn model_nested(r: &mut Rng) -> String {
+    NESTED.with(|nested| nested.set(true));
+    let text = model(r);
+    NESTED.with(|nested| nested.set(false));
+    text
 }
 
 /// A model with only the `events` source: what joining events from a file
@@ -278,7 +297,9 @@ fn rule(r: &mut Rng, n: usize) -> String {
 /// A random model that uses every construct of the language.
 pub fn model(r: &mut Rng) -> String {
     let mut out = String::from(HEADER);
-    if !ONE_SOURCE.with(|one| one.get()) {
+    if NESTED.with(|nested| nested.get()) {
+        out.push_str(APP_EVENTS_NESTED);
+    } else if !ONE_SOURCE.with(|one| one.get()) {
         out.push_str(APP_EVENTS);
     }
     let mut n = 0;
@@ -572,23 +593,46 @@ pub fn lead(r: &mut Rng, id: usize) -> Json {
             // `used` is the model's name for `Feature Used`: not read.
             let name = *r.pick(&["Feature Used", "Feature Used", "signed_in", "used"]);
             e.insert(ty.into(), json!(name));
+            // The time and the feature at the top, or inside `meta` and
+            // `props` (see `APP_EVENTS_NESTED`), now and then both.
+            let mut meta = serde_json::Map::new();
+            let mut props = serde_json::Map::new();
+            let (top, inside) = (r.chance(60), r.chance(50));
             if r.chance(95) {
                 let t = time_text(r);
-                e.insert(at.into(), t);
+                if inside {
+                    meta.insert("ts".into(), t.clone());
+                }
+                if top || !inside {
+                    e.insert(at.into(), t);
+                }
             }
             // The property's own name is not read either.
             let member = if r.chance(85) { "name" } else { "feature" };
-            maybe(
-                r,
-                &mut e,
-                member,
-                &[
-                    json!("export"),
-                    json!(" Reports"),
-                    json!("reports"),
-                    json!(3),
-                ],
-            );
+            let values = [
+                json!("export"),
+                json!(" Reports"),
+                json!("reports"),
+                json!(3),
+            ];
+            if inside {
+                maybe(r, &mut props, member, &values);
+            }
+            if top || !inside {
+                maybe(r, &mut e, member, &values);
+            }
+            if !meta.is_empty() || r.chance(10) {
+                e.insert("meta".into(), Json::Object(meta));
+            }
+            if !props.is_empty() {
+                // Now and then not an object: nothing is read inside.
+                let props = if r.chance(10) {
+                    json!("x")
+                } else {
+                    Json::Object(props)
+                };
+                e.insert("props".into(), props);
+            }
             app.push(Json::Object(e));
         }
         o.insert("app".into(), Json::Array(app));
