@@ -428,6 +428,32 @@ fn csv_in_with_joined_events_and_csv_out() {
     );
 }
 
+/// When no lead had an event of a declared type, the warning names the
+/// types the leads' events have and shows how to read one `from` its name.
+#[test]
+fn unseen_event_types_suggest_reading_one_from_its_name() {
+    let lead = "{\"id\": \"a\", \"activities\": [{\"activityType\": \"Visit Web Page\", \"activityDate\": \"2026-10-20\"}], \"events\": [{\"type\": \"replied\", \"at\": \"2026-10-20\"}]}\n";
+    let (code, _, err) = run(
+        &[
+            "score",
+            "tests/cases/event_names.rules",
+            "-",
+            "--as-of",
+            "2026-11-01",
+        ],
+        Some(lead),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: no lead had an event of a type the model declares at `activities`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  help: the leads' events there have the types `Visit Web Page`: declare the ones the rules mean, or read a declared type from one of them (`visited from \"Visit Web Page\"`)"),
+        "{err}"
+    );
+}
+
 /// Lines of an `--events` file that can't be joined are data errors like a
 /// bad lead's: named by their line in that file, counted, listed by
 /// `--errors` with their file, and the run exits 3 with every lead scored;
